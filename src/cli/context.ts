@@ -1,0 +1,58 @@
+/** Shared CLI plumbing: locating the store, output, and exit codes. */
+import * as path from 'node:path';
+import { Store, STORE_DIRNAME } from '../core/store/store';
+import { Tracker } from '../core/tracking/tracker';
+import { UserInputError } from '../core/util/errors';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+export interface GlobalOptions {
+  store?: string;
+}
+
+/** Which store: --store, then $MLOPS_STORE, then `.mlops` found from the current folder upward. */
+export function resolveStorePath(opts: GlobalOptions, forWrite: boolean): string {
+  if (opts.store) return path.resolve(opts.store);
+  if (process.env.MLOPS_STORE) return path.resolve(process.env.MLOPS_STORE);
+  const found = Store.findUp(process.cwd());
+  if (found) return found;
+  if (forWrite) return path.resolve(STORE_DIRNAME);
+  throw new UserInputError(`No MLOps store found in ${process.cwd()} or any parent folder. Use --store PATH, set MLOPS_STORE, or run 'mlops init'.`);
+}
+
+export function openTracker(opts: GlobalOptions, forWrite = false): Tracker {
+  return Tracker.open(resolveStorePath(opts, forWrite), { create: forWrite });
+}
+
+export const out = {
+  line(s = ''): void {
+    process.stdout.write(s + '\n');
+  },
+  json(v: unknown): void {
+    process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+  },
+};
+
+/** Parse repeated KEY=VALUE options. */
+export function parseAssignments(list: string[] | undefined, what: string): [string, string][] {
+  return (list ?? []).map((s) => {
+    const i = s.indexOf('=');
+    if (i <= 0) throw new UserInputError(`${what} '${s}' must look like KEY=VALUE.`);
+    return [s.slice(0, i), s.slice(i + 1)];
+  });
+}
+
+/** A param value from the command line: numbers, booleans and none/null are typed, the rest stays text. */
+export function parseParamValue(s: string): string | number | boolean | null {
+  const t = s.trim();
+  if (/^(none|null)$/i.test(t)) return null;
+  if (/^(true|false)$/i.test(t)) return t.toLowerCase() === 'true';
+  if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
+  return s;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

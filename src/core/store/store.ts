@@ -1,0 +1,365 @@
+/**
+ * The workspace store: a folder (default `<workspace>/.mlops`) of small JSON documents and append-only logs.
+ *
+ *   store.json                      format marker {format, createdAt}
+ *   generation                      rewritten (atomically) after every change: readers poll its inode/mtime
+ *   experiments/<id>.json           one document per experiment; id = hash of the name, so two processes that
+ *                                   create the same experiment at once write the same file
+ *   runs/<runId>/run.json           the run document (atomic replace; only the owning process writes it)
+ *   runs/<runId>/metrics.jsonl      every logged metric value, one JSON line each (append-only)
+ *   runs/<runId>/artifacts/...      files copied in atomically
+ *   trash/<runId>/                  deleted runs (moved with one rename; restore moves them back)
+ *
+ * Run ids are random 128-bit hex strings, so concurrent writers never share a run folder. Corrupt files are
+ * reported as problems with their path and left untouched.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { appendLine, isTempFile, writeFileAtomic, writeJsonAtomic } from '../util/atomicFs';
+import { CorruptFileError, UserInputError } from '../util/errors';
+import type { Experiment, MetricPoint, RunDocument, StoreProblem } from '../tracking/types';
+import { checkName, checkRunIdOrPrefix, isRunId, printable } from './names';
+
+export const STORE_DIRNAME = '.mlops';
+export const STORE_FORMAT = 1;
+
+export interface StoreMarker {
+  format: number;
+  createdAt: number;
+}
+
+export class Store {
+  readonly runsDir: string;
+  readonly experimentsDir: string;
+  readonly trashDir: string;
+  private lastGenerationWrite = 0;
+  private generationTimer: NodeJS.Timeout | undefined;
+
+  private constructor(readonly root: string) {
+    this.runsDir = path.join(root, 'runs');
+    this.experimentsDir = path.join(root, 'experiments');
+    this.trashDir = path.join(root, 'trash');
+  }
+
+  /** Open an existing store; with `create`, make it (and its folders) when missing. */
+  static open(root: string, options: { create?: boolean } = {}): Store {
+    const abs = path.resolve(root);
+    const marker = path.join(abs, 'store.json');
+    if (!fs.existsSync(marker)) {
+      if (!options.create) {
+        throw new UserInputError(`No MLOps store at ${abs} (create one with 'mlops init' or by logging a run).`);
+      }
+      fs.mkdirSync(abs, { recursive: true });
+      try {
+        // 'wx': if another process created it first, keep theirs.
+        fs.writeFileSync(marker, JSON.stringify({ format: STORE_FORMAT, createdAt: Date.now() }) + '\n', { flag: 'wx' });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    } else {
+      let parsed: StoreMarker | undefined;
+      try {
+        parsed = JSON.parse(fs.readFileSync(marker, 'utf8')) as StoreMarker;
+      } catch (e) {
+        throw new CorruptFileError(marker, `cannot read the store marker (${(e as Error).message})`);
+      }
+      if (typeof parsed?.format !== 'number' || parsed.format > STORE_FORMAT) {
+        throw new UserInputError(`${marker}: store format ${String(parsed?.format)} is newer than this version understands (${STORE_FORMAT}).`);
+      }
+    }
+    const store = new Store(abs);
+    for (const d of [store.runsDir, store.experimentsDir, store.trashDir]) fs.mkdirSync(d, { recursive: true });
+    return store;
+  }
+
+  /** Find `.mlops/store.json` from `start` upward, as git finds `.git`. */
+  static findUp(start: string): string | undefined {
+    let dir = path.resolve(start);
+    for (;;) {
+      const candidate = path.join(dir, STORE_DIRNAME);
+      if (fs.existsSync(path.join(candidate, 'store.json'))) return candidate;
+      const parent = path.dirname(dir);
+      if (parent === dir) return undefined;
+      dir = parent;
+    }
+  }
+
+  // ---------------------------------------------------------------- change notification
+
+  get generationFile(): string {
+    return path.join(this.root, 'generation');
+  }
+
+  /**
+   * Record that the store changed. Watchers (the extension's tree) poll this file; writes are throttled to one
+   * per 250 ms per process, with a trailing write so the last change is always signalled.
+   */
+  touch(): void {
+    const now = Date.now();
+    const write = () => {
+      this.lastGenerationWrite = Date.now();
+      this.generationTimer = undefined;
+      try {
+        writeFileAtomic(this.generationFile, `${this.lastGenerationWrite} ${process.pid} ${crypto.randomBytes(4).toString('hex')}\n`, { durable: false });
+      } catch {
+        /* a missing signal only delays a refresh */
+      }
+    };
+    if (now - this.lastGenerationWrite >= 250) {
+      write();
+    } else if (!this.generationTimer) {
+      this.generationTimer = setTimeout(write, 250 - (now - this.lastGenerationWrite));
+      this.generationTimer.unref?.();
+    }
+  }
+
+  /** Flush a pending throttled generation write (call before a short-lived process exits). */
+  flush(): void {
+    if (this.generationTimer) {
+      clearTimeout(this.generationTimer);
+      this.generationTimer = undefined;
+      this.lastGenerationWrite = 0;
+      this.touch();
+    }
+  }
+
+  generationStamp(): string | undefined {
+    try {
+      const st = fs.statSync(this.generationFile);
+      return `${st.ino}:${st.mtimeMs}:${st.size}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---------------------------------------------------------------- experiments
+
+  static experimentId(name: string): string {
+    return crypto.createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 16);
+  }
+
+  experimentFile(id: string): string {
+    if (!/^[0-9a-f]{16}$/.test(id)) throw new UserInputError(`Invalid experiment id '${printable(id)}'.`);
+    return path.join(this.experimentsDir, `${id}.json`);
+  }
+
+  /** Get or create the experiment with this name. Safe when several processes do it at once. */
+  ensureExperiment(rawName: string, init: Partial<Omit<Experiment, 'id' | 'name'>> = {}): Experiment {
+    const name = checkName('Experiment name', rawName);
+    const id = Store.experimentId(name);
+    const file = this.experimentFile(id);
+    const existing = this.readExperimentFile(file);
+    if (existing) {
+      if (existing.name !== name) throw new CorruptFileError(file, `holds experiment '${printable(existing.name)}', expected '${printable(name)}'`);
+      return existing;
+    }
+    const exp: Experiment = { id, name, createdAt: Date.now(), ...init };
+    writeJsonAtomic(file, exp);
+    this.touch();
+    return exp;
+  }
+
+  updateExperiment(exp: Experiment): void {
+    writeJsonAtomic(this.experimentFile(exp.id), exp);
+    this.touch();
+  }
+
+  private readExperimentFile(file: string): Experiment | undefined {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new CorruptFileError(file, (e as Error).message);
+    }
+    let v: Experiment;
+    try {
+      v = JSON.parse(text) as Experiment;
+    } catch (e) {
+      throw new CorruptFileError(file, `invalid JSON (${(e as Error).message})`);
+    }
+    if (!v || typeof v.id !== 'string' || typeof v.name !== 'string') throw new CorruptFileError(file, 'not an experiment document');
+    return v;
+  }
+
+  listExperiments(): { experiments: Experiment[]; problems: StoreProblem[] } {
+    const experiments: Experiment[] = [];
+    const problems: StoreProblem[] = [];
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.experimentsDir);
+    } catch (e) {
+      problems.push({ file: this.experimentsDir, message: (e as Error).message });
+    }
+    for (const n of names) {
+      if (!n.endsWith('.json') || isTempFile(n) || n.startsWith('.')) continue;
+      const file = path.join(this.experimentsDir, n);
+      try {
+        const e = this.readExperimentFile(file);
+        if (e) experiments.push(e);
+      } catch (e) {
+        problems.push({ file, message: e instanceof CorruptFileError ? e.detail : (e as Error).message });
+      }
+    }
+    experiments.sort((a, b) => a.name.localeCompare(b.name));
+    return { experiments, problems };
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  runDir(id: string): string {
+    if (!isRunId(id)) throw new UserInputError(`Invalid run id '${printable(id)}'.`);
+    return path.join(this.runsDir, id);
+  }
+  runFile(id: string): string {
+    return path.join(this.runDir(id), 'run.json');
+  }
+  metricsFile(id: string): string {
+    return path.join(this.runDir(id), 'metrics.jsonl');
+  }
+  artifactsDir(id: string): string {
+    return path.join(this.runDir(id), 'artifacts');
+  }
+
+  static newRunId(): string {
+    return crypto.randomBytes(16).toString('hex');
+  }
+
+  createRunFolder(doc: RunDocument, options: { durable?: boolean } = {}): void {
+    const dir = this.runDir(doc.id);
+    fs.mkdirSync(dir); // throws EEXIST: ids are random, a clash is a bug
+    writeJsonAtomic(path.join(dir, 'run.json'), doc, options);
+    this.touch();
+  }
+
+  writeRunDocument(doc: RunDocument): void {
+    writeJsonAtomic(this.runFile(doc.id), doc);
+    this.touch();
+  }
+
+  appendMetricPoints(runId: string, points: MetricPoint[]): void {
+    if (!points.length) return;
+    const file = this.metricsFile(runId);
+    for (const p of points) appendLine(file, encodeMetricPoint(p));
+    this.touch();
+  }
+
+  readRunDocument(id: string): RunDocument {
+    return readRunDocumentFile(this.runFile(id));
+  }
+
+  listRunIds(): string[] {
+    return fs.readdirSync(this.runsDir).filter(isRunId);
+  }
+
+  /** Resolve a full id or a unique prefix (like git) to a run id. */
+  resolveRunId(idOrPrefix: string, where: 'runs' | 'trash' = 'runs'): string {
+    const s = checkRunIdOrPrefix(idOrPrefix.trim().toLowerCase());
+    const dir = where === 'runs' ? this.runsDir : this.trashDir;
+    if (isRunId(s)) {
+      if (fs.existsSync(path.join(dir, s))) return s;
+      throw new UserInputError(where === 'runs' ? `No run with id ${s} in ${this.root}.` : `No deleted run with id ${s} in the trash of ${this.root}.`);
+    }
+    const matches = fs.readdirSync(dir).filter((n) => isRunId(n) && n.startsWith(s));
+    if (matches.length === 1) return matches[0];
+    if (!matches.length) throw new UserInputError(where === 'runs' ? `No run id starts with '${s}' in ${this.root}.` : `No deleted run id starts with '${s}'.`);
+    throw new UserInputError(`Run id prefix '${s}' is ambiguous: ${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', ...' : ''}.`);
+  }
+
+  // ---------------------------------------------------------------- trash
+
+  trashRunDir(id: string): string {
+    if (!isRunId(id)) throw new UserInputError(`Invalid run id '${printable(id)}'.`);
+    return path.join(this.trashDir, id);
+  }
+
+  /** Move a run to the trash with a single rename. */
+  moveToTrash(id: string): void {
+    const from = this.runDir(id);
+    const to = this.trashRunDir(id);
+    if (fs.existsSync(to)) throw new UserInputError(`A deleted run with id ${id} is already in the trash; purge or restore it first.`);
+    fs.renameSync(from, to);
+    this.touch();
+  }
+
+  restoreFromTrash(id: string): void {
+    const from = this.trashRunDir(id);
+    const to = this.runDir(id);
+    if (!fs.existsSync(from)) throw new UserInputError(`No deleted run with id ${id} in the trash.`);
+    if (fs.existsSync(to)) throw new UserInputError(`A run with id ${id} already exists; it cannot be restored over.`);
+    fs.renameSync(from, to);
+    this.touch();
+  }
+
+  purgeFromTrash(id: string): void {
+    const dir = this.trashRunDir(id);
+    if (!fs.existsSync(dir)) throw new UserInputError(`No deleted run with id ${id} in the trash.`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    this.touch();
+  }
+
+  listTrashIds(): string[] {
+    try {
+      return fs.readdirSync(this.trashDir).filter(isRunId);
+    } catch {
+      return [];
+    }
+  }
+
+  readTrashedRunDocument(id: string): RunDocument {
+    return readRunDocumentFile(path.join(this.trashRunDir(id), 'run.json'));
+  }
+}
+
+// ---------------------------------------------------------------- encoding helpers
+
+export function encodeMetricPoint(p: MetricPoint): string {
+  const v = Number.isFinite(p.value) ? p.value : String(p.value); // NaN/Infinity are not JSON numbers
+  return JSON.stringify({ k: p.key, v, s: p.step, t: p.timestamp });
+}
+
+export function decodeMetricPoint(line: string): MetricPoint {
+  const o = JSON.parse(line) as { k?: unknown; v?: unknown; s?: unknown; t?: unknown };
+  if (!o || typeof o.k !== 'string') throw new Error('missing metric key');
+  let v: number;
+  if (typeof o.v === 'number') v = o.v;
+  else if (o.v === 'NaN' || o.v === 'Infinity' || o.v === '-Infinity') v = Number(o.v);
+  else throw new Error(`metric '${o.k}' has no numeric value`);
+  const s = typeof o.s === 'number' ? o.s : 0;
+  const t = typeof o.t === 'number' ? o.t : 0;
+  return { key: o.k, value: v, step: s, timestamp: t };
+}
+
+export function readRunDocumentFile(file: string): RunDocument {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CorruptFileError(file, code === 'ENOENT' ? 'run.json is missing' : (e as Error).message);
+  }
+  let doc: RunDocument;
+  try {
+    doc = JSON.parse(text) as RunDocument;
+  } catch (e) {
+    throw new CorruptFileError(file, `invalid JSON (${(e as Error).message})`);
+  }
+  const problem = validateRunDocument(doc);
+  if (problem) throw new CorruptFileError(file, problem);
+  return doc;
+}
+
+function validateRunDocument(d: RunDocument): string | undefined {
+  if (!d || typeof d !== 'object') return 'not a run document';
+  if (typeof d.id !== 'string' || !isRunId(d.id)) return 'missing or invalid "id"';
+  if (typeof d.experimentId !== 'string') return 'missing "experimentId"';
+  if (typeof d.name !== 'string') return 'missing "name"';
+  if (!['running', 'completed', 'failed', 'cancelled'].includes(d.status)) return `unknown status ${JSON.stringify(d.status)}`;
+  if (typeof d.startTime !== 'number') return 'missing "startTime"';
+  if (!d.params || typeof d.params !== 'object') return 'missing "params"';
+  if (!d.tags || typeof d.tags !== 'object') return 'missing "tags"';
+  if (!Array.isArray(d.artifacts)) d.artifacts = [];
+  if (typeof d.notes !== 'string') d.notes = '';
+  return undefined;
+}

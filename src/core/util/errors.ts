@@ -1,0 +1,22 @@
+/** Errors the user can fix (bad input): the CLI maps them to exit code 2, the extension shows them as is. */
+export class UserInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserInputError';
+  }
+}
+
+/** A stored file that cannot be read or parsed. Reported with its path, never deleted or rewritten. */
+export class CorruptFileError extends Error {
+  constructor(
+    public readonly file: string,
+    public readonly detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+    this.name = 'CorruptFileError';
+  }
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,1 +1,45 @@
-export function activate(): void {}
+/**
+ * Extension entry point. Activation is lazy (the MLOps view, a command, or a workspace that has `.mlops/`)
+ * and cheap: it wires providers and commands; stores are read on first use, incrementally.
+ */
+import * as vscode from 'vscode';
+import { registerExperimentsCommands } from './experiments/commands';
+import { ExperimentsNode, ExperimentsTreeProvider } from './experiments/experimentsTree';
+import { Log } from './log';
+import { RunDetailsPanel } from './runDetails/runDetailsPanel';
+import { WorkspaceStores } from './workspaceStores';
+
+/** What activate() returns: used by the integration tests to look at the real providers. */
+export interface MlopsApi {
+  stores: WorkspaceStores;
+  experimentsTree: ExperimentsTreeProvider;
+  experimentsView: vscode.TreeView<ExperimentsNode>;
+  log: Log;
+  runDetailsPanel(runId: string): RunDetailsPanel | undefined;
+}
+
+export function activate(context: vscode.ExtensionContext): MlopsApi {
+  const started = Date.now();
+  const log = new Log();
+  const stores = new WorkspaceStores(log);
+  const experimentsTree = new ExperimentsTreeProvider(stores);
+  const experimentsView = vscode.window.createTreeView('mlops.experiments', {
+    treeDataProvider: experimentsTree,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
+  context.subscriptions.push(log, stores, experimentsTree, experimentsView, { dispose: () => RunDetailsPanel.disposeAll() });
+  registerExperimentsCommands({ context, stores, tree: experimentsTree, view: experimentsView, log });
+  log.info(`MLOps Workbench activated in ${Date.now() - started} ms (${stores.all().length} workspace folder(s)).`);
+  return {
+    stores,
+    experimentsTree,
+    experimentsView,
+    log,
+    runDetailsPanel: (id) => RunDetailsPanel.get(id),
+  };
+}
+
+export function deactivate(): void {
+  /* everything is disposed through context.subscriptions */
+}

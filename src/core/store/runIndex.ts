@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { CorruptFileError } from '../util/errors';
 import type { Experiment, MetricPoint, Run, RunDocument, StoreProblem } from '../tracking/types';
 import { isOwnerAlive } from './owner';
-import { decodeMetricPoint, readRunDocumentFile, Store } from './store';
+import { decodeMetricPoint, decodeNumberMap, readRunDocumentFile, Store } from './store';
 
 interface Latest {
   value: number;
@@ -188,7 +188,7 @@ function readMetricsTail(file: string, entry: CacheEntry, runId: string): void {
 function toRun(doc: RunDocument, entry: CacheEntry, expNames: Map<string, string>, now: number): Run {
   let metrics: Record<string, number>;
   if (doc.status !== 'running' && doc.metricsSummary) {
-    metrics = doc.metricsSummary;
+    metrics = decodeNumberMap(doc.metricsSummary);
   } else {
     metrics = {};
     for (const [k, v] of entry.latest) metrics[k] = v.value;
@@ -199,14 +199,16 @@ function toRun(doc: RunDocument, entry: CacheEntry, expNames: Map<string, string
     effectiveStatus = 'failed';
     interrupted = true;
   }
-  const end = doc.endTime ?? (interrupted ? null : now);
+  // An interrupted run's last sign of life is its last logged metric (or its start).
+  const lastActivity = Math.max(doc.startTime, ...[...entry.latest.values()].map((l) => l.timestamp));
+  const end = doc.endTime ?? (interrupted ? lastActivity : now);
   return {
     ...doc,
     experimentName: expNames.get(doc.experimentId) ?? doc.experimentId,
     metrics,
     effectiveStatus,
     interrupted,
-    duration: end === null ? 0 : Math.max(0, end - doc.startTime),
+    duration: Math.max(0, end - doc.startTime),
     problems: [...entry.metricProblems],
   };
 }

@@ -16,7 +16,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { appendLine, isTempFile, writeFileAtomic, writeJsonAtomic } from '../util/atomicFs';
+import { appendLine, isTempFile, TEMP_PREFIX, writeFileAtomic, writeJsonAtomic } from '../util/atomicFs';
 import { CorruptFileError, UserInputError } from '../util/errors';
 import type { Experiment, MetricPoint, RunDocument, StoreProblem } from '../tracking/types';
 import { checkName, checkRunIdOrPrefix, isRunId, printable } from './names';
@@ -226,10 +226,16 @@ export class Store {
     return crypto.randomBytes(16).toString('hex');
   }
 
+  /**
+   * Create a run's folder with its first run.json in one step: the folder is built under a temporary name
+   * and renamed into runs/, so a reader never sees a run folder without its document.
+   */
   createRunFolder(doc: RunDocument, options: { durable?: boolean } = {}): void {
     const dir = this.runDir(doc.id);
-    fs.mkdirSync(dir); // throws EEXIST: ids are random, a clash is a bug
-    writeJsonAtomic(path.join(dir, 'run.json'), doc, options);
+    const tmp = path.join(this.runsDir, `${TEMP_PREFIX}${process.pid}-${doc.id}`);
+    fs.mkdirSync(tmp);
+    writeJsonAtomic(path.join(tmp, 'run.json'), doc, options);
+    fs.renameSync(tmp, dir); // fails if the target exists: ids are random, a clash is a bug
     this.touch();
   }
 
@@ -317,6 +323,19 @@ export class Store {
 export function encodeMetricPoint(p: MetricPoint): string {
   const v = Number.isFinite(p.value) ? p.value : String(p.value); // NaN/Infinity are not JSON numbers
   return JSON.stringify({ k: p.key, v, s: p.step, t: p.timestamp });
+}
+
+/** JSON has no NaN/Infinity: store them as strings in number maps (metric summaries). */
+export function encodeNumberMap(m: Record<string, number>): Record<string, number | string> {
+  const o: Record<string, number | string> = {};
+  for (const [k, v] of Object.entries(m)) o[k] = Number.isFinite(v) ? v : String(v);
+  return o;
+}
+
+export function decodeNumberMap(m: Record<string, number | string>): Record<string, number> {
+  const o: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m)) o[k] = typeof v === 'number' ? v : Number(v);
+  return o;
 }
 
 export function decodeMetricPoint(line: string): MetricPoint {

@@ -9,7 +9,7 @@ import { UserInputError } from '../util/errors';
 import { checkArtifactPath, checkKey, checkName, printable, resolveInside } from '../store/names';
 import { currentOwner } from '../store/owner';
 import { IndexSnapshot, RunIndex, readMetricSeries, updateLatest } from '../store/runIndex';
-import { Store } from '../store/store';
+import { decodeNumberMap, encodeNumberMap, Store } from '../store/store';
 import { captureEnvironment } from './environment';
 import { compileFilter, sortRuns } from './filter';
 import { bestRunBy, Direction } from './metricDirection';
@@ -118,7 +118,9 @@ export class Tracker {
     const id = this.store.resolveRunId(runId);
     const doc = this.store.readRunDocument(id);
     const exp = this.listExperiments().find((e) => e.id === doc.experimentId) ?? { id: doc.experimentId, name: doc.experimentId, createdAt: doc.startTime };
-    return new ActiveRun(this.store, doc, exp);
+    const active = new ActiveRun(this.store, doc, exp);
+    if (doc.status === 'running' || !doc.metricsSummary) active.replay(readMetricSeries(this.store, id).points);
+    return active;
   }
 
   /** Everything in the store (incremental: unchanged files are not read again). */
@@ -207,13 +209,19 @@ export class ActiveRun {
     readonly experiment: Experiment,
   ) {
     if (doc.metricsSummary) {
-      for (const [k, v] of Object.entries(doc.metricsSummary)) this.latest.set(k, { value: v, step: -Infinity, timestamp: 0 });
+      for (const [k, v] of Object.entries(decodeNumberMap(doc.metricsSummary))) this.latest.set(k, { value: v, step: -Infinity, timestamp: 0 });
       this.count = doc.metricsCount ?? 0;
     }
   }
 
   get id(): string {
     return this.doc.id;
+  }
+
+  /** Rebuild the latest values from an existing metrics log (when re-attaching to a run). */
+  replay(points: MetricPoint[]): void {
+    for (const p of points) updateLatest(this.latest, p);
+    this.count = points.length;
   }
   get name(): string {
     return this.doc.name;
@@ -281,7 +289,7 @@ export class ActiveRun {
   }
 
   private writeSummary(): void {
-    this.doc.metricsSummary = this.latestMetrics();
+    this.doc.metricsSummary = encodeNumberMap(this.latestMetrics());
     this.doc.metricsCount = this.count;
     this.save();
   }
@@ -329,7 +337,7 @@ export class ActiveRun {
     if (!FINISHED_STATUSES.includes(status)) throw new UserInputError(`Cannot end a run with status '${status}'.`);
     this.doc.status = status;
     this.doc.endTime = endTime;
-    this.doc.metricsSummary = this.latestMetrics();
+    this.doc.metricsSummary = encodeNumberMap(this.latestMetrics());
     this.doc.metricsCount = this.count;
     this.save();
     this.store.flush();

@@ -64,7 +64,7 @@ export interface RunDocument {
   artifacts: ArtifactEntry[];
   owner: ProcessOwner | null;
   /** Latest value per metric key, written when the run ends (the series is in metrics.jsonl). */
-  metricsSummary?: Record<string, number>;
+  metricsSummary?: Record<string, number | string>;
   /** Number of metric records in metrics.jsonl when the summary was written. */
   metricsCount?: number;
 }

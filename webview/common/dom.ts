@@ -1,0 +1,46 @@
+/**
+ * A tiny element builder. Text is always set with textContent (never innerHTML), so run names, param values
+ * and tags from users show as text: `<img src=x onerror=alert(1)>` stays a string.
+ */
+type Child = Node | string | number | null | undefined | false;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number | boolean | undefined | ((e: Event) => void)> = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (typeof v === 'function') el.addEventListener(k.replace(/^on/, '').toLowerCase(), v as EventListener);
+    else if (k === 'class') el.className = String(v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el: Node, children: (Child | Child[])[]): void {
+  for (const c of children) {
+    if (Array.isArray(c)) append(el, c);
+    else if (c === null || c === undefined || c === false) continue;
+    else el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+  }
+}
+
+export function clear(el: Element): void {
+  while (el.firstChild) el.removeChild(el.firstChild);
+}
+
+export function fmtValue(v: unknown): string {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return String(v);
+    if (Number.isInteger(v)) return String(v);
+    const a = Math.abs(v);
+    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
+    return String(Number(v.toPrecision(5)));
+  }
+  if (v === null) return 'none';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { CorruptFileError } from '../util/errors';
 import type { Experiment, MetricPoint, Run, RunDocument, StoreProblem } from '../tracking/types';
 import { isOwnerAlive } from './owner';
-import { decodeMetricPoint, decodeNumberMap, readRunDocumentFile, Store } from './store';
+import { decodeMetricPoint, decodeNumberMap, parseRunDocument, readRunDocumentFile, Store } from './store';
 
 interface Latest {
   value: number;
@@ -29,6 +29,9 @@ interface CacheEntry {
   metricsLine: number;
   latest: Map<string, Latest>;
   metricProblems: StoreProblem[];
+  /** The derived Run, reused while nothing it depends on changed (finished runs only). */
+  run: Run | undefined;
+  runExperimentName: string | undefined;
 }
 
 export interface IndexSnapshot {
@@ -42,10 +45,28 @@ function statKey(st: fs.Stats | undefined): string {
 }
 
 function tryStat(p: string): fs.Stats | undefined {
+  return fs.statSync(p, { throwIfNoEntry: false });
+}
+
+function readRunDocumentWithStat(file: string): { doc: RunDocument; stat: fs.Stats } {
+  let fd: number;
   try {
-    return fs.statSync(p);
+    fd = fs.openSync(file, 'r');
   } catch {
-    return undefined;
+    return { doc: readRunDocumentFile(file), stat: fs.statSync(file) }; // throws the descriptive error
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    const buf = Buffer.allocUnsafe(stat.size);
+    let got = 0;
+    while (got < stat.size) {
+      const n = fs.readSync(fd, buf, got, stat.size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { doc: parseRunDocument(file, buf.toString('utf8', 0, got)), stat };
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -82,7 +103,12 @@ export class RunIndex {
       }
       const doc = entry.doc!;
       problems.push(...entry.metricProblems);
-      runs.push(toRun(doc, entry, expNames, now));
+      const expName = expNames.get(doc.experimentId) ?? doc.experimentId;
+      if (!entry.run || doc.status === 'running' || entry.runExperimentName !== expName) {
+        entry.run = toRun(doc, entry, expNames, now);
+        entry.runExperimentName = expName;
+      }
+      runs.push(entry.run);
     }
     for (const id of this.cache.keys()) if (!seen.has(id)) this.cache.delete(id);
     // Runs whose experiment document is missing still show, under an experiment named by its id.
@@ -99,8 +125,10 @@ export class RunIndex {
   private load(id: string): CacheEntry {
     const runFile = path.join(this.store.runsDir, id, 'run.json');
     const metricsFile = path.join(this.store.runsDir, id, 'metrics.jsonl');
-    const runStat = statKey(tryStat(runFile));
     let entry = this.cache.get(id);
+    // A run seen for the first time is read straight away (its stat comes from the open descriptor);
+    // a known run is only stat'ed, and read again when it changed.
+    const runStat = entry ? statKey(tryStat(runFile)) : '';
     if (!entry || entry.runStat !== runStat) {
       const fresh: CacheEntry = entry ?? {
         runStat,
@@ -112,12 +140,17 @@ export class RunIndex {
         metricsLine: 0,
         latest: new Map(),
         metricProblems: [],
+        run: undefined,
+        runExperimentName: undefined,
       };
-      fresh.runStat = runStat;
+      fresh.run = undefined;
       try {
-        fresh.doc = readRunDocumentFile(runFile);
+        const read = readRunDocumentWithStat(runFile);
+        fresh.runStat = statKey(read.stat);
+        fresh.doc = read.doc;
         fresh.docProblem = undefined;
       } catch (e) {
+        fresh.runStat = statKey(tryStat(runFile));
         fresh.doc = undefined;
         fresh.docProblem = { file: runFile, message: e instanceof CorruptFileError ? e.detail : (e as Error).message, runId: id };
       }
@@ -139,6 +172,7 @@ export class RunIndex {
         }
         if (st) readMetricsTail(metricsFile, entry, id);
         entry.metricsStat = key;
+        entry.run = undefined;
       }
     }
     return entry;

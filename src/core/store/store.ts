@@ -358,6 +358,10 @@ export function readRunDocumentFile(file: string): RunDocument {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CorruptFileError(file, code === 'ENOENT' ? 'run.json is missing' : (e as Error).message);
   }
+  return parseRunDocument(file, text);
+}
+
+export function parseRunDocument(file: string, text: string): RunDocument {
   let doc: RunDocument;
   try {
     doc = JSON.parse(text) as RunDocument;

@@ -2,6 +2,7 @@
  * `npm run bench`: prints every speed figure the issues ask for. Not part of `npm test`.
  * Sections can be chosen: `npm run bench -- store` (default: all).
  */
+import * as os from 'node:os';
 import { storeBench } from './storeBench';
 
 const sections: Record<string, () => void | Promise<void>> = {
@@ -11,7 +12,7 @@ const sections: Record<string, () => void | Promise<void>> = {
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const names = wanted.length ? wanted : Object.keys(sections);
-  console.log(`MLOps Workbench bench — node ${process.version}, ${require('node:os').cpus().length} cores, ${new Date().toISOString()}`);
+  console.log(`MLOps Workbench bench — node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString()}`);
   for (const n of names) {
     const fn = sections[n];
     if (!fn) throw new Error(`Unknown bench section '${n}'. Known: ${Object.keys(sections).join(', ')}`);

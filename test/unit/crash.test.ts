@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Tracker } from '../../src/core/tracking/tracker';
@@ -61,7 +62,7 @@ describe('crash safety', () => {
         if (e.artifact) {
           const a = r.artifacts.find((x) => x.path === 'result.json');
           assert.ok(a, 'acknowledged artifact recorded');
-          const parsed = JSON.parse(require('node:fs').readFileSync(t.artifactPath(id, 'result.json'), 'utf8'));
+          const parsed = JSON.parse(fs.readFileSync(t.artifactPath(id, 'result.json'), 'utf8'));
           assert.equal(parsed.payload.length, 2000);
         }
         if (e.ended) assert.equal(r.effectiveStatus, 'completed');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -39,7 +40,7 @@ describe('store and tracking', () => {
     assert.equal(got.environment.seed, 42);
     assert.equal(got.environment.nodeVersion, process.version);
     assert.equal(got.environment.libraries?.['ml-random-forest'], '2.1.0');
-    assert.equal(a.sha256, require('node:crypto').createHash('sha256').update('model bytes').digest('hex'));
+    assert.equal(a.sha256, crypto.createHash('sha256').update('model bytes').digest('hex'));
     assert.deepEqual(got.artifacts.map((x) => x.path).sort(), ['importance.json', 'models/model.txt']);
     assert.equal(fs.readFileSync(t.artifactPath(run.id, 'models/model.txt'), 'utf8'), 'model bytes');
     const history = t.metricHistory(run.id).filter((p) => p.key === 'rmse_train');
@@ -217,7 +218,6 @@ describe('store and tracking', () => {
 
   it('records git commit and dirty flag when the workspace is a git repository', () => {
     const dir = tempDir();
-    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
     const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, stdio: 'ignore' });
     git('init', '-q');
     git('-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-q', '--allow-empty', '-m', 'x');

@@ -57,6 +57,7 @@ export function checkKey(kind: string, s: unknown): string {
  */
 export function checkArtifactPath(s: unknown): string {
   if (typeof s !== 'string' || !s) throw new UserInputError('Artifact name must be a non-empty string.');
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
   if (/[\0-\x1f]/.test(s)) throw new UserInputError(`Artifact name '${printable(s)}' contains control characters.`);
   if (s.length > MAX_ARTIFACT_PATH_LENGTH) throw new UserInputError(`Artifact name is ${s.length} characters long; the limit is ${MAX_ARTIFACT_PATH_LENGTH}.`);
   if (path.isAbsolute(s) || path.win32.isAbsolute(s) || /^[A-Za-z]:/.test(s)) throw new UserInputError(`Artifact name '${printable(s)}' must be a relative path.`);
@@ -83,6 +84,7 @@ export function resolveInside(base: string, rel: string): string {
 
 /** Show a user string in an error message without control characters and without flooding it. */
 export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex -- making control characters visible is the point
   const clean = s.replace(/[\0-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return clean.length > 80 ? clean.slice(0, 77) + '...' : clean;
 }

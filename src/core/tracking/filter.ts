@@ -93,7 +93,7 @@ function tokenize(src: string): Token[] {
     }
     if (c === '.') { out.push({ kind: 'dot', text: c, pos: i++ }); continue; }
     if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_\-]*/.exec(src.slice(i))!;
+      const m = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(src.slice(i))!;
       out.push({ kind: 'ident', text: m[0], pos: i });
       i += m[0].length;
       continue;

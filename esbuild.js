@@ -27,6 +27,8 @@ function webviewEntries() {
 }
 
 async function main() {
+  // Start from an empty dist/ so stale bundles and source maps never reach a package.
+  if (!watch) fs.rmSync(path.join(__dirname, 'dist'), { recursive: true, force: true });
   const common = {
     bundle: true,
     minify: production,

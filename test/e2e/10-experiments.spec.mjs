@@ -1,3 +1,4 @@
+/* global document */
 // Foundation E2E, as a person would use it: runs written by the CLI appear in the MLOps container's Experiments
 // tree; clicking a run opens the run details webview; a run named like an XSS payload shows as text.
 import assert from 'node:assert/strict';

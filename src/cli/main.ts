@@ -9,6 +9,7 @@ import { CorruptFileError, UserInputError } from '../core/util/errors';
 import { VERSION } from '../core/version';
 import { EXIT_BAD_INPUT, EXIT_FAILED, GlobalOptions, out, resolveStorePath } from './context';
 import { registerRunCommands } from './commands/runs';
+import { initSample, registerTrainingCommands } from './commands/train';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -23,14 +24,16 @@ export function buildProgram(): Command {
   program
     .command('init [dir]')
     .description('create a store in DIR/.mlops (default: the current folder)')
-    .action((dir: string | undefined, _o, cmd: Command) => {
+    .action((dir: string | undefined, o: { sample?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals() as GlobalOptions;
+      if (o.sample) return initSample(path.resolve(dir ?? '.'));
       const root = g.store ? resolveStorePath(g, true) : path.resolve(dir ?? '.', '.mlops');
       Store.open(root, { create: true });
       out.line(`Initialised MLOps store in ${root}`);
     });
 
   registerRunCommands(program);
+  registerTrainingCommands(program);
   for (const c of program.commands) c.exitOverride().showHelpAfterError();
   for (const c of program.commands) for (const s of c.commands) s.exitOverride();
   return program;

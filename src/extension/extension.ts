@@ -7,6 +7,7 @@ import { registerExperimentsCommands } from './experiments/commands';
 import { ExperimentsNode, ExperimentsTreeProvider } from './experiments/experimentsTree';
 import { Log } from './log';
 import { RunDetailsPanel } from './runDetails/runDetailsPanel';
+import { lastResults, registerTrainingCommands } from './training/trainingCommands';
 import { WorkspaceStores } from './workspaceStores';
 
 /** What activate() returns: used by the integration tests to look at the real providers. */
@@ -16,6 +17,7 @@ export interface MlopsApi {
   experimentsView: vscode.TreeView<ExperimentsNode>;
   log: Log;
   runDetailsPanel(runId: string): RunDetailsPanel | undefined;
+  lastResults: typeof lastResults;
 }
 
 export function activate(context: vscode.ExtensionContext): MlopsApi {
@@ -30,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
   });
   context.subscriptions.push(log, stores, experimentsTree, experimentsView, { dispose: () => RunDetailsPanel.disposeAll() });
   registerExperimentsCommands({ context, stores, tree: experimentsTree, view: experimentsView, log });
+  registerTrainingCommands({ context, stores, log });
   log.info(`MLOps Workbench activated in ${Date.now() - started} ms (${stores.all().length} workspace folder(s)).`);
   return {
     stores,
@@ -37,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
     experimentsView,
     log,
     runDetailsPanel: (id) => RunDetailsPanel.get(id),
+    lastResults,
   };
 }
 

@@ -33,7 +33,7 @@ export interface EnvironmentRecord {
   user?: string;
   /** Library name -> version, e.g. the trainer engine. */
   libraries?: Record<string, string>;
-  dataset?: { path: string; sha256: string; rows?: number; columns?: string[] } | null;
+  dataset?: { path: string; sha256: string; rows?: number; columns?: string[]; types?: Record<string, string> } | null;
   seed?: number | null;
   /** How the run was started: cli, extension, pipeline, ... */
   source?: string;

@@ -5,6 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { handlers } from './jobs';
+import '../training/mljs';
+import '../data/csvJob';
 
 if (parentPort) {
   const port = parentPort;

@@ -1,0 +1,154 @@
+/**
+ * The workspace config file `mlops.yaml` (YAML, parsed with the `yaml` library): training defaults and sweep
+ * grids. Errors name the file, line and column. Paths in it are relative to the file's folder.
+ *
+ *   training:
+ *     data: data/wafer_yield.csv
+ *     target: yield
+ *     task: regression            # or classification (default: from the target's type)
+ *     engine: forest              # or mljs
+ *     experiment: YieldPrediction_RandomForest
+ *     test_size: 0.2
+ *     split: ordered              # or random
+ *     missing: error              # or drop, median
+ *     params: {n_estimators: 100, max_depth: 10, seed: 42}
+ *   sweep:
+ *     experiment: YieldPrediction_RandomForest
+ *     parallel: 2
+ *     grid:                       # a list of combinations ...
+ *       - {n_estimators: 50, max_depth: 5}
+ *     space:                      # ... or every combination of these values (or `random: N` of them)
+ *       n_estimators: [50, 100, 200]
+ *       max_depth: [5, 10, none]
+ *     random: 4
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { UserInputError } from '../util/errors';
+
+export const CONFIG_FILE = 'mlops.yaml';
+
+export type Scalar = string | number | boolean | null;
+
+export interface TrainingConfig {
+  data?: string;
+  target?: string;
+  task?: 'regression' | 'classification';
+  engine?: string;
+  experiment?: string;
+  test_size?: number;
+  split?: 'ordered' | 'random';
+  missing?: 'error' | 'drop' | 'median';
+  categorical?: string[];
+  params?: Record<string, Scalar>;
+}
+
+export interface SweepConfig {
+  experiment?: string;
+  parallel?: number;
+  grid?: Record<string, Scalar>[];
+  space?: Record<string, Scalar[]>;
+  random?: number;
+  seed?: number;
+}
+
+export interface WorkbenchConfig {
+  file: string;
+  dir: string;
+  training: TrainingConfig;
+  sweep?: SweepConfig;
+  /** Sections other issues add (registry, pipelines, monitoring) are kept as parsed. */
+  raw: Record<string, unknown>;
+}
+
+export class ConfigError extends UserInputError {
+  constructor(file: string, line: number | undefined, col: number | undefined, detail: string) {
+    super(`${file}${line !== undefined ? `:${line}${col !== undefined ? `:${col}` : ''}` : ''}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const TRAINING_KEYS = ['data', 'target', 'task', 'engine', 'experiment', 'test_size', 'split', 'missing', 'categorical', 'params'];
+const SWEEP_KEYS = ['experiment', 'parallel', 'grid', 'space', 'random', 'seed'];
+const TOP_KEYS = ['training', 'sweep', 'registry', 'pipelines', 'monitoring'];
+
+export function findConfig(dir: string): string | undefined {
+  const f = path.join(dir, CONFIG_FILE);
+  return fs.existsSync(f) ? f : undefined;
+}
+
+export function loadConfig(file: string): WorkbenchConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, undefined, undefined, `cannot be read (${(e as Error).message})`);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file: string): WorkbenchConfig {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const pos = lc.linePos(e.pos[0]);
+    throw new ConfigError(file, pos.line, pos.col, e.message.split('\n')[0]);
+  }
+  const where = (n: YamlNode | null | undefined) => (n && n.range ? lc.linePos(n.range[0]) : { line: undefined, col: undefined });
+  const fail = (n: YamlNode | null | undefined, msg: string): never => {
+    const p = where(n);
+    throw new ConfigError(file, p.line, p.col, msg);
+  };
+  const root = doc.contents;
+  const out: WorkbenchConfig = { file, dir: path.dirname(file), training: {}, raw: {} };
+  if (root === null || root === undefined) return out;
+  if (!isMap(root)) fail(root as YamlNode, 'the file must be a mapping (key: value)');
+  const map = root as import('yaml').YAMLMap;
+  for (const pair of map.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!TOP_KEYS.includes(key)) fail(pair.key as YamlNode, `unknown section '${key}' (known: ${TOP_KEYS.join(', ')})`);
+    out.raw[key] = (pair.value as YamlNode | null)?.toJSON?.() ?? null;
+    const value = pair.value as YamlNode | null;
+    if (key === 'training') out.training = section(value, TRAINING_KEYS, 'training', fail) as TrainingConfig;
+    if (key === 'sweep') out.sweep = section(value, SWEEP_KEYS, 'sweep', fail) as SweepConfig;
+  }
+  const t = out.training;
+  const tNode = map.get('training', true) as YamlNode | undefined;
+  const at = (k: string) => (isMap(tNode) ? (tNode.get(k, true) as YamlNode) : tNode);
+  if (t.task !== undefined && t.task !== 'regression' && t.task !== 'classification') fail(at('task'), `training.task must be regression or classification, not '${String(t.task)}'`);
+  if (t.split !== undefined && t.split !== 'ordered' && t.split !== 'random') fail(at('split'), `training.split must be ordered or random, not '${String(t.split)}'`);
+  if (t.missing !== undefined && !['error', 'drop', 'median'].includes(t.missing)) fail(at('missing'), `training.missing must be error, drop or median, not '${String(t.missing)}'`);
+  if (t.test_size !== undefined && !(typeof t.test_size === 'number' && t.test_size > 0 && t.test_size < 1)) fail(at('test_size'), `training.test_size must be a number between 0 and 1`);
+  for (const k of ['data', 'target', 'experiment', 'engine'] as const) if (t[k] !== undefined && typeof t[k] !== 'string') fail(at(k), `training.${k} must be text`);
+  if (t.params !== undefined && (typeof t.params !== 'object' || Array.isArray(t.params))) fail(at('params'), 'training.params must be a mapping of hyperparameters');
+  const s = out.sweep;
+  if (s) {
+    const sNode = map.get('sweep', true) as YamlNode | undefined;
+    const sat = (k: string) => (isMap(sNode) ? (sNode.get(k, true) as YamlNode) : sNode);
+    if (s.grid !== undefined && (!Array.isArray(s.grid) || s.grid.some((g) => typeof g !== 'object' || g === null || Array.isArray(g)))) fail(sat('grid'), 'sweep.grid must be a list of mappings, e.g. - {n_estimators: 50, max_depth: 5}');
+    if (s.space !== undefined && (typeof s.space !== 'object' || Array.isArray(s.space) || Object.values(s.space).some((v) => !Array.isArray(v) || !v.length))) fail(sat('space'), 'sweep.space must map each hyperparameter to a non-empty list of values');
+    if (s.parallel !== undefined && !(Number.isInteger(s.parallel) && s.parallel >= 1)) fail(sat('parallel'), 'sweep.parallel must be a whole number ≥ 1');
+    if (s.random !== undefined && !(Number.isInteger(s.random) && s.random >= 1)) fail(sat('random'), 'sweep.random must be a whole number ≥ 1');
+    if (s.grid === undefined && s.space === undefined) fail(sNode, 'sweep needs a grid (list of combinations) or a space (values per hyperparameter)');
+  }
+  return out;
+}
+
+function section(node: YamlNode | null, keys: string[], name: string, fail: (n: YamlNode | null | undefined, m: string) => never): Record<string, unknown> {
+  if (node === null || node === undefined) return {};
+  if (!isMap(node)) fail(node, `${name} must be a mapping`);
+  const m = node as import('yaml').YAMLMap;
+  for (const pair of m.items) {
+    const k = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!keys.includes(k)) fail(pair.key as YamlNode, `unknown key '${name}.${k}' (known: ${keys.join(', ')})`);
+    if (isSeq(pair.value) && k === 'categorical') continue;
+  }
+  return m.toJSON() as Record<string, unknown>;
+}
+
+/** Resolve a config path (relative to the config file's folder). */
+export function resolveConfigPath(cfg: WorkbenchConfig, p: string): string {
+  return path.isAbsolute(p) ? p : path.resolve(cfg.dir, p);
+}

@@ -1,0 +1,78 @@
+/**
+ * "Create Sample Workspace" / `mlops init DIR --sample`: the seed's wafer-yield project — the training data, the
+ * later production batches (normal, +10 °C temperature sensor, new chip design) and new wafer data, a config with
+ * the seed's hyperparameter grid, a README, and an empty store. Files that already exist are left as they are.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Store, STORE_DIRNAME } from '../store/store';
+import { writeFileAtomic } from '../util/atomicFs';
+import { newChipDesignBatch, newWaferData, normalBatch, SEED_GRID, temperatureDriftBatch, toCsv, waferTraining } from './waferData';
+
+export const SAMPLE_EXPERIMENT = 'YieldPrediction_RandomForest';
+
+export function sampleFiles(): Record<string, string> {
+  const train = waferTraining(1000);
+  const grid = SEED_GRID.map((g) => `    - {n_estimators: ${g.n_estimators}, max_depth: ${g.max_depth === null ? 'none' : g.max_depth}}`).join('\n');
+  return {
+    'data/wafer_yield.csv': toCsv(train),
+    'data/batches/normal_batch.csv': toCsv(normalBatch(train)),
+    'data/batches/temperature_drift_batch.csv': toCsv(temperatureDriftBatch(train)),
+    'data/batches/new_chip_design_batch.csv': toCsv(newChipDesignBatch(train)),
+    'data/new_wafer_data.csv': toCsv(newWaferData(1000)),
+    'mlops.yaml': `# MLOps Workbench configuration (see the extension's README).
+training:
+  data: data/wafer_yield.csv
+  target: yield
+  task: regression
+  engine: forest
+  experiment: ${SAMPLE_EXPERIMENT}
+  test_size: 0.2
+  split: ordered          # the seed's split: first 80 % train, last 20 % test
+  missing: error
+  params:
+    n_estimators: 100
+    max_depth: 10
+    seed: 42
+
+sweep:
+  experiment: ${SAMPLE_EXPERIMENT}
+  # The seed notebook's hyperparameter grid (max_depth none = grow fully).
+  grid:
+${grid}
+`,
+    'README.md': `# Wafer yield sample workspace
+
+The scenarios of the MLOps fundamentals notebook, as files:
+
+- \`data/wafer_yield.csv\` — 1,000 wafers: \`Vdd_mean\`, \`Idd_mean\`, \`Frequency_mean\`, \`Temperature\`, \`Dies_tested\`
+  and the target \`yield\` (%), generated with the notebook's formulas from a fixed seed.
+- \`data/batches/normal_batch.csv\` — 50 production wafers (test rows plus small noise).
+- \`data/batches/temperature_drift_batch.csv\` — the same wafers with the temperature sensor reading +10 °C.
+- \`data/batches/new_chip_design_batch.csv\` — a new chip design: the relationship to yield changed.
+- \`data/new_wafer_data.csv\` — 1,000 new wafers for the retraining pipeline.
+- \`mlops.yaml\` — training defaults and the notebook's hyperparameter grid.
+
+Try: **MLOps: Run Sweep** (the notebook's 5 configurations), then open the best run, or in a terminal
+\`mlops sweep --data data/wafer_yield.csv --target yield --grid 'n_estimators=50,100,200;max_depth=5,10,none'\`.
+`,
+  };
+}
+
+export function createSampleWorkspace(dir: string): { written: string[]; kept: string[]; store: string } {
+  const written: string[] = [];
+  const kept: string[] = [];
+  for (const [rel, content] of Object.entries(sampleFiles())) {
+    const file = path.join(dir, rel);
+    if (fs.existsSync(file)) {
+      kept.push(rel);
+      continue;
+    }
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomic(file, content);
+    written.push(rel);
+  }
+  const store = path.join(dir, STORE_DIRNAME);
+  Store.open(store, { create: true });
+  return { written, kept, store };
+}

@@ -1,0 +1,146 @@
+/**
+ * The `command` trainer: runs the user's own script (e.g. `python train.py`) in the workspace and records it as
+ * a run. The script gets MLOPS_RUN_ID, MLOPS_STORE, MLOPS_EXPERIMENT, MLOPS_PARAMS (JSON) and one
+ * MLOPS_PARAM_<KEY> variable per param, and reports by printing lines (anything else is plain output):
+ *
+ *   mlops:metric rmse_test=3.18 step=3      (step optional; several key=value pairs allowed)
+ *   mlops:param  n_estimators=100
+ *   mlops:tag    model=xgboost
+ *   mlops:artifact path/to/file [name]     (relative to the working folder)
+ *
+ * Values are logged live. Exit code 0 → completed, anything else → failed; cancelling kills the process
+ * (group) → cancelled. Callers must only offer this in trusted workspaces: it executes workspace-defined code.
+ */
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import type { ActiveRun, Tracker } from '../tracking/tracker';
+import type { Run } from '../tracking/types';
+import { UserInputError } from '../util/errors';
+
+export interface CommandTrainOptions {
+  command: string;
+  cwd: string;
+  experiment?: string;
+  runName?: string;
+  params?: Record<string, string | number | boolean | null>;
+  tags?: Record<string, string>;
+  env?: Record<string, string>;
+}
+
+export interface CommandTrainControl {
+  signal?: AbortSignal;
+  onOutput?: (line: string, stream: 'stdout' | 'stderr') => void;
+  onRunStarted?: (run: ActiveRun) => void;
+}
+
+export interface ProtocolLine {
+  kind: 'metric' | 'param' | 'tag' | 'artifact';
+  values: Record<string, string>;
+  step?: number;
+  path?: string;
+  name?: string;
+}
+
+/** Parse one `mlops:` line; undefined for ordinary output. Throws UserInputError for a malformed mlops: line. */
+export function parseProtocolLine(line: string): ProtocolLine | undefined {
+  const m = /^\s*mlops:(metric|param|tag|artifact)\s+(.*)$/.exec(line);
+  if (!m) return undefined;
+  const kind = m[1] as ProtocolLine['kind'];
+  const rest = m[2].trim();
+  if (kind === 'artifact') {
+    const [p, name] = rest.split(/\s+/);
+    if (!p) throw new UserInputError(`'${line.trim()}': mlops:artifact needs a file path`);
+    return { kind, values: {}, path: p, name };
+  }
+  const values: Record<string, string> = {};
+  let step: number | undefined;
+  for (const tok of rest.match(/\S+=("[^"]*"|\S*)/g) ?? []) {
+    const i = tok.indexOf('=');
+    const k = tok.slice(0, i);
+    let v = tok.slice(i + 1);
+    if (v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1);
+    if (kind === 'metric' && k === 'step') {
+      step = Number(v);
+      if (!Number.isInteger(step)) throw new UserInputError(`'${line.trim()}': step must be an integer`);
+      continue;
+    }
+    values[k] = v;
+  }
+  if (!Object.keys(values).length) throw new UserInputError(`'${line.trim()}': expected KEY=VALUE after mlops:${kind}`);
+  if (kind === 'metric') for (const [k, v] of Object.entries(values)) if (v.trim() === '' || Number.isNaN(Number(v))) throw new UserInputError(`'${line.trim()}': metric ${k} value '${v}' is not a number`);
+  return { kind, values, step };
+}
+
+export async function runCommandTrainer(tracker: Tracker, o: CommandTrainOptions, control: CommandTrainControl = {}): Promise<{ run: Run; exitCode: number | null }> {
+  if (!o.command.trim()) throw new UserInputError('The training command is empty.');
+  const run = tracker.startRun({ experiment: o.experiment, name: o.runName, params: o.params, tags: { trainer: 'command', command: o.command.slice(0, 500), ...o.tags }, cwd: o.cwd, environment: { source: 'command' } });
+  control.onRunStarted?.(run);
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    ...o.env,
+    MLOPS_RUN_ID: run.id,
+    MLOPS_STORE: tracker.store.root,
+    MLOPS_EXPERIMENT: run.experiment.name,
+    MLOPS_PARAMS: JSON.stringify(o.params ?? {}),
+  };
+  delete env.ELECTRON_RUN_AS_NODE;
+  for (const [k, v] of Object.entries(o.params ?? {})) env[`MLOPS_PARAM_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = String(v);
+  const child = spawn(o.command, { cwd: o.cwd, env, shell: true, detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'pipe'] });
+  const problems: string[] = [];
+  const handle = (line: string, stream: 'stdout' | 'stderr') => {
+    control.onOutput?.(line, stream);
+    if (stream !== 'stdout') return;
+    try {
+      const p = parseProtocolLine(line);
+      if (!p) return;
+      if (p.kind === 'metric') run.logMetrics(Object.fromEntries(Object.entries(p.values).map(([k, v]) => [k, Number(v)])), p.step ?? 0);
+      else if (p.kind === 'param') run.logParams(p.values);
+      else if (p.kind === 'tag') run.setTags(p.values);
+      else run.logArtifactFile(path.resolve(o.cwd, p.path!), p.name);
+    } catch (e) {
+      const msg = (e as Error).message;
+      problems.push(msg);
+      control.onOutput?.(`[mlops] ignored: ${msg}`, 'stderr');
+    }
+  };
+  const pump = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr') => {
+    let buf = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => {
+      buf += d;
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        handle(buf.slice(0, i).replace(/\r$/, ''), name);
+        buf = buf.slice(i + 1);
+      }
+    });
+    stream.on('end', () => {
+      if (buf) handle(buf, name);
+    });
+  };
+  pump(child.stdout!, 'stdout');
+  pump(child.stderr!, 'stderr');
+  let cancelled = false;
+  const kill = () => {
+    cancelled = true;
+    try {
+      if (child.pid && process.platform !== 'win32') process.kill(-child.pid, 'SIGTERM');
+      else child.kill('SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  };
+  control.signal?.addEventListener('abort', kill, { once: true });
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.on('error', (e) => {
+      problems.push(e.message);
+      resolve(127);
+    });
+    child.on('close', (code) => resolve(code));
+  });
+  control.signal?.removeEventListener('abort', kill);
+  if (problems.length) run.setNotes(`Protocol problems:\n${problems.slice(0, 20).join('\n')}`);
+  if (!cancelled) run.setTag('exit_code', String(exitCode));
+  run.end(cancelled ? 'cancelled' : exitCode === 0 ? 'completed' : 'failed');
+  return { run: tracker.getRun(run.id), exitCode };
+}

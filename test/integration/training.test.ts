@@ -1,0 +1,89 @@
+/**
+ * Training in a real extension host: the sample workspace, Train Model from the command (with given answers),
+ * a sweep cancelled part-way, Reproduce Run, and a user's training command — each visible in the tree.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SweepResult } from '../../src/core/training/sweep';
+import type { Run } from '../../src/core/tracking/types';
+import type { ExperimentsNode } from '../../src/extension/experiments/experimentsTree';
+import { api, item, waitFor, workspaceDir } from './helpers';
+
+type Node<K extends ExperimentsNode['kind']> = Extract<ExperimentsNode, { kind: K }>;
+
+function experimentNode(a: Awaited<ReturnType<typeof api>>, name: string): Node<'experiment'> | undefined {
+  return a.experimentsTree.getChildren().find((n) => n.kind === 'experiment' && n.experiment.name === name) as Node<'experiment'> | undefined;
+}
+
+describe('Training (editor commands)', function () {
+  this.timeout(120_000);
+  const engine = (process.env.MLOPS_TEST_ENGINE as 'forest' | 'mljs' | undefined) ?? undefined;
+
+  it('Create Sample Workspace writes the wafer data, batches and mlops.yaml', async () => {
+    const ws = workspaceDir();
+    await vscode.commands.executeCommand('mlops.createSampleWorkspace', { folder: ws, open: false });
+    for (const f of ['data/wafer_yield.csv', 'data/batches/normal_batch.csv', 'data/batches/temperature_drift_batch.csv', 'data/batches/new_chip_design_batch.csv', 'mlops.yaml']) {
+      assert.ok(fs.existsSync(path.join(ws, f)), f);
+    }
+  });
+
+  it('Train Model trains in the background and the run appears in the tree with its metrics', async () => {
+    const a = await api();
+    const run = (await vscode.commands.executeCommand('mlops.train', { folder: workspaceDir(), data: 'data/wafer_yield.csv', target: 'yield', params: { n_estimators: 20, max_depth: 6 }, experiment: 'Editor Training', runName: 'from-the-editor', engine })) as Run;
+    assert.ok(run, 'the command returned the run');
+    assert.equal(run.effectiveStatus, 'completed');
+    assert.ok(run.metrics.r2_test > 0.5);
+    const { value: exp } = await waitFor('the run in the tree', () => experimentNode(a, 'Editor Training'), 3000);
+    const runNode = a.experimentsTree.getChildren(exp)[0] as Node<'run'>;
+    assert.equal(item(a, runNode).label, 'from-the-editor');
+    assert.match(String(item(a, runNode).description), /★ best · rmse_test \d+\.\d+/);
+    assert.deepEqual(run.params.n_estimators, 20);
+  });
+
+  it('a sweep cancelled after its first run leaves completed and cancelled runs, none running', async () => {
+    const a = await api();
+    const combos = [1, 2, 3, 4].map((i) => ({ n_estimators: 30 * i, max_depth: 8 }));
+    const res = (await vscode.commands.executeCommand('mlops.runSweep', { folder: workspaceDir(), data: 'data/wafer_yield.csv', target: 'yield', combinations: combos, parallel: 1, experiment: 'Cancelled Sweep', cancelAfterRuns: 1, engine })) as SweepResult;
+    assert.ok(res, 'the command returned the sweep result');
+    assert.ok(res.runs.length >= 1, `${res.runs.length} runs completed`);
+    assert.ok(res.cancelled >= 1, `${res.cancelled} cancelled`);
+    assert.equal(res.runs.length + res.cancelled + res.failed.length, 4);
+    const { value: exp } = await waitFor('the sweep experiment', () => experimentNode(a, 'Cancelled Sweep'), 3000);
+    const statuses = (a.experimentsTree.getChildren(exp) as Node<'run'>[]).map((n) => n.run.effectiveStatus);
+    assert.ok(!statuses.includes('running'), `statuses ${statuses}`);
+    assert.ok(statuses.includes('completed'));
+    const snap = a.stores.all()[0].snapshot;
+    assert.deepEqual(snap.problems, [], 'the store is consistent');
+  });
+
+  it('a full sweep of the config grid marks the best run in the tree', async () => {
+    const a = await api();
+    const res = (await vscode.commands.executeCommand('mlops.runSweep', { folder: workspaceDir(), combinations: [{ n_estimators: 10, max_depth: 3 }, { n_estimators: 10, max_depth: 8 }, { n_estimators: 15, max_depth: 'none' }], experiment: 'Grid', engine })) as SweepResult;
+    assert.equal(res.runs.length, 3);
+    const { value: exp } = await waitFor('the grid experiment', () => experimentNode(a, 'Grid'), 3000);
+    const best = (a.experimentsTree.getChildren(exp) as Node<'run'>[]).find((n) => n.isBest)!;
+    assert.equal(best.run.id, res.best!.id);
+  });
+
+  it('Reproduce Run retrains with identical metrics', async () => {
+    const a = await api();
+    const original = a.lastResults.train!;
+    const res = (await vscode.commands.executeCommand('mlops.reproduceRun', original.id, { confirm: false })) as { run: Run; identical: boolean };
+    assert.equal(res.identical, true);
+    assert.equal(res.run.tags.reproduces, original.id);
+    assert.equal(res.run.metrics.rmse_test, original.metrics.rmse_test);
+  });
+
+  it("Run Training Command runs a user's script and logs what it prints", async () => {
+    const ws = workspaceDir();
+    fs.writeFileSync(path.join(ws, 'my_train.js'), "for (let e = 0; e < 3; e++) console.log(`mlops:metric val_loss=${1 / (e + 1)} step=${e}`);\nconsole.log('mlops:param lr=0.01');\n");
+    const node = process.execPath.includes('code-server') || process.versions.electron === undefined ? process.execPath : 'node';
+    const run = (await vscode.commands.executeCommand('mlops.runTrainingCommand', { folder: ws, command: `"${node}" my_train.js`, experiment: 'Custom Scripts' })) as Run;
+    assert.equal(run.effectiveStatus, 'completed');
+    assert.equal(run.metrics.val_loss, 1 / 3);
+    assert.equal(run.params.lr, '0.01');
+    assert.equal(run.tags.trainer, 'command');
+  });
+});

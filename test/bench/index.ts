@@ -4,9 +4,11 @@
  */
 import * as os from 'node:os';
 import { storeBench } from './storeBench';
+import { trainingBench } from './trainingBench';
 
 const sections: Record<string, () => void | Promise<void>> = {
   store: () => storeBench(Number(process.env.BENCH_RUNS ?? 10_000)),
+  training: () => trainingBench(),
 };
 
 async function main(): Promise<void> {

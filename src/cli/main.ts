@@ -10,6 +10,7 @@ import { VERSION } from '../core/version';
 import { EXIT_BAD_INPUT, EXIT_FAILED, GlobalOptions, out, resolveStorePath } from './context';
 import { registerRunCommands } from './commands/runs';
 import { initSample, registerTrainingCommands } from './commands/train';
+import { registerModelCommands } from './commands/models';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
 
   registerRunCommands(program);
   registerTrainingCommands(program);
+  registerModelCommands(program);
   for (const c of program.commands) c.exitOverride().showHelpAfterError();
   for (const c of program.commands) for (const s of c.commands) s.exitOverride();
   return program;

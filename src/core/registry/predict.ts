@@ -1,0 +1,32 @@
+/**
+ * Predict with a registered model: `mlops predict --model URI --data CSV --out CSV`. The model's recorded encoding
+ * is applied; the output is the input rows with a `prediction` column (and one probability column per class for
+ * classifiers), written atomically.
+ */
+import { loadCsv } from '../data/csv';
+import { predictDataset } from '../training/modelBundle';
+import { writeFileAtomic } from '../util/atomicFs';
+import type { Registry } from './registry';
+import { loadModelByUri } from './uri';
+
+function cell(v: string | number): string {
+  const s = typeof v === 'number' ? String(v) : v;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export async function predictCsv(registry: Registry, uri: string, data: string, out: string): Promise<{ rows: number; model: string; version: number }> {
+  const { version, loaded } = loadModelByUri(registry, uri);
+  const ds = await loadCsv(data);
+  const pred = predictDataset(loaded, ds);
+  const classes = loaded.meta.encoding.classes ?? [];
+  const header = [...ds.columns.map((c) => c.name), 'prediction', ...(pred.proba ? classes.map((c) => `proba_${c}`) : [])];
+  const lines = [header.map(cell).join(',')];
+  for (let i = 0; i < ds.info.rows; i++) {
+    const row: (string | number)[] = ds.columns.map((c) => (c.type === 'numeric' ? c.values[i] : c.levels[c.codes[i]]));
+    row.push(pred.labels ? pred.labels[i] : pred.values[i]);
+    if (pred.proba) for (let k = 0; k < classes.length; k++) row.push(Number(pred.proba[i * classes.length + k].toFixed(6)));
+    lines.push(row.map(cell).join(','));
+  }
+  writeFileAtomic(out, lines.join('\n') + '\n');
+  return { rows: ds.info.rows, model: version.model, version: version.version };
+}

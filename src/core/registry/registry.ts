@@ -1,0 +1,447 @@
+/**
+ * The model registry: versions, stages, aliases, rollback, and an append-only audit history.
+ *
+ * Storage (inside the store): registry/events.jsonl — one JSON event per line, appended with a single write and
+ * never rewritten — and registry/artifacts/<artifact-id>/ — an immutable copy of each registered model.
+ * The registry state is *derived* by replaying the log: version numbers are assigned in log order, a promotion to
+ * Production archives the previous Production version as it is replayed, rollback pops the Production history.
+ * Consequences:
+ *  - a killed process never leaves a half-applied transition (an event is one line; a torn last line is ignored);
+ *  - two processes writing at the same instant never corrupt each other: both events land, in one order, and the
+ *    replay of that order is the state (two concurrent promotions end with exactly one version in Production, the
+ *    later one; two concurrent registrations get different version numbers);
+ *  - "what was in Production at T" is the replay of the events up to T.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Store } from '../store/store';
+import type { Tracker } from '../tracking/tracker';
+import { appendLine, copyFileAtomic, sha256File } from '../util/atomicFs';
+import { UserInputError } from '../util/errors';
+import { currentIdentity, Identity } from './identity';
+
+export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export class RefusedError extends UserInputError {
+  readonly exitCode = 4;
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}
+
+export type RegistryAction = 'register' | 'transition' | 'alias' | 'rollback' | 'describe' | 'tag' | 'refused';
+
+export interface RegistryEvent {
+  id: string;
+  time: number;
+  user: string;
+  action: RegistryAction;
+  model: string;
+  version?: number;
+  /** register: the artifact folder id */
+  artifact?: string;
+  to?: Stage | string | null;
+  from?: Stage | string | null;
+  alias?: string;
+  reason?: string;
+  archiveExisting?: boolean;
+  /** register: snapshot of the source run */
+  run?: { id: string; name: string; experiment: string; params: Record<string, unknown>; metrics: Record<string, number>; datasetSha256?: string; dataset?: string };
+  modelSha256?: string;
+  description?: string;
+  tags?: Record<string, string>;
+  /** refused: what was attempted */
+  attempted?: string;
+  /** pipeline / automatic actions */
+  source?: string;
+}
+
+export interface ModelVersion {
+  model: string;
+  version: number;
+  stage: Stage;
+  aliases: string[];
+  artifact: string;
+  modelSha256: string;
+  run: NonNullable<RegistryEvent['run']>;
+  description: string;
+  tags: Record<string, string>;
+  createdAt: number;
+  createdBy: string;
+  stageSince: number;
+}
+
+export interface RegisteredModel {
+  name: string;
+  versions: ModelVersion[];
+  aliases: Record<string, number>;
+  description: string;
+  /** Versions that entered Production, oldest first (rollback walks back along it). */
+  productionHistory: number[];
+}
+
+export interface HistoryEntry {
+  event: RegistryEvent;
+  /** What replaying the event did, in words (e.g. "v2: Staging → Production; v1: Production → Archived"). */
+  effect: string;
+}
+
+export interface RegistryState {
+  models: Map<string, RegisteredModel>;
+  history: Map<string, HistoryEntry[]>;
+  problems: { line: number; message: string }[];
+}
+
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,99}$/;
+const ALIAS_NAME = /^[A-Za-z][A-Za-z0-9_\-]{0,63}$/;
+
+export function checkModelName(name: string): string {
+  const n = (name ?? '').trim();
+  if (!MODEL_NAME.test(n)) throw new UserInputError(`Invalid model name '${name}': use letters, digits, '_', '-', '.', spaces (up to 100 characters, starting with a letter or digit).`);
+  return n;
+}
+
+export function parseStage(s: string): Stage {
+  const m = STAGES.find((x) => x.toLowerCase() === String(s).trim().toLowerCase());
+  if (!m) throw new UserInputError(`Unknown stage '${s}': use ${STAGES.join(', ')}.`);
+  return m;
+}
+
+export interface RegistryOptions {
+  /** Who may move versions into Production and roll back (emails, names or OS users); empty/undefined = everyone. */
+  promoters?: string[];
+  /** Promoting to Production archives the current Production version (default true, as the seed does). */
+  archiveOnPromote?: boolean;
+  identity?: Identity;
+}
+
+export class Registry {
+  readonly dir: string;
+  readonly eventsFile: string;
+  readonly artifactsDir: string;
+
+  constructor(
+    readonly store: Store,
+    private readonly options: RegistryOptions = {},
+  ) {
+    this.dir = path.join(store.root, 'registry');
+    this.eventsFile = path.join(this.dir, 'events.jsonl');
+    this.artifactsDir = path.join(this.dir, 'artifacts');
+  }
+
+  private identity(): Identity {
+    return this.options.identity ?? currentIdentity(path.dirname(this.store.root));
+  }
+
+  // ------------------------------------------------------------ reading
+
+  readEvents(): { events: RegistryEvent[]; problems: { line: number; message: string }[] } {
+    let text = '';
+    try {
+      text = fs.readFileSync(this.eventsFile, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], problems: [] };
+      throw e;
+    }
+    const last = text.lastIndexOf('\n');
+    const lines = last >= 0 ? text.slice(0, last).split('\n') : []; // a torn last line is not an event
+    const events: RegistryEvent[] = [];
+    const problems: { line: number; message: string }[] = [];
+    lines.forEach((l, i) => {
+      if (!l.trim()) return;
+      try {
+        const e = JSON.parse(l) as RegistryEvent;
+        if (!e || typeof e.action !== 'string' || typeof e.model !== 'string' || typeof e.time !== 'number') throw new Error('not a registry event');
+        events.push(e);
+      } catch (err) {
+        problems.push({ line: i + 1, message: `${this.eventsFile}: line ${i + 1}: ${(err as Error).message}; skipped` });
+      }
+    });
+    return { events, problems };
+  }
+
+  /** Replay the log (optionally only events up to time `until`, inclusive). */
+  state(until?: number): RegistryState {
+    const { events, problems } = this.readEvents();
+    return replay(until === undefined ? events : events.filter((e) => e.time <= until), problems, this.options.archiveOnPromote ?? true);
+  }
+
+  listModels(): RegisteredModel[] {
+    return [...this.state().models.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  getModel(name: string): RegisteredModel {
+    const m = this.state().models.get(checkModelName(name));
+    if (!m) throw new UserInputError(`No registered model named '${name}'.${this.knownModels()}`);
+    return m;
+  }
+
+  private knownModels(): string {
+    const names = [...this.state().models.keys()];
+    return names.length ? ` Registered models: ${names.join(', ')}.` : ' No model is registered yet.';
+  }
+
+  history(name: string): HistoryEntry[] {
+    const st = this.state();
+    const n = checkModelName(name);
+    if (!st.models.has(n) && !st.history.has(n)) throw new UserInputError(`No registered model named '${name}'.${this.knownModels()}`);
+    return st.history.get(n) ?? [];
+  }
+
+  /** Which version(s) were in a stage, or held an alias, at time T. */
+  at(name: string, time: number, query: { stage?: Stage; alias?: string }): { versions: number[]; state: RegisteredModel | undefined } {
+    const m = this.state(time).models.get(checkModelName(name));
+    if (!m) return { versions: [], state: undefined };
+    if (query.alias) return { versions: m.aliases[query.alias] ? [m.aliases[query.alias]] : [], state: m };
+    const stage = query.stage ?? 'Production';
+    return { versions: m.versions.filter((v) => v.stage === stage).map((v) => v.version), state: m };
+  }
+
+  artifactDir(v: ModelVersion): string {
+    return path.join(this.artifactsDir, v.artifact);
+  }
+
+  // ------------------------------------------------------------ writing
+
+  private append(e: Omit<RegistryEvent, 'id' | 'time' | 'user'> & { user?: string }): RegistryEvent {
+    fs.mkdirSync(this.dir, { recursive: true });
+    const event: RegistryEvent = { id: crypto.randomBytes(12).toString('hex'), time: Date.now(), user: e.user ?? this.identity().display, ...e } as RegistryEvent;
+    appendLine(this.eventsFile, JSON.stringify(event));
+    this.store.touch();
+    return event;
+  }
+
+  private checkPromoter(action: string, model: string, detail: Partial<RegistryEvent>): void {
+    const allowed = this.options.promoters;
+    if (!allowed || !allowed.length) return;
+    const id = this.identity();
+    const candidates = [id.email, id.name, id.osUser].filter(Boolean).map((s) => s!.toLowerCase());
+    if (allowed.some((a) => candidates.includes(a.toLowerCase()))) return;
+    const rule = `registry.promoters in mlops.yaml allows only ${allowed.join(', ')}`;
+    this.append({ action: 'refused', model, attempted: action, reason: `${id.display} is not allowed: ${rule}`, ...detail, user: id.display });
+    throw new RefusedError(`Refused: ${id.display} may not ${action} (${rule}). The refusal is recorded in the model's history.`);
+  }
+
+  /** Register a run's model as a new version (an immutable copy of its model artifact). */
+  register(tracker: Tracker, runId: string, name: string, opts: { description?: string; tags?: Record<string, string>; source?: string } = {}): ModelVersion {
+    const model = checkModelName(name);
+    const run = tracker.getRun(runId);
+    const meta = tracker.artifactPath(run.id, 'model/model.json');
+    const bin = tracker.artifactPath(run.id, 'model/model.bin');
+    if (!fs.existsSync(meta) || !fs.existsSync(bin)) throw new UserInputError(`Run ${run.name} (${run.id}) has no model artifact (model/model.json and model/model.bin); only runs that saved a model can be registered.`);
+    if (run.effectiveStatus !== 'completed') throw new UserInputError(`Run ${run.name} is ${run.effectiveStatus}; only completed runs can be registered.`);
+    // Copy the artifact first, under a fresh id, built in a temporary folder and renamed into place.
+    const artifact = crypto.randomBytes(12).toString('hex');
+    const tmp = path.join(this.artifactsDir, `.tmp-${artifact}`);
+    fs.mkdirSync(tmp, { recursive: true });
+    copyFileAtomic(meta, path.join(tmp, 'model.json'));
+    copyFileAtomic(bin, path.join(tmp, 'model.bin'));
+    const modelSha256 = sha256File(path.join(tmp, 'model.bin'));
+    fs.renameSync(tmp, path.join(this.artifactsDir, artifact));
+    const ev = this.append({
+      action: 'register',
+      model,
+      artifact,
+      modelSha256,
+      description: opts.description ?? '',
+      tags: opts.tags ?? {},
+      source: opts.source,
+      run: { id: run.id, name: run.name, experiment: run.experimentName, params: run.params, metrics: run.metrics, datasetSha256: run.environment.dataset?.sha256, dataset: run.environment.dataset?.path },
+    });
+    return this.versionOfEvent(model, ev.id);
+  }
+
+  private versionOfEvent(model: string, eventId: string): ModelVersion {
+    const st = this.state();
+    const entry = st.history.get(model)?.find((h) => h.event.id === eventId);
+    const v = entry?.event.version ?? /v(\d+)/.exec(entry?.effect ?? '')?.[1];
+    const found = st.models.get(model)?.versions.find((x) => x.version === Number(v));
+    if (!found) throw new Error(`registry: event ${eventId} not found after writing it`);
+    return found;
+  }
+
+  private requireVersion(model: string, version: number): { m: RegisteredModel; v: ModelVersion } {
+    const m = this.getModel(model);
+    const v = m.versions.find((x) => x.version === version);
+    if (!v) throw new UserInputError(`Model '${model}' has no version ${version} (versions: ${m.versions.map((x) => x.version).join(', ') || 'none'}).`);
+    return { m, v };
+  }
+
+  transition(name: string, version: number, to: Stage, opts: { reason?: string; archiveExisting?: boolean; source?: string } = {}): ModelVersion {
+    const model = checkModelName(name);
+    const { v } = this.requireVersion(model, version);
+    if (to === 'Production') this.checkPromoter('move versions into Production', model, { version, to, from: v.stage, reason: opts.reason });
+    if (v.stage === to) throw new UserInputError(`${model} v${version} is already in ${to}.`);
+    this.append({ action: 'transition', model, version, from: v.stage, to, reason: opts.reason, archiveExisting: opts.archiveExisting ?? this.options.archiveOnPromote ?? true, source: opts.source });
+    return this.requireVersion(model, version).v;
+  }
+
+  /** Put back the version that was in Production before the current one; archive the current one. */
+  rollback(name: string, opts: { reason?: string; source?: string } = {}): { restored: ModelVersion; archived: number[] } {
+    const model = checkModelName(name);
+    const m = this.getModel(model);
+    this.checkPromoter('roll back Production', model, { reason: opts.reason });
+    const target = rollbackTarget(m);
+    if (target === undefined) {
+      const current = m.versions.filter((v) => v.stage === 'Production').map((v) => v.version);
+      this.append({ action: 'refused', model, attempted: 'rollback', reason: `no earlier Production version to roll back to (current: ${current.map((x) => `v${x}`).join(', ') || 'none'})` });
+      throw new UserInputError(`Cannot roll back ${model}: no earlier Production version to return to.`);
+    }
+    const current = m.versions.filter((v) => v.stage === 'Production').map((v) => v.version);
+    this.append({ action: 'rollback', model, version: target, from: current.length ? `v${current.join(', v')}` : null, to: 'Production', reason: opts.reason, source: opts.source });
+    return { restored: this.requireVersion(model, target).v, archived: current };
+  }
+
+  setAlias(name: string, alias: string, version: number | null, opts: { reason?: string } = {}): void {
+    const model = checkModelName(name);
+    if (!ALIAS_NAME.test(alias)) throw new UserInputError(`Invalid alias '${alias}': a letter, then letters, digits, '_' or '-'.`);
+    const m = this.getModel(model);
+    if (version !== null) this.requireVersion(model, version);
+    else if (m.aliases[alias] === undefined) throw new UserInputError(`Model '${model}' has no alias '${alias}'.`);
+    this.append({ action: 'alias', model, alias, version: version ?? undefined, from: m.aliases[alias] !== undefined ? `v${m.aliases[alias]}` : null, to: version === null ? null : `v${version}`, reason: opts.reason });
+  }
+
+  describe(name: string, version: number | undefined, description: string): void {
+    const model = checkModelName(name);
+    if (version !== undefined) this.requireVersion(model, version);
+    else this.getModel(model);
+    this.append({ action: 'describe', model, version, description });
+  }
+
+  setTags(name: string, version: number, tags: Record<string, string>): void {
+    const model = checkModelName(name);
+    this.requireVersion(model, version);
+    this.append({ action: 'tag', model, version, tags });
+  }
+
+  /** Record an automatic action (e.g. a pipeline's smoke-test rollback) without the promoter rule. */
+  recordAutomatic(e: Omit<RegistryEvent, 'id' | 'time' | 'user'>): RegistryEvent {
+    return this.append({ ...e, user: `automatic (${this.identity().display})` });
+  }
+}
+
+/** The version rollback returns to: the one below the current top of the Production history. */
+function rollbackTarget(m: RegisteredModel): number | undefined {
+  const h = m.productionHistory;
+  return h.length >= 2 ? h[h.length - 2] : undefined;
+}
+
+export function replay(events: RegistryEvent[], problems: { line: number; message: string }[], archiveOnPromote: boolean): RegistryState {
+  const models = new Map<string, RegisteredModel>();
+  const history = new Map<string, HistoryEntry[]>();
+  const log = (e: RegistryEvent, effect: string) => {
+    const list = history.get(e.model) ?? [];
+    list.push({ event: e, effect });
+    history.set(e.model, list);
+  };
+  const setStage = (m: RegisteredModel, v: ModelVersion, to: Stage, time: number): string => {
+    const from = v.stage;
+    v.stage = to;
+    v.stageSince = time;
+    // The Production history records each entry into Production (a version moved there again moves to the top);
+    // leaving Production does not erase it: rollback walks back along it.
+    if (to === 'Production') {
+      m.productionHistory = m.productionHistory.filter((x) => x !== v.version);
+      m.productionHistory.push(v.version);
+    }
+    return `v${v.version}: ${from} → ${to}`;
+  };
+  for (const e of events) {
+    let m = models.get(e.model);
+    switch (e.action) {
+      case 'register': {
+        if (!m) {
+          m = { name: e.model, versions: [], aliases: {}, description: '', productionHistory: [] };
+          models.set(e.model, m);
+        }
+        const version = m.versions.length ? Math.max(...m.versions.map((v) => v.version)) + 1 : 1;
+        e.version = version;
+        m.versions.push({
+          model: e.model, version, stage: 'None', aliases: [], artifact: e.artifact ?? '', modelSha256: e.modelSha256 ?? '',
+          run: e.run ?? { id: '', name: '', experiment: '', params: {}, metrics: {} }, description: e.description ?? '', tags: { ...e.tags },
+          createdAt: e.time, createdBy: e.user, stageSince: e.time,
+        });
+        log(e, `registered v${version} from run ${e.run?.name ?? '?'}`);
+        break;
+      }
+      case 'transition': {
+        const v = m?.versions.find((x) => x.version === e.version);
+        if (!m || !v) {
+          log(e, `ignored: ${e.model} v${e.version} does not exist`);
+          break;
+        }
+        const effects = [setStage(m, v, e.to as Stage, e.time)];
+        if (e.to === 'Production' && (e.archiveExisting ?? archiveOnPromote)) {
+          for (const other of m.versions) if (other !== v && other.stage === 'Production') effects.push(setStage(m, other, 'Archived', e.time));
+        }
+        log(e, effects.join('; '));
+        break;
+      }
+      case 'rollback': {
+        const v = m?.versions.find((x) => x.version === e.version);
+        if (!m || !v) {
+          log(e, `ignored: ${e.model} v${e.version} does not exist`);
+          break;
+        }
+        const effects: string[] = [];
+        // The rolled-back version leaves the Production history for good, so repeated rollbacks walk further back.
+        const top = m.productionHistory.pop();
+        if (top === v.version) m.productionHistory.push(top);
+        for (const other of m.versions) if (other !== v && other.stage === 'Production') effects.push(setStage(m, other, 'Archived', e.time));
+        effects.unshift(setStage(m, v, 'Production', e.time));
+        log(e, `rollback: ${effects.join('; ')}`);
+        break;
+      }
+      case 'alias': {
+        if (!m || !e.alias) {
+          log(e, 'ignored: unknown model');
+          break;
+        }
+        const prev = m.aliases[e.alias];
+        if (prev !== undefined) {
+          const pv = m.versions.find((x) => x.version === prev);
+          if (pv) pv.aliases = pv.aliases.filter((a) => a !== e.alias);
+        }
+        if (e.version === undefined || e.version === null) {
+          delete m.aliases[e.alias];
+          log(e, `alias @${e.alias} removed${prev !== undefined ? ` (was v${prev})` : ''}`);
+        } else {
+          const v = m.versions.find((x) => x.version === e.version);
+          if (!v) {
+            log(e, `ignored: v${e.version} does not exist`);
+            break;
+          }
+          m.aliases[e.alias] = v.version;
+          v.aliases.push(e.alias);
+          log(e, `alias @${e.alias} → v${v.version}${prev !== undefined ? ` (was v${prev})` : ''}`);
+        }
+        break;
+      }
+      case 'describe': {
+        if (!m) break;
+        if (e.version === undefined) m.description = e.description ?? '';
+        else {
+          const v = m.versions.find((x) => x.version === e.version);
+          if (v) v.description = e.description ?? '';
+        }
+        log(e, `description of ${e.version === undefined ? 'the model' : `v${e.version}`} changed`);
+        break;
+      }
+      case 'tag': {
+        const v = m?.versions.find((x) => x.version === e.version);
+        if (v) for (const [k, val] of Object.entries(e.tags ?? {})) v.tags[k] = val;
+        log(e, `tags of v${e.version} set: ${Object.entries(e.tags ?? {}).map(([k, val]) => `${k}=${val}`).join(', ')}`);
+        break;
+      }
+      case 'refused':
+        log(e, `refused ${e.attempted ?? 'action'}: ${e.reason ?? ''}`);
+        break;
+      default:
+        problems.push({ line: 0, message: `unknown registry action '${(e as RegistryEvent).action}'` });
+    }
+  }
+  return { models, history, problems };
+}

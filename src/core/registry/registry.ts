@@ -270,8 +270,9 @@ export class Registry {
     return { m, v };
   }
 
-  transition(name: string, version: number, to: Stage, opts: { reason?: string; archiveExisting?: boolean; source?: string } = {}): ModelVersion {
+  transition(name: string, version: number, stage: Stage, opts: { reason?: string; archiveExisting?: boolean; source?: string } = {}): ModelVersion {
     const model = checkModelName(name);
+    const to = parseStage(stage);
     const { v } = this.requireVersion(model, version);
     if (to === 'Production') this.checkPromoter('move versions into Production', model, { version, to, from: v.stage, reason: opts.reason });
     if (v.stage === to) throw new UserInputError(`${model} v${version} is already in ${to}.`);

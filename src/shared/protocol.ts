@@ -6,6 +6,7 @@
  * view and pushes updates later (a run changed or was deleted). User strings travel as data and are rendered
  * with textContent on the webview side, never as HTML.
  */
+import type { ChartKind, CompareSettings, Direction } from '../core/compare/model';
 
 export type ParamValue = string | number | boolean | null;
 
@@ -44,9 +45,68 @@ export type RunDetailsFromWebview =
   | { type: 'openArtifact'; path: string }
   | { type: 'copy'; text: string };
 
+// ---------------------------------------------------------------- compare runs view
+
+export type { ChartKind, CompareSettings, CompareSort, Direction } from '../core/compare/model';
+
+export interface FeatureImportanceView {
+  method: string;
+  features: { feature: string; importance: number }[];
+}
+
+/** A compared run: what the tables and charts need, no environment or artifact list. */
+export interface CompareRunView {
+  id: string;
+  name: string;
+  experiment: string;
+  status: string;
+  interrupted: boolean;
+  startTime: number;
+  durationMs: number;
+  params: Record<string, ParamValue>;
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+  /** Metrics logged at more than one step: [step, value] pairs by step (long series evenly thinned). */
+  history: Record<string, [number, number][]>;
+  /** The run's feature_importance.json artifact, when it has one. */
+  importance: FeatureImportanceView | null;
+}
+
+export type CompareExportFormat = 'csv' | 'markdown';
+
+export type CompareToWebview =
+  | {
+      type: 'data';
+      title: string;
+      /** Every run asked for (also those gone), in the order given: saved with the panel for a reload. */
+      runIds: string[];
+      runs: CompareRunView[];
+      /** Runs asked for that were deleted or can no longer be read (name as last seen). */
+      gone: { id: string; name: string }[];
+      /** Default direction of every metric (the user's overrides are in the settings). */
+      directions: Record<string, Direction>;
+      primaryMetric: string | null;
+      /** Sent with the first data message after `ready` only: the settings to start from. */
+      settings?: CompareSettings;
+      /** Epoch ms when the command that opened the panel started (first data message only): for timing. */
+      requestedAt?: number;
+    }
+  /** Ask for a chart as PNG (the export command and tests); answered with `png`. */
+  | { type: 'requestPng'; requestId: number; chart: ChartKind; index: number };
+
+export type CompareFromWebview =
+  | { type: 'ready' }
+  | { type: 'settings'; settings: CompareSettings }
+  /** Posted after the tables and the shown chart are drawn (after each data message and theme change). */
+  | { type: 'rendered'; runs: number; params: number; metrics: number; charts: number; chart: ChartKind; theme: string; renderMs: number; sinceRequestMs: number | null }
+  | { type: 'export'; format: CompareExportFormat; target: 'file' | 'clipboard' }
+  | { type: 'savePng'; name: string; dataUrl: string }
+  | { type: 'png'; requestId: number; name: string; dataUrl: string | null }
+  | { type: 'openRun'; runId: string };
+
 /** Any message a webview may post; the extension validates `type` before acting. */
-export type FromWebview = RunDetailsFromWebview;
-export type ToWebview = RunDetailsToWebview;
+export type FromWebview = RunDetailsFromWebview | CompareFromWebview;
+export type ToWebview = RunDetailsToWebview | CompareToWebview;
 
 export function isMessage(v: unknown): v is { type: string } {
   return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';

@@ -96,7 +96,7 @@ export interface RegistryState {
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,99}$/;
-const ALIAS_NAME = /^[A-Za-z][A-Za-z0-9_\-]{0,63}$/;
+const ALIAS_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export function checkModelName(name: string): string {
   const n = (name ?? '').trim();

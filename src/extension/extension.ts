@@ -8,6 +8,8 @@ import { ExperimentsNode, ExperimentsTreeProvider } from './experiments/experime
 import { Log } from './log';
 import { RunDetailsPanel } from './runDetails/runDetailsPanel';
 import { lastResults, registerTrainingCommands } from './training/trainingCommands';
+import { registerRegistryCommands } from './registry/registryCommands';
+import { RegistryNode, RegistryTreeProvider } from './registry/registryTree';
 import { WorkspaceStores } from './workspaceStores';
 
 /** What activate() returns: used by the integration tests to look at the real providers. */
@@ -18,6 +20,9 @@ export interface MlopsApi {
   log: Log;
   runDetailsPanel(runId: string): RunDetailsPanel | undefined;
   lastResults: typeof lastResults;
+  registryTree: RegistryTreeProvider;
+  registryView: vscode.TreeView<RegistryNode>;
+  statusBar: vscode.StatusBarItem;
 }
 
 export function activate(context: vscode.ExtensionContext): MlopsApi {
@@ -33,6 +38,10 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
   context.subscriptions.push(log, stores, experimentsTree, experimentsView, { dispose: () => RunDetailsPanel.disposeAll() });
   registerExperimentsCommands({ context, stores, tree: experimentsTree, view: experimentsView, log });
   registerTrainingCommands({ context, stores, log });
+  const registryTree = new RegistryTreeProvider(stores);
+  const registryView = vscode.window.createTreeView('mlops.registry', { treeDataProvider: registryTree, showCollapseAll: true });
+  context.subscriptions.push(registryTree, registryView);
+  const { statusBar } = registerRegistryCommands({ context, stores, tree: registryTree, log });
   log.info(`MLOps Workbench activated in ${Date.now() - started} ms (${stores.all().length} workspace folder(s)).`);
   return {
     stores,
@@ -41,6 +50,9 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
     log,
     runDetailsPanel: (id) => RunDetailsPanel.get(id),
     lastResults,
+    registryTree,
+    registryView,
+    statusBar,
   };
 }
 

@@ -53,8 +53,9 @@ export interface RegistryEvent {
   modelSha256?: string;
   description?: string;
   tags?: Record<string, string>;
-  /** refused: what was attempted */
+  /** refused: what was attempted, and the reason the user gave for it */
   attempted?: string;
+  requestedReason?: string;
   /** pipeline / automatic actions */
   source?: string;
 }
@@ -221,7 +222,8 @@ export class Registry {
     const candidates = [id.email, id.name, id.osUser].filter(Boolean).map((s) => s!.toLowerCase());
     if (allowed.some((a) => candidates.includes(a.toLowerCase()))) return;
     const rule = `registry.promoters in mlops.yaml allows only ${allowed.join(', ')}`;
-    this.append({ action: 'refused', model, attempted: action, reason: `${id.display} is not allowed: ${rule}`, ...detail, user: id.display });
+    const { reason: requested, ...rest } = detail;
+    this.append({ action: 'refused', model, attempted: action, ...rest, reason: `${id.display} is not allowed: ${rule}`, ...(requested ? { requestedReason: requested } : {}), user: id.display });
     throw new RefusedError(`Refused: ${id.display} may not ${action} (${rule}). The refusal is recorded in the model's history.`);
   }
 

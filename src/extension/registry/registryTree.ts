@@ -1,0 +1,146 @@
+/**
+ * The Model Registry tree: [folder →] model → stage groups (Production, Staging, None, Archived, with counts) →
+ * versions (version, run name, key metric, aliases; an icon per stage). Refreshes with the store (other processes
+ * included). Inline actions on versions: promote, archive, set alias, open the source run, show history.
+ */
+import * as vscode from 'vscode';
+import { registryOptions } from '../../core/registry/config';
+import { ModelVersion, RegisteredModel, Registry, Stage } from '../../core/registry/registry';
+import { findConfig, loadConfig } from '../../core/config/config';
+import { fmtValue, mdCell, relativeTime } from '../format';
+import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+
+export type RegistryNode =
+  | { kind: 'folder'; store: WorkspaceStore }
+  | { kind: 'model'; store: WorkspaceStore; model: RegisteredModel }
+  | { kind: 'stage'; store: WorkspaceStore; model: RegisteredModel; stage: Stage; versions: ModelVersion[] }
+  | { kind: 'version'; store: WorkspaceStore; model: RegisteredModel; version: ModelVersion }
+  | { kind: 'message'; text: string };
+
+const STAGE_ORDER: Stage[] = ['Production', 'Staging', 'None', 'Archived'];
+const STAGE_ICON: Record<Stage, [string, string]> = {
+  Production: ['rocket', 'charts.green'],
+  Staging: ['beaker', 'charts.yellow'],
+  None: ['circle-outline', 'foreground'],
+  Archived: ['archive', 'disabledForeground'],
+};
+
+/** The registry of a workspace folder, with the options of its mlops.yaml (promoters, archive on promote). */
+export function registryOf(store: WorkspaceStore, create = false): Registry | undefined {
+  const t = store.tracker(create);
+  if (!t) return undefined;
+  const cfgFile = findConfig(store.folder.uri.fsPath);
+  let options = {};
+  if (cfgFile) {
+    try {
+      options = registryOptions(loadConfig(cfgFile));
+    } catch {
+      /* a broken config is reported when a command uses it; the tree still shows the registry */
+    }
+  }
+  return new Registry(t.store, options);
+}
+
+export function keyMetric(m: RegisteredModel): string | undefined {
+  return ['rmse_test', 'accuracy_test', 'r2_test', 'f1_test'].find((k) => m.versions.some((v) => v.run.metrics[k] !== undefined));
+}
+
+export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<RegistryNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private sub: vscode.Disposable;
+
+  constructor(private readonly stores: WorkspaceStores) {
+    this.sub = stores.onDidChange(() => this.emitter.fire(undefined));
+  }
+
+  refresh(): void {
+    this.emitter.fire(undefined);
+  }
+
+  models(store: WorkspaceStore): RegisteredModel[] {
+    return registryOf(store)?.listModels() ?? [];
+  }
+
+  getChildren(node?: RegistryNode): RegistryNode[] {
+    if (!node) {
+      const all = this.stores.all();
+      if (all.length === 1) return this.models(all[0]).map((model) => ({ kind: 'model', store: all[0], model }));
+      return all.map((store) => ({ kind: 'folder', store }));
+    }
+    switch (node.kind) {
+      case 'folder': {
+        const ms = this.models(node.store);
+        return ms.length ? ms.map((model) => ({ kind: 'model', store: node.store, model })) : [{ kind: 'message', text: 'No registered models' }];
+      }
+      case 'model':
+        return STAGE_ORDER.map((stage) => ({ kind: 'stage', store: node.store, model: node.model, stage, versions: node.model.versions.filter((v) => v.stage === stage).sort((a, b) => b.version - a.version) }));
+      case 'stage':
+        return node.versions.map((version) => ({ kind: 'version', store: node.store, model: node.model, version }));
+      default:
+        return [];
+    }
+  }
+
+  getTreeItem(node: RegistryNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'folder': {
+        const it = new vscode.TreeItem(node.store.folder.name, vscode.TreeItemCollapsibleState.Expanded);
+        it.iconPath = new vscode.ThemeIcon('root-folder');
+        return it;
+      }
+      case 'model': {
+        const it = new vscode.TreeItem(node.model.name, vscode.TreeItemCollapsibleState.Expanded);
+        it.iconPath = new vscode.ThemeIcon('package');
+        const prod = node.model.versions.filter((v) => v.stage === 'Production').map((v) => `v${v.version}`);
+        it.description = `${node.model.versions.length} version${node.model.versions.length === 1 ? '' : 's'}${prod.length ? ` · Production ${prod.join(', ')}` : ''}`;
+        it.tooltip = node.model.description || undefined;
+        it.contextValue = 'model';
+        it.id = `model:${node.store.folder.uri}:${node.model.name}`;
+        return it;
+      }
+      case 'stage': {
+        const it = new vscode.TreeItem(node.stage, node.versions.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+        const [icon, color] = STAGE_ICON[node.stage];
+        it.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+        it.description = String(node.versions.length);
+        it.contextValue = `stage.${node.stage}`;
+        it.id = `stage:${node.store.folder.uri}:${node.model.name}:${node.stage}`;
+        if (node.stage === 'Archived' && node.versions.length) it.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
+        return it;
+      }
+      case 'version': {
+        const v = node.version;
+        const it = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
+        const [icon, color] = STAGE_ICON[v.stage];
+        it.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+        const km = keyMetric(node.model);
+        const parts = [v.run.name];
+        if (km && v.run.metrics[km] !== undefined) parts.push(`${km} ${fmtValue(v.run.metrics[km])}`);
+        if (v.aliases.length) parts.push(v.aliases.map((a) => `@${a}`).join(' '));
+        it.description = parts.join(' · ');
+        const md = new vscode.MarkdownString();
+        md.appendMarkdown(`**${mdCell(v.model)} v${v.version}** — ${v.stage} since ${mdCell(new Date(v.stageSince).toLocaleString())} (${relativeTime(v.stageSince)})\n\n`);
+        md.appendMarkdown(`From run **${mdCell(v.run.name)}** (\`${v.run.id}\`) in ${mdCell(v.run.experiment)}; registered by ${mdCell(v.createdBy)}\n\n`);
+        md.appendMarkdown(`Model SHA-256 \`${v.modelSha256.slice(0, 16)}…\`${v.run.datasetSha256 ? ` · data set \`${v.run.datasetSha256.slice(0, 12)}…\`` : ''}\n\n`);
+        md.appendMarkdown('| metric | value |\n|---|---|\n');
+        for (const [k, val] of Object.entries(v.run.metrics).sort()) md.appendMarkdown(`| ${mdCell(k)} | ${mdCell(fmtValue(val))} |\n`);
+        if (v.description) md.appendMarkdown(`\n${mdCell(v.description)}\n`);
+        it.tooltip = md;
+        it.contextValue = `version.${v.stage}`;
+        it.id = `version:${node.store.folder.uri}:${v.model}:${v.version}`;
+        return it;
+      }
+      case 'message': {
+        const it = new vscode.TreeItem(node.text);
+        it.iconPath = new vscode.ThemeIcon('info');
+        return it;
+      }
+    }
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+  }
+}

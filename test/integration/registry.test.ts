@@ -1,0 +1,116 @@
+/** The Model Registry in a real extension host: commands, the tree, the status bar, history, predict. */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ModelVersion } from '../../src/core/registry/registry';
+import type { RegistryNode } from '../../src/extension/registry/registryTree';
+import { api, mlops, waitFor, workspaceDir } from './helpers';
+
+type Node<K extends RegistryNode['kind']> = Extract<RegistryNode, { kind: K }>;
+
+describe('Model Registry (editor)', function () {
+  this.timeout(120_000);
+  const runs: string[] = [];
+
+  const model = async () => (await api()).registryTree.getChildren().find((n) => n.kind === 'model' && n.model.name === 'YieldPredictor') as Node<'model'> | undefined;
+  const stageCounts = async () => {
+    const a = await api();
+    const m = await model();
+    return Object.fromEntries((a.registryTree.getChildren(m!) as Node<'stage'>[]).map((s) => [s.stage, s.versions.map((v) => v.version)]));
+  };
+
+  before(() => {
+    const ws = workspaceDir();
+    if (!fs.existsSync(path.join(ws, 'data', 'wafer_yield.csv'))) assert.equal(mlops('init', '.', '--sample').code, 0);
+    for (const n of [4, 6]) {
+      const r = mlops('train', '--engine', 'mljs', '--data', 'data/wafer_yield.csv', '--target', 'yield', '-p', `n_estimators=${n}`, '-p', 'max_depth=5', '-e', 'Registry Source', '--json');
+      assert.equal(r.code, 0, r.err);
+      runs.push(JSON.parse(r.out).id);
+    }
+  });
+
+  it('Register Model creates v1 and v2, shown under their stage group', async () => {
+    const a = await api();
+    const v1 = (await vscode.commands.executeCommand('mlops.registerModel', { runId: runs[0], name: 'YieldPredictor' })) as ModelVersion;
+    const v2 = (await vscode.commands.executeCommand('mlops.registerModel', { runId: runs[1], name: 'YieldPredictor' })) as ModelVersion;
+    assert.equal(v1.version, 1);
+    assert.equal(v2.version, 2);
+    await waitFor('the model in the tree', () => model(), 3000);
+    assert.deepEqual(await stageCounts(), { Production: [], Staging: [], None: [2, 1], Archived: [] });
+    const m = (await model())!;
+    const none = (a.registryTree.getChildren(m) as Node<'stage'>[]).find((s) => s.stage === 'None')!;
+    const item = a.registryTree.getTreeItem(a.registryTree.getChildren(none)[0]);
+    assert.equal(item.label, 'v2');
+    assert.match(String(item.description), /rmse_test \d/);
+    assert.equal(item.contextValue, 'version.None');
+    assert.equal(a.registryTree.getTreeItem(none).description, '2');
+  });
+
+  it('promotes v1 then v2 to Production (v1 archived), the status bar follows, and rollback puts v1 back', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('mlops.promoteToStaging', { model: 'YieldPredictor', version: 1 });
+    await vscode.commands.executeCommand('mlops.promoteToProduction', { model: 'YieldPredictor', version: 1, reason: 'passed staging' });
+    assert.deepEqual(await stageCounts(), { Production: [1], Staging: [], None: [2], Archived: [] });
+    await waitFor('status bar v1', () => a.statusBar.text === '$(rocket) YieldPredictor v1', 3000);
+    await vscode.commands.executeCommand('mlops.promoteToStaging', { model: 'YieldPredictor', version: 2 });
+    await vscode.commands.executeCommand('mlops.promoteToProduction', { model: 'YieldPredictor', version: 2, reason: 'better' });
+    assert.deepEqual(await stageCounts(), { Production: [2], Staging: [], None: [], Archived: [1] });
+    await waitFor('status bar v2', () => a.statusBar.text === '$(rocket) YieldPredictor v2', 3000);
+    const t0 = Date.now();
+    await vscode.commands.executeCommand('mlops.rollbackProduction', { model: 'YieldPredictor', reason: 'yield alarms' });
+    assert.ok(Date.now() - t0 < 1000, 'rollback in well under a second');
+    assert.deepEqual(await stageCounts(), { Production: [1], Staging: [], None: [], Archived: [2] });
+    await waitFor('status bar v1 again', () => a.statusBar.text === '$(rocket) YieldPredictor v1', 3000);
+    assert.equal(a.statusBar.command, 'mlops.focusRegistry');
+  });
+
+  it('aliases show in the tree; Predict with Model writes predictions through models:/NAME@ALIAS', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('mlops.setAlias', { model: 'YieldPredictor', version: 2, alias: 'challenger' });
+    const m = (await model())!;
+    const archived = (a.registryTree.getChildren(m) as Node<'stage'>[]).find((s) => s.stage === 'Archived')!;
+    assert.match(String(a.registryTree.getTreeItem(a.registryTree.getChildren(archived)[0]).description), /@challenger/);
+    const res = (await vscode.commands.executeCommand('mlops.predict', { uri: 'models:/YieldPredictor@challenger', data: 'data/batches/normal_batch.csv', out: 'predictions.csv', folder: workspaceDir() })) as { rows: number; version: number };
+    assert.equal(res.rows, 50);
+    assert.equal(res.version, 2);
+    const lines = fs.readFileSync(path.join(workspaceDir(), 'predictions.csv'), 'utf8').trim().split('\n');
+    assert.equal(lines.length, 51);
+  });
+
+  it('Show History lists every event, and answers which version was in Production at a time', async () => {
+    const before = new Date(Date.now() - 60_000).toISOString();
+    const uri = (await vscode.commands.executeCommand('mlops.showHistory', { model: 'YieldPredictor' })) as vscode.Uri;
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const text = doc.getText();
+    assert.match(text, /# YieldPredictor — registry history/);
+    assert.match(text, /\| transition \| v2: Staging → Production; v1: Production → Archived \| better \|/);
+    assert.match(text, /\| rollback \| rollback: v1: Archived → Production; v2: Production → Archived \| yield alarms \|/);
+    assert.match(text, /## In Production/);
+    const now = (await vscode.commands.executeCommand('mlops.productionAt', { model: 'YieldPredictor', time: new Date().toISOString() })) as number[];
+    assert.deepEqual(now, [1]);
+    assert.deepEqual(await vscode.commands.executeCommand('mlops.productionAt', { model: 'YieldPredictor', time: before }), []);
+  });
+
+  it('refuses promotion by someone not in registry.promoters, and logs the refusal', async () => {
+    const cfg = path.join(workspaceDir(), 'mlops.yaml');
+    const original = fs.readFileSync(cfg, 'utf8');
+    fs.writeFileSync(cfg, original + '\nregistry:\n  promoters: [release-manager@fab.example]\n');
+    try {
+      const r = await vscode.commands.executeCommand('mlops.promoteToProduction', { model: 'YieldPredictor', version: 2, reason: 'try' });
+      assert.equal(r, undefined, 'refused');
+      assert.deepEqual(await stageCounts(), { Production: [1], Staging: [], None: [], Archived: [2] });
+      const hist = JSON.parse(mlops('models', 'history', 'YieldPredictor', '--json').out);
+      assert.equal(hist.at(-1).action, 'refused');
+      assert.match(hist.at(-1).reason, /release-manager@fab.example/);
+    } finally {
+      fs.writeFileSync(cfg, original);
+    }
+  });
+
+  it('a change made by another process (the CLI) shows in the tree within 2 seconds', async () => {
+    assert.equal(mlops('models', 'transition', 'YieldPredictor', '2', 'Staging').code, 0);
+    const { ms } = await waitFor('v2 in Staging', async () => (await stageCounts()).Staging.includes(2), 2000);
+    assert.ok(ms <= 2000);
+  });
+});

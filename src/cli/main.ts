@@ -11,6 +11,7 @@ import { EXIT_BAD_INPUT, EXIT_FAILED, GlobalOptions, out, resolveStorePath } fro
 import { registerRunCommands } from './commands/runs';
 import { initSample, registerTrainingCommands } from './commands/train';
 import { registerModelCommands } from './commands/models';
+import { registerPipelineCommands } from './commands/pipeline';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerTrainingCommands(program);
   registerModelCommands(program);
+  registerPipelineCommands(program);
   for (const c of program.commands) c.exitOverride().showHelpAfterError();
   for (const c of program.commands) for (const s of c.commands) s.exitOverride();
   return program;

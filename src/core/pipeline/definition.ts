@@ -1,0 +1,270 @@
+/**
+ * Pipeline definitions: `*.pipeline.yaml` (or .yml / .json) files in the workspace, one per model. Parsed with the
+ * `yaml` library and checked key by key, so every problem has a line and column (shown as editor diagnostics and
+ * as the CLI's error). The JSON Schema in schemas/pipeline.schema.json describes the same format for completion.
+ *
+ *   name: yield-retrain
+ *   model: YieldPredictor
+ *   experiment: YieldPredictor_pipeline
+ *   data:
+ *     source: data/wafer_yield.csv      # a file, or a glob (the newest matching file is used)
+ *     target: yield
+ *     reference: data/wafer_yield.csv   # optional: ranges are checked against it
+ *   trainer:
+ *     kind: builtin                     # or command (then `command: python train.py`)
+ *     engine: forest
+ *     params: {n_estimators: 200, max_depth: 10}
+ *     test_size: 0.2
+ *     split: ordered
+ *   validation: {min_rows: 100, max_missing_share: 0, ranges: {yield: [0, 100]}, range_tolerance: 0.1, duplicates: warn}
+ *   gates: {min_r2: 0.7, max_rmse: 3.5, beat_production_by: 0.02}
+ *   smoke: {rows: 50, latency_calls: 200, latency_budget_ms: 50}
+ *   on_success: staging                 # or production (promote when every gate passed)
+ *   triggers:
+ *     data_update: true
+ *     code_commit: {branch: main}
+ *     schedule: {every: 6h}             # or {cron: "0 6 * * *"}
+ *     drift: true
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type YAMLMap } from 'yaml';
+import { UserInputError } from '../util/errors';
+
+export interface PipelineDefinition {
+  file: string;
+  dir: string;
+  name: string;
+  model: string;
+  experiment: string;
+  data: { source: string; target: string; reference?: string; task?: 'regression' | 'classification' };
+  trainer: { kind: 'builtin' | 'command'; engine?: 'forest' | 'mljs'; params: Record<string, unknown>; command?: string; test_size: number; split: 'ordered' | 'random' };
+  validation: { min_rows: number; max_missing_share: number; required_columns?: string[]; ranges: Record<string, [number, number]>; range_tolerance: number; duplicates: 'warn' | 'fail' | 'ignore' };
+  gates: { min_r2?: number; max_rmse?: number; max_mae?: number; min_accuracy?: number; min_f1?: number; beat_production_by?: number };
+  smoke: { rows: number; latency_calls: number; latency_budget_ms: number; accuracy_tolerance: number };
+  on_success: 'staging' | 'production';
+  triggers: { data_update: boolean; code_commit?: { branch?: string }; schedule?: { every?: string; cron?: string }; drift: boolean };
+}
+
+export interface PipelineProblem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export class PipelineError extends UserInputError {
+  constructor(readonly problems: PipelineProblem[]) {
+    super(problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join('\n'));
+    this.name = 'PipelineError';
+  }
+}
+
+const SCHEMA: Record<string, Record<string, string> | string> = {
+  name: 'string', model: 'string', experiment: 'string', on_success: 'enum:staging,production',
+  data: { source: 'string', target: 'string', reference: 'string', task: 'enum:regression,classification' },
+  trainer: { kind: 'enum:builtin,command', engine: 'enum:forest,mljs', params: 'map', command: 'string', test_size: 'fraction', split: 'enum:ordered,random' },
+  validation: { min_rows: 'int', max_missing_share: 'share', required_columns: 'strings', ranges: 'ranges', range_tolerance: 'share', duplicates: 'enum:warn,fail,ignore' },
+  gates: { min_r2: 'number', max_rmse: 'number', max_mae: 'number', min_accuracy: 'share', min_f1: 'share', beat_production_by: 'share' },
+  smoke: { rows: 'int', latency_calls: 'int', latency_budget_ms: 'number', accuracy_tolerance: 'number' },
+  triggers: { data_update: 'bool', code_commit: 'commit', schedule: 'schedule', drift: 'bool' },
+};
+
+export function isPipelineFile(file: string): boolean {
+  return /\.pipeline\.(ya?ml|json)$/i.test(file);
+}
+
+/** Parse and check a pipeline file. Throws PipelineError with every problem found (line and column each). */
+export function parsePipeline(text: string, file: string, options: { checkFiles?: boolean } = {}): PipelineDefinition {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const problems: PipelineProblem[] = [];
+  const at = (n: YamlNode | null | undefined, message: string) => {
+    const p = n?.range ? lc.linePos(n.range[0]) : { line: 1, col: 1 };
+    problems.push({ file, line: p.line, col: p.col, message });
+  };
+  for (const e of doc.errors) {
+    const p = lc.linePos(e.pos[0]);
+    problems.push({ file, line: p.line, col: p.col, message: e.message.split('\n')[0] });
+  }
+  if (problems.length) throw new PipelineError(problems);
+  const root = doc.contents as YamlNode | null;
+  if (!isMap(root)) {
+    at(root, 'a pipeline file must be a mapping (key: value)');
+    throw new PipelineError(problems);
+  }
+  const check = (map: YAMLMap, schema: Record<string, unknown>, prefix: string) => {
+    for (const pair of map.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      const value = pair.value as YamlNode | null;
+      const type = schema[key];
+      if (type === undefined) {
+        at(pair.key as YamlNode, `unknown key '${prefix}${key}' (known: ${Object.keys(schema).join(', ')})`);
+        continue;
+      }
+      if (typeof type === 'object') {
+        if (!isMap(value)) at(value ?? (pair.key as YamlNode), `'${prefix}${key}' must be a mapping`);
+        else check(value, type as Record<string, unknown>, `${prefix}${key}.`);
+        continue;
+      }
+      const v = value && 'toJSON' in value ? (value as YamlNode).toJSON() : null;
+      const bad = (what: string) => at(value ?? (pair.key as YamlNode), `'${prefix}${key}' must be ${what}, got ${JSON.stringify(v)}`);
+      const t = String(type);
+      if (t === 'string' && (typeof v !== 'string' || !v.trim())) bad('text');
+      else if (t === 'int' && !(Number.isInteger(v) && (v as number) >= 0)) bad('a whole number ≥ 0');
+      else if (t === 'number' && typeof v !== 'number') bad('a number');
+      else if (t === 'share' && !(typeof v === 'number' && v >= 0 && v <= 1)) bad('a number between 0 and 1');
+      else if (t === 'fraction' && !(typeof v === 'number' && v > 0 && v < 1)) bad('a number between 0 and 1 (exclusive)');
+      else if (t === 'bool' && typeof v !== 'boolean') bad('true or false');
+      else if (t === 'map' && !(v && typeof v === 'object' && !Array.isArray(v))) bad('a mapping');
+      else if (t === 'strings' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) bad('a list of column names');
+      else if (t.startsWith('enum:') && !t.slice(5).split(',').includes(String(v))) bad(`one of ${t.slice(5).split(',').join(', ')}`);
+      else if (t === 'ranges') {
+        if (!isMap(value)) bad('a mapping of column: [min, max]');
+        else for (const rp of value.items) {
+          const rv = (rp.value as YamlNode | null)?.toJSON?.();
+          if (!(Array.isArray(rv) && rv.length === 2 && rv.every((x) => typeof x === 'number') && rv[0] <= rv[1])) at(rp.value as YamlNode, `'${prefix}${key}.${String((rp.key as { value?: unknown })?.value)}' must be [min, max] with min ≤ max`);
+        }
+      } else if (t === 'commit' && !(v === true || v === false || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).every((k) => k === 'branch')))) bad('true, false or {branch: NAME}');
+      else if (t === 'schedule') {
+        if (!(v && typeof v === 'object' && !Array.isArray(v))) bad('{every: 6h} or {cron: "0 6 * * *"}');
+        else {
+          const o = v as Record<string, unknown>;
+          if (Object.keys(o).some((k) => k !== 'every' && k !== 'cron')) bad('{every: DURATION} or {cron: EXPRESSION}');
+          if (o.every !== undefined && parseDuration(String(o.every)) === undefined) at(value, `'${prefix}${key}.every' must be a duration such as 30m, 6h or 1d`);
+          if (o.cron !== undefined && !validCron(String(o.cron))) at(value, `'${prefix}${key}.cron' must be a 5-field cron expression (minute hour day month weekday)`);
+        }
+      }
+      if (isSeq(value) && t !== 'strings') continue;
+    }
+  };
+  check(root, SCHEMA, '');
+  const raw = root.toJSON() as Record<string, Record<string, unknown> | string | undefined>;
+  for (const req of ['model', 'data']) if (raw[req] === undefined) at(root, `missing required key '${req}'`);
+  const data = (raw.data ?? {}) as Record<string, unknown>;
+  if (raw.data && !data.source) at(root.get('data', true) as YamlNode, "missing required key 'data.source'");
+  if (raw.data && !data.target) at(root.get('data', true) as YamlNode, "missing required key 'data.target'");
+  const trainer = (raw.trainer ?? {}) as Record<string, unknown>;
+  if (trainer.kind === 'command' && !trainer.command) at(root.get('trainer', true) as YamlNode, "trainer.kind command needs 'trainer.command'");
+  const dir = path.dirname(file);
+  if (options.checkFiles !== false && typeof data.source === 'string' && !/[*?[]/.test(data.source) && !fs.existsSync(path.resolve(dir, data.source))) {
+    at((root.get('data', true) as YAMLMap | undefined)?.get?.('source', true) as YamlNode, `data file ${data.source} does not exist`);
+  }
+  if (options.checkFiles !== false && typeof data.reference === 'string' && !fs.existsSync(path.resolve(dir, data.reference))) {
+    at((root.get('data', true) as YAMLMap | undefined)?.get?.('reference', true) as YamlNode, `reference file ${data.reference} does not exist`);
+  }
+  if (problems.length) throw new PipelineError(problems);
+
+  const model = String(raw.model);
+  const v = (raw.validation ?? {}) as Record<string, unknown>;
+  const g = (raw.gates ?? {}) as Record<string, number>;
+  const s = (raw.smoke ?? {}) as Record<string, number>;
+  const tr = (raw.triggers ?? {}) as Record<string, unknown>;
+  return {
+    file,
+    dir,
+    name: typeof raw.name === 'string' ? raw.name : path.basename(file).replace(/\.pipeline\.(ya?ml|json)$/i, ''),
+    model,
+    experiment: typeof raw.experiment === 'string' ? raw.experiment : `${model}_pipeline`,
+    data: { source: String(data.source), target: String(data.target), reference: data.reference as string | undefined, task: data.task as 'regression' | undefined },
+    trainer: {
+      kind: (trainer.kind as 'builtin' | 'command') ?? 'builtin',
+      engine: trainer.engine as 'forest' | undefined,
+      params: (trainer.params as Record<string, unknown>) ?? {},
+      command: trainer.command as string | undefined,
+      test_size: (trainer.test_size as number) ?? 0.2,
+      split: (trainer.split as 'ordered') ?? 'ordered',
+    },
+    validation: {
+      min_rows: (v.min_rows as number) ?? 100,
+      max_missing_share: (v.max_missing_share as number) ?? 0,
+      required_columns: v.required_columns as string[] | undefined,
+      ranges: (v.ranges as Record<string, [number, number]>) ?? {},
+      range_tolerance: (v.range_tolerance as number) ?? 0.1,
+      duplicates: (v.duplicates as 'warn') ?? 'warn',
+    },
+    gates: g,
+    smoke: { rows: s.rows ?? 50, latency_calls: s.latency_calls ?? 200, latency_budget_ms: s.latency_budget_ms ?? 50, accuracy_tolerance: s.accuracy_tolerance ?? 1e-9 },
+    on_success: (raw.on_success as 'staging') ?? 'staging',
+    triggers: {
+      data_update: tr.data_update === true,
+      code_commit: tr.code_commit === true ? {} : tr.code_commit && typeof tr.code_commit === 'object' ? (tr.code_commit as { branch?: string }) : undefined,
+      schedule: tr.schedule as { every?: string; cron?: string } | undefined,
+      drift: tr.drift === true,
+    },
+  };
+}
+
+export function loadPipeline(file: string): PipelineDefinition {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserInputError(`${file}: cannot be read (${(e as Error).message})`);
+  }
+  return parsePipeline(text, file);
+}
+
+/** Pipeline files under a folder (not in node_modules, .git or the store). */
+export function findPipelines(dir: string, depth = 3): string[] {
+  const out: string[] = [];
+  const walk = (d: string, level: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) {
+        if (level < depth && !['node_modules', '.git', '.mlops', 'test-output', '.vscode-test'].includes(e.name)) walk(path.join(d, e.name), level + 1);
+      } else if (isPipelineFile(e.name)) out.push(path.join(d, e.name));
+    }
+  };
+  walk(dir, 0);
+  return out.sort();
+}
+
+export function parseDuration(s: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$/i.exec(s);
+  if (!m) return undefined;
+  const mult = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2].toLowerCase() as 's'];
+  const ms = Number(m[1]) * mult;
+  return ms >= 1000 ? ms : undefined;
+}
+
+function cronField(f: string, min: number, max: number): boolean {
+  return f.split(',').every((part) => {
+    const m = /^(\*|\d+(?:-\d+)?)(?:\/(\d+))?$/.exec(part);
+    if (!m) return false;
+    if (m[1] !== '*') {
+      const [a, b] = m[1].split('-').map(Number);
+      if (a < min || a > max || (b !== undefined && (b < a || b > max))) return false;
+    }
+    return true;
+  });
+}
+
+export function validCron(expr: string): boolean {
+  const f = expr.trim().split(/\s+/);
+  return f.length === 5 && cronField(f[0], 0, 59) && cronField(f[1], 0, 23) && cronField(f[2], 1, 31) && cronField(f[3], 1, 12) && cronField(f[4], 0, 6);
+}
+
+function matchField(f: string, v: number): boolean {
+  return f.split(',').some((part) => {
+    const [range, stepS] = part.split('/');
+    const step = stepS ? Number(stepS) : 1;
+    let lo: number;
+    let hi: number;
+    if (range === '*') [lo, hi] = [0, 59];
+    else if (range.includes('-')) [lo, hi] = range.split('-').map(Number) as [number, number];
+    else [lo, hi] = [Number(range), stepS ? 59 : Number(range)];
+    return v >= lo && v <= hi && (v - lo) % step === 0;
+  });
+}
+
+/** Does a 5-field cron expression match this minute (local time)? */
+export function cronMatches(expr: string, d: Date): boolean {
+  const [mi, h, dom, mon, dow] = expr.trim().split(/\s+/);
+  return matchField(mi, d.getMinutes()) && matchField(h, d.getHours()) && matchField(dom, d.getDate()) && matchField(mon, d.getMonth() + 1) && matchField(dow, d.getDay());
+}

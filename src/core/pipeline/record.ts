@@ -1,0 +1,135 @@
+/** Pipeline run records: `.mlops/pipelines/<pipeline>/<run-id>.json`, replaced atomically after every stage. */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Store } from '../store/store';
+import { currentOwner, isOwnerAlive, ProcessOwner } from '../store/owner';
+import { writeJsonAtomic } from '../util/atomicFs';
+import { UserInputError } from '../util/errors';
+
+export const STAGE_NAMES = ['data_validation', 'training', 'evaluation', 'registration', 'deployment', 'smoke_test'] as const;
+export type StageName = (typeof STAGE_NAMES)[number];
+export const STAGE_TITLES: Record<StageName, string> = {
+  data_validation: 'Data Validation',
+  training: 'Training',
+  evaluation: 'Evaluation',
+  registration: 'Model Registration',
+  deployment: 'Deployment',
+  smoke_test: 'Smoke Test',
+};
+export type Trigger = 'manual' | 'data_update' | 'code_commit' | 'schedule' | 'drift';
+export const TRIGGERS: Trigger[] = ['manual', 'data_update', 'code_commit', 'schedule', 'drift'];
+
+export interface Check {
+  name: string;
+  passed: boolean;
+  detail: string;
+  /** A warning does not fail the stage. */
+  warning?: boolean;
+}
+
+export interface StageRecord {
+  name: StageName;
+  title: string;
+  status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  startTime: number | null;
+  durationMs: number | null;
+  checks: Check[];
+  details: Record<string, unknown>;
+}
+
+export interface PipelineRunRecord {
+  format: 1;
+  id: string;
+  pipeline: string;
+  file: string;
+  model: string;
+  trigger: Trigger;
+  /** Triggers that were coalesced into this run while another was running. */
+  coalesced?: Trigger[];
+  status: 'running' | 'passed' | 'failed' | 'cancelled' | 'error';
+  startTime: number;
+  endTime: number | null;
+  failedStage?: StageName;
+  reason?: string;
+  stages: StageRecord[];
+  runId?: string;
+  modelVersion?: number;
+  promoted?: { to: string; ok: boolean; message: string };
+  data?: { file: string; sha256: string; rows: number };
+  owner: ProcessOwner | null;
+}
+
+export function slug(name: string): string {
+  const s = name.trim().replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80);
+  if (!s || s === '.' || s === '..') throw new UserInputError(`Pipeline name '${name}' has no usable characters.`);
+  return s;
+}
+
+export function newRecord(pipeline: string, file: string, model: string, trigger: Trigger, coalesced?: Trigger[]): PipelineRunRecord {
+  return {
+    format: 1,
+    id: `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${crypto.randomBytes(3).toString('hex')}`,
+    pipeline,
+    file,
+    model,
+    trigger,
+    coalesced: coalesced?.length ? coalesced : undefined,
+    status: 'running',
+    startTime: Date.now(),
+    endTime: null,
+    stages: STAGE_NAMES.map((name) => ({ name, title: STAGE_TITLES[name], status: 'pending', startTime: null, durationMs: null, checks: [], details: {} })),
+    owner: currentOwner(),
+  };
+}
+
+export class PipelineRecords {
+  readonly dir: string;
+  constructor(readonly store: Store) {
+    this.dir = path.join(store.root, 'pipelines');
+  }
+  file(r: PipelineRunRecord): string {
+    return path.join(this.dir, slug(r.pipeline), `${r.id}.json`);
+  }
+  save(r: PipelineRunRecord): void {
+    const f = this.file(r);
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    writeJsonAtomic(f, r);
+    this.store.touch();
+  }
+  /** Every recorded pipeline run, newest first; unreadable files are returned as problems. A run whose process died shows as error. */
+  list(pipeline?: string): { runs: PipelineRunRecord[]; problems: { file: string; message: string }[] } {
+    const runs: PipelineRunRecord[] = [];
+    const problems: { file: string; message: string }[] = [];
+    let dirs: string[] = [];
+    try {
+      dirs = fs.readdirSync(this.dir).filter((d) => !d.startsWith('.'));
+    } catch {
+      return { runs, problems };
+    }
+    for (const d of dirs) {
+      if (pipeline && d !== slug(pipeline)) continue;
+      let files: string[] = [];
+      try {
+        files = fs.readdirSync(path.join(this.dir, d)).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+      } catch {
+        continue;
+      }
+      for (const f of files) {
+        const file = path.join(this.dir, d, f);
+        try {
+          const r = JSON.parse(fs.readFileSync(file, 'utf8')) as PipelineRunRecord;
+          if (r.status === 'running' && isOwnerAlive(r.owner) === false) {
+            r.status = 'error';
+            r.reason = 'interrupted: the process running this pipeline is gone';
+          }
+          runs.push(r);
+        } catch (e) {
+          problems.push({ file, message: (e as Error).message });
+        }
+      }
+    }
+    runs.sort((a, b) => b.startTime - a.startTime);
+    return { runs, problems };
+  }
+}

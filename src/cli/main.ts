@@ -68,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
+    // A command that finished normally may have set its own exit code (a failed gate, differing metrics).
+    if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
   });
 }

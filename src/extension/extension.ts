@@ -8,6 +8,9 @@ import { ExperimentsNode, ExperimentsTreeProvider } from './experiments/experime
 import { Log } from './log';
 import { RunDetailsPanel } from './runDetails/runDetailsPanel';
 import { lastResults, registerTrainingCommands } from './training/trainingCommands';
+import { registerPipelineCommands } from './pipelines/pipelineCommands';
+import { PipelineManager } from './pipelines/pipelineManager';
+import { PipelineNode, PipelinesTreeProvider } from './pipelines/pipelinesTree';
 import { registerRegistryCommands } from './registry/registryCommands';
 import { RegistryNode, RegistryTreeProvider } from './registry/registryTree';
 import { WorkspaceStores } from './workspaceStores';
@@ -23,6 +26,9 @@ export interface MlopsApi {
   registryTree: RegistryTreeProvider;
   registryView: vscode.TreeView<RegistryNode>;
   statusBar: vscode.StatusBarItem;
+  pipelines: PipelineManager;
+  pipelinesTree: PipelinesTreeProvider;
+  pipelinesView: vscode.TreeView<PipelineNode>;
 }
 
 export function activate(context: vscode.ExtensionContext): MlopsApi {
@@ -42,6 +48,11 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
   const registryView = vscode.window.createTreeView('mlops.registry', { treeDataProvider: registryTree, showCollapseAll: true });
   context.subscriptions.push(registryTree, registryView);
   const { statusBar } = registerRegistryCommands({ context, stores, tree: registryTree, log });
+  const pipelines = new PipelineManager(stores, log, context);
+  const pipelinesTree = new PipelinesTreeProvider(pipelines);
+  const pipelinesView = vscode.window.createTreeView('mlops.pipelines', { treeDataProvider: pipelinesTree, showCollapseAll: true });
+  context.subscriptions.push(pipelines, pipelinesTree, pipelinesView);
+  registerPipelineCommands(context, pipelines, log);
   log.info(`MLOps Workbench activated in ${Date.now() - started} ms (${stores.all().length} workspace folder(s)).`);
   return {
     stores,
@@ -53,6 +64,9 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
     registryTree,
     registryView,
     statusBar,
+    pipelines,
+    pipelinesTree,
+    pipelinesView,
   };
 }
 

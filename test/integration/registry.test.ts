@@ -20,7 +20,9 @@ describe('Model Registry (editor)', function () {
     return Object.fromEntries((a.registryTree.getChildren(m!) as Node<'stage'>[]).map((s) => [s.stage, s.versions.map((v) => v.version)]));
   };
 
-  before(() => {
+  before(async () => {
+    // The sample's own pipeline would register YieldPredictor versions when its data appears: keep triggers paused here.
+    await vscode.commands.executeCommand('mlops.pausePipelineTriggers');
     const ws = workspaceDir();
     if (!fs.existsSync(path.join(ws, 'data', 'wafer_yield.csv'))) assert.equal(mlops('init', '.', '--sample').code, 0);
     for (const n of [4, 6]) {
@@ -29,6 +31,8 @@ describe('Model Registry (editor)', function () {
       runs.push(JSON.parse(r.out).id);
     }
   });
+
+  after(() => vscode.commands.executeCommand('mlops.resumePipelineTriggers'));
 
   it('Register Model creates v1 and v2, shown under their stage group', async () => {
     const a = await api();
@@ -49,6 +53,8 @@ describe('Model Registry (editor)', function () {
 
   it('promotes v1 then v2 to Production (v1 archived), the status bar follows, and rollback puts v1 back', async () => {
     const a = await api();
+    // With several models in the workspace, the status bar shows the one the user picked.
+    assert.equal(await vscode.commands.executeCommand('mlops.selectStatusBarModel', 'YieldPredictor'), 'YieldPredictor');
     await vscode.commands.executeCommand('mlops.promoteToStaging', { model: 'YieldPredictor', version: 1 });
     await vscode.commands.executeCommand('mlops.promoteToProduction', { model: 'YieldPredictor', version: 1, reason: 'passed staging' });
     assert.deepEqual(await stageCounts(), { Production: [1], Staging: [], None: [2], Archived: [] });

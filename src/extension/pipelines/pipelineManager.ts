@@ -1,0 +1,337 @@
+/**
+ * Pipelines in the editor: finds `*.pipeline.yaml` files, shows their problems as diagnostics at the right line,
+ * runs them (stage-by-stage progress with Cancel, a log per run, a notification with "Open Report" on failure) and
+ * fires their automatic triggers — data_update (a debounced watcher on the data glob: one run per burst of
+ * changes), code_commit (a new commit on the configured branch, from the built-in Git extension's API, with a
+ * polling fallback), schedule (an interval or a cron expression while VS Code is open; missed runs are not
+ * replayed) and drift (called by monitoring). A PipelineScheduler makes sure a pipeline never runs twice at once.
+ * Automatic triggers are off in Restricted Mode and can be paused with one command.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { cronMatches, findPipelines, isPipelineFile, parseDuration, parsePipeline, PipelineDefinition, PipelineError } from '../../core/pipeline/definition';
+import { PipelineRunRecord, Trigger } from '../../core/pipeline/record';
+import { globFiles, globToRegExp, runPipeline, stageTable } from '../../core/pipeline/runner';
+import { PipelineScheduler } from '../../core/pipeline/scheduler';
+import { gitInfo } from '../../core/tracking/environment';
+import { errorMessage } from '../../core/util/errors';
+import type { Log } from '../log';
+import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+
+export interface PipelineEntry {
+  file: string;
+  store: WorkspaceStore;
+  def?: PipelineDefinition;
+  error?: string;
+}
+
+export class PipelineManager implements vscode.Disposable {
+  readonly diagnostics = vscode.languages.createDiagnosticCollection('mlops-pipelines');
+  private entries = new Map<string, PipelineEntry>();
+  private disposables: vscode.Disposable[] = [];
+  private triggerDisposables: vscode.Disposable[] = [];
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.emitter.event;
+  readonly scheduler: PipelineScheduler;
+  private channels = new Map<string, vscode.OutputChannel>();
+  private lastCommits = new Map<string, string>();
+  /** Records of the runs this window started (tests and the report read them). */
+  readonly finished: PipelineRunRecord[] = [];
+  private pausedFlag = false;
+
+  constructor(
+    private readonly stores: WorkspaceStores,
+    private readonly log: Log,
+    private readonly context: vscode.ExtensionContext,
+  ) {
+    this.pausedFlag = context.workspaceState.get('mlops.pipelinesPaused', false);
+    this.scheduler = new PipelineScheduler(
+      (file, trigger, coalesced, signal) => this.execute(file, trigger, coalesced, signal),
+      (e) => {
+        log.info(`Pipeline ${path.basename(e.file)}: ${e.kind} (${e.trigger})${e.reason ? ` — ${e.reason}` : ''}`);
+        this.emitter.fire();
+      },
+    );
+    this.scheduler.paused = this.pausedFlag;
+    const watcher = vscode.workspace.createFileSystemWatcher('**/*.pipeline.{yaml,yml,json}');
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate(() => this.scan()),
+      watcher.onDidDelete(() => this.scan()),
+      watcher.onDidChange((u) => this.reparse(u.fsPath)),
+      vscode.workspace.onDidChangeTextDocument((e) => isPipelineFile(e.document.fileName) && this.reparse(e.document.fileName, e.document.getText())),
+      vscode.workspace.onDidOpenTextDocument((d) => isPipelineFile(d.fileName) && this.reparse(d.fileName, d.getText())),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scan()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.armTriggers()),
+      stores.onDidChange(() => this.emitter.fire()),
+    );
+    this.scan();
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  async setPaused(p: boolean): Promise<void> {
+    this.pausedFlag = p;
+    this.scheduler.paused = p;
+    await this.context.workspaceState.update('mlops.pipelinesPaused', p);
+    void vscode.commands.executeCommand('setContext', 'mlops.pipelinesPaused', p);
+    this.log.info(p ? 'Automatic pipeline triggers paused.' : 'Automatic pipeline triggers resumed.');
+    this.emitter.fire();
+  }
+
+  all(): PipelineEntry[] {
+    return [...this.entries.values()].sort((a, b) => a.file.localeCompare(b.file));
+  }
+
+  get(file: string): PipelineEntry | undefined {
+    return this.entries.get(file);
+  }
+
+  scan(): void {
+    const next = new Map<string, PipelineEntry>();
+    for (const store of this.stores.all()) {
+      for (const file of findPipelines(store.folder.uri.fsPath)) next.set(file, this.parseEntry(file, store));
+    }
+    for (const f of this.entries.keys()) if (!next.has(f)) this.diagnostics.delete(vscode.Uri.file(f));
+    this.entries = next;
+    this.armTriggers();
+    this.emitter.fire();
+  }
+
+  private parseEntry(file: string, store: WorkspaceStore, text?: string): PipelineEntry {
+    const uri = vscode.Uri.file(file);
+    try {
+      const def = parsePipeline(text ?? fs.readFileSync(file, 'utf8'), file);
+      this.diagnostics.set(uri, []);
+      return { file, store, def };
+    } catch (e) {
+      if (e instanceof PipelineError) {
+        this.diagnostics.set(
+          uri,
+          e.problems.map((p) => {
+            const pos = new vscode.Position(Math.max(0, p.line - 1), Math.max(0, p.col - 1));
+            const d = new vscode.Diagnostic(new vscode.Range(pos, pos.translate(0, 200)), p.message, vscode.DiagnosticSeverity.Error);
+            d.source = 'mlops';
+            return d;
+          }),
+        );
+      }
+      return { file, store, error: errorMessage(e) };
+    }
+  }
+
+  private reparse(file: string, text?: string): void {
+    const e = this.entries.get(file);
+    const store = e?.store ?? this.stores.all().find((s) => file.startsWith(s.folder.uri.fsPath + path.sep));
+    if (!store) return;
+    this.entries.set(file, this.parseEntry(file, store, text));
+    this.armTriggers();
+    this.emitter.fire();
+  }
+
+  // ---------------------------------------------------------------- running
+
+  private channel(def: PipelineDefinition): vscode.OutputChannel {
+    let c = this.channels.get(def.file);
+    if (!c) {
+      c = vscode.window.createOutputChannel(`MLOps Pipeline: ${def.name}`);
+      this.channels.set(def.file, c);
+    }
+    return c;
+  }
+
+  /** Request a run through the queue (manual runs too, so they never overlap an automatic one). */
+  trigger(file: string, trigger: Trigger): Promise<PipelineRunRecord | undefined> {
+    const e = this.entries.get(file);
+    if (!e?.def) {
+      void vscode.window.showErrorMessage(`Pipeline ${path.basename(file)} is invalid: ${e?.error ?? 'not found'}`);
+      return Promise.resolve(undefined);
+    }
+    if (trigger !== 'manual' && !vscode.workspace.isTrusted) {
+      this.log.warn(`Pipeline ${e.def.name}: ${trigger} trigger ignored in Restricted Mode.`);
+      return Promise.resolve(undefined);
+    }
+    if (e.def.trainer.kind === 'command' && !vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(`Pipeline ${e.def.name} runs a workspace command (${e.def.trainer.command}); that needs a trusted workspace.`);
+      return Promise.resolve(undefined);
+    }
+    return this.scheduler.trigger(file, trigger);
+  }
+
+  cancel(file: string): boolean {
+    return this.scheduler.cancel(file);
+  }
+
+  private async execute(file: string, trigger: Trigger, coalesced: Trigger[], signal: AbortSignal): Promise<PipelineRunRecord> {
+    const e = this.entries.get(file)!;
+    const def = e.def!;
+    const tracker = e.store.tracker(true)!;
+    const ch = this.channel(def);
+    const lines: string[] = [];
+    const write = (l: string) => {
+      lines.push(l);
+      ch.appendLine(l);
+    };
+    write(`\n=== ${new Date().toISOString()} · ${def.name} · trigger ${trigger}${coalesced.length ? ` (+${coalesced.join(', ')})` : ''}`);
+    const rec = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Pipeline ${def.name} (${trigger})`, cancellable: true }, async (progress, token) => {
+      const ac = new AbortController();
+      signal.addEventListener('abort', () => ac.abort());
+      token.onCancellationRequested(() => ac.abort());
+      return runPipeline(tracker, def, trigger, {
+        signal: ac.signal,
+        coalesced,
+        onLog: write,
+        onStage: (s, r) => {
+          if (s.status === 'running') progress.report({ message: `${r.stages.indexOf(s) + 1}/6 ${s.title}…`, increment: 100 / 6 });
+          e.store.reload();
+        },
+      });
+    });
+    // Keep the run's log beside its record.
+    try {
+      fs.writeFileSync(path.join(tracker.store.root, 'pipelines', rec.pipeline.replace(/[^A-Za-z0-9_.-]+/g, '-'), `${rec.id}.log`), lines.join('\n') + '\n');
+    } catch {
+      /* the record itself is what matters */
+    }
+    write(stageTable(rec));
+    this.finished.push(rec);
+    e.store.reload();
+    if (rec.status === 'passed') {
+      void vscode.window.showInformationMessage(`Pipeline ${def.name} passed: ${def.model} v${rec.modelVersion} in ${rec.promoted?.ok ? 'Production' : 'Staging'}.`, 'Open Report').then((c) => c && vscode.commands.executeCommand('mlops.openPipelineReport', rec));
+    } else if (rec.status !== 'cancelled') {
+      void vscode.window.showErrorMessage(`Pipeline ${def.name} ${rec.status} at ${rec.stages.find((s) => s.name === rec.failedStage)?.title ?? '?'}: ${rec.reason}`, 'Open Report').then((c) => c && vscode.commands.executeCommand('mlops.openPipelineReport', rec));
+    }
+    return rec;
+  }
+
+  // ---------------------------------------------------------------- automatic triggers
+
+  private armTriggers(): void {
+    for (const d of this.triggerDisposables) d.dispose();
+    this.triggerDisposables = [];
+    if (!vscode.workspace.isTrusted) return; // Restricted Mode: no automatic triggers
+    for (const e of this.entries.values()) {
+      const def = e.def;
+      if (!def) continue;
+      if (def.triggers.data_update) this.armDataUpdate(e, def);
+      if (def.triggers.code_commit) this.armCodeCommit(e, def);
+      if (def.triggers.schedule) this.armSchedule(e, def);
+    }
+  }
+
+  private armDataUpdate(e: PipelineEntry, def: PipelineDefinition): void {
+    const rel = path.relative(e.store.folder.uri.fsPath, path.resolve(def.dir, def.data.source)).split(path.sep).join('/');
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(e.store.folder, rel));
+    let timer: NodeJS.Timeout | undefined;
+    const re = globToRegExp(rel);
+    const fire = (u: vscode.Uri) => {
+      const r = path.relative(e.store.folder.uri.fsPath, u.fsPath).split(path.sep).join('/');
+      if (!re.test(r)) return;
+      if (timer) clearTimeout(timer);
+      // Debounced: one run per burst of changes; and only when the data differ from what the last run was given
+      // (late file events or the poll seeing the same change again do not start another run).
+      timer = setTimeout(() => {
+        timer = undefined;
+        const sig = signature();
+        if (sig === triggeredSig) return;
+        triggeredSig = sig;
+        void this.trigger(e.file, 'data_update');
+      }, vscode.workspace.getConfiguration('mlops').get<number>('pipelines.debounceMs', 1500));
+    };
+    // File events can be missed (new folders, network drives): a cheap poll of the matching files' stats backs them up.
+    const signature = () => {
+      try {
+        return globFiles(e.store.folder.uri.fsPath, rel)
+          .map((f) => {
+            const st = fs.statSync(f);
+            return `${f}:${st.size}:${st.mtimeMs}`;
+          })
+          .sort()
+          .join('|');
+      } catch {
+        return '';
+      }
+    };
+    let last = signature();
+    let triggeredSig = last;
+    const poll = setInterval(() => {
+      const now = signature();
+      if (now !== last) {
+        last = now;
+        fire(vscode.Uri.file(globFiles(e.store.folder.uri.fsPath, rel)[0] ?? path.join(e.store.folder.uri.fsPath, rel)));
+      }
+    }, vscode.workspace.getConfiguration('mlops').get<number>('pipelines.dataPollMs', 2000));
+    const fireAndRemember = (u: vscode.Uri) => {
+      last = signature();
+      fire(u);
+    };
+    this.triggerDisposables.push(watcher, watcher.onDidCreate(fireAndRemember), watcher.onDidChange(fireAndRemember), { dispose: () => { if (timer) clearTimeout(timer); clearInterval(poll); } });
+  }
+
+  private armCodeCommit(e: PipelineEntry, def: PipelineDefinition): void {
+    const folder = e.store.folder.uri.fsPath;
+    const branch = def.triggers.code_commit?.branch;
+    const check = () => {
+      const g = gitInfo(folder);
+      if (!g) return;
+      const prev = this.lastCommits.get(e.file);
+      this.lastCommits.set(e.file, g.commit);
+      if (prev && prev !== g.commit && (!branch || g.branch === branch)) {
+        this.log.info(`Pipeline ${def.name}: new commit ${g.commit.slice(0, 8)} on ${g.branch}`);
+        void this.trigger(e.file, 'code_commit');
+      }
+    };
+    check();
+    // The built-in Git extension tells us when HEAD moves; a poll covers folders it does not track.
+    const gitExt = vscode.extensions.getExtension<{ getAPI(v: 1): { repositories: { rootUri: vscode.Uri; state: { onDidChange: vscode.Event<void> } }[]; onDidOpenRepository: vscode.Event<unknown> } }>('vscode.git');
+    try {
+      const api = gitExt?.isActive ? gitExt.exports.getAPI(1) : undefined;
+      const hook = () => {
+        for (const r of api?.repositories ?? []) if (folder.startsWith(r.rootUri.fsPath)) this.triggerDisposables.push(r.state.onDidChange(check));
+      };
+      hook();
+      if (api) this.triggerDisposables.push(api.onDidOpenRepository(hook));
+    } catch {
+      /* no git extension: polling only */
+    }
+    const timer = setInterval(check, vscode.workspace.getConfiguration('mlops').get<number>('pipelines.gitPollMs', 3000));
+    this.triggerDisposables.push({ dispose: () => clearInterval(timer) });
+  }
+
+  private armSchedule(e: PipelineEntry, def: PipelineDefinition): void {
+    const s = def.triggers.schedule!;
+    if (s.every) {
+      const ms = parseDuration(s.every)!;
+      const timer = setInterval(() => void this.trigger(e.file, 'schedule'), ms);
+      this.triggerDisposables.push({ dispose: () => clearInterval(timer) });
+    }
+    if (s.cron) {
+      let lastMinute = -1;
+      const timer = setInterval(() => {
+        const now = new Date();
+        const minute = Math.floor(now.getTime() / 60_000);
+        if (minute !== lastMinute && cronMatches(s.cron!, now)) {
+          lastMinute = minute;
+          void this.trigger(e.file, 'schedule');
+        }
+      }, 15_000);
+      this.triggerDisposables.push({ dispose: () => clearInterval(timer) });
+    }
+  }
+
+  /** Monitoring's hook: start every pipeline of `model` that has the drift trigger. */
+  triggerDrift(model: string): Promise<(PipelineRunRecord | undefined)[]> {
+    return Promise.all(this.all().filter((e) => e.def?.model === model && e.def.triggers.drift).map((e) => this.trigger(e.file, 'drift')));
+  }
+
+  dispose(): void {
+    this.scheduler.cancelAll();
+    for (const d of [...this.disposables, ...this.triggerDisposables]) d.dispose();
+    for (const c of this.channels.values()) c.dispose();
+    this.diagnostics.dispose();
+    this.emitter.dispose();
+  }
+}

@@ -18,11 +18,11 @@ export function reportMarkdown(r: PipelineRunRecord): string {
     '',
     r.modelVersion ? `Model **${esc(r.model)} v${r.modelVersion}**${r.promoted ? ` — ${esc(r.promoted.message)}` : ''}` : '',
     r.reason ? `\n> ${esc(r.reason)}\n` : '',
-    r.data ? `Data: \`${esc(r.data.file)}\` · ${r.data.rows} rows · SHA-256 \`${r.data.sha256.slice(0, 16)}…\`` : '',
+    r.data ? `Data: \`${r.data.file.replace(/`/g, "'")}\` · ${r.data.rows} rows · SHA-256 \`${r.data.sha256.slice(0, 16)}…\`` : '',
     '',
     '| # | stage | status | duration |',
     '|---|---|---|---|',
-    ...r.stages.map((s, i) => `| ${i + 1} | ${s.title} | ${s.status === 'passed' ? '✅' : s.status === 'failed' ? '❌' : '⏭️'} ${s.status} | ${s.durationMs !== null ? `${s.durationMs} ms` : ''} |`),
+    ...r.stages.map((s, i) => `| ${i + 1} | ${s.title} | ${s.status === 'passed' ? '✓' : s.status === 'failed' ? '✗' : '–'} ${s.status} | ${s.durationMs !== null ? `${s.durationMs} ms` : ''} |`),
     '',
   ];
   for (const s of r.stages) {

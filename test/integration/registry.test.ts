@@ -84,6 +84,18 @@ describe('Model Registry (editor)', function () {
     assert.equal(lines.length, 51);
   });
 
+  it('descriptions and tags are editable and recorded', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('mlops.editDescription', { model: 'YieldPredictor', version: 1, description: 'baseline <b>forest</b>' });
+    await vscode.commands.executeCommand('mlops.setVersionTag', { model: 'YieldPredictor', version: 1, key: 'validated_by', value: 'qa' });
+    const m = (await model())!;
+    const v1 = m.model.versions.find((v) => v.version === 1)!;
+    assert.equal(v1.description, 'baseline <b>forest</b>');
+    assert.deepEqual(v1.tags.validated_by, 'qa');
+    const tip = a.registryTree.getTreeItem({ kind: 'version', store: m.store, model: m.model, version: v1 }).tooltip as vscode.MarkdownString;
+    assert.match(tip.value, /baseline \\<b\\>forest\\<\/b\\>/, 'the description is escaped in the tooltip');
+  });
+
   it('Show History lists every event, and answers which version was in Production at a time', async () => {
     const before = new Date(Date.now() - 60_000).toISOString();
     const uri = (await vscode.commands.executeCommand('mlops.showHistory', { model: 'YieldPredictor' })) as vscode.Uri;

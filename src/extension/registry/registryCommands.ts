@@ -275,6 +275,48 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     return alias;
   });
 
+  reg('mlops.editDescription', async (arg?: VersionNode | ModelNode | { model: string; version?: number; description: string; folder?: string }) => {
+    let store: WorkspaceStore | undefined;
+    let model: string | undefined;
+    let version: number | undefined;
+    let current = '';
+    if (arg && 'kind' in arg) {
+      store = arg.store;
+      model = arg.model.name;
+      version = arg.kind === 'version' ? arg.version.version : undefined;
+      current = arg.kind === 'version' ? arg.version.description : arg.model.description;
+    } else if (arg) {
+      store = stores.all().find((s) => !arg.folder || s.folder.uri.fsPath === arg.folder);
+      model = arg.model;
+      version = arg.version;
+    } else {
+      const p = await pickVersion('Edit the description of which version?');
+      if (!p) return undefined;
+      [store, model, version, current] = [p.store, p.model.name, p.version.version, p.version.description];
+    }
+    if (!store || !model) return undefined;
+    const text = (arg as { description?: string } | undefined)?.description ?? (await vscode.window.showInputBox({ title: `Description of ${model}${version ? ` v${version}` : ''}`, value: current }));
+    if (text === undefined) return undefined;
+    registryFor(store).describe(model, version, text);
+    store.reload();
+    return text;
+  });
+
+  reg('mlops.setVersionTag', async (arg?: VersionNode | { model: string; version: number; key: string; value: string; folder?: string }) => {
+    const target = await versionArg(arg as never, 'Tag which version?');
+    if (!target) return undefined;
+    let key = (arg as { key?: string } | undefined)?.key;
+    let value = (arg as { value?: string } | undefined)?.value;
+    if (key === undefined) {
+      const kv = await vscode.window.showInputBox({ title: `Tag ${target.model.name} v${target.version.version}`, prompt: 'KEY=VALUE', validateInput: (v) => (/^[^=\s]+=.*$/.test(v) ? undefined : 'Use KEY=VALUE') });
+      if (!kv) return undefined;
+      [key, value] = [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)];
+    }
+    registryFor(target.store).setTags(target.model.name, target.version.version, { [key]: value ?? '' });
+    target.store.reload();
+    return { [key]: value };
+  });
+
   reg('mlops.openSourceRun', async (arg?: VersionNode) => {
     const target = await versionArg(arg, 'Open the source run of which version?');
     if (!target) return undefined;

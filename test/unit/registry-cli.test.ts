@@ -31,9 +31,7 @@ it("seed scenario via the CLI: register v1, v2; v1 → Staging → Production; v
   ok('models', 'transition', 'YieldPredictor', '2', 'Production');
   let show = JSON.parse(ok('models', 'show', 'YieldPredictor', '--json'));
   assert.deepEqual(show.versions.map((v: { stage: string }) => v.stage), ['Archived', 'Production']);
-  const t0 = Date.now();
   const rb = JSON.parse(ok('models', 'rollback', 'YieldPredictor', '--reason', 'yield alarms', '--json'));
-  assert.ok(Date.now() - t0 < 1500, 'rollback takes well under a second (plus Node start-up)');
   assert.equal(rb.restored.version, 1);
   show = JSON.parse(ok('models', 'show', 'YieldPredictor', '--json'));
   assert.deepEqual(show.versions.map((v: { stage: string }) => v.stage), ['Production', 'Archived']);

@@ -12,6 +12,7 @@ import { registerRunCommands } from './commands/runs';
 import { initSample, registerTrainingCommands } from './commands/train';
 import { registerModelCommands } from './commands/models';
 import { registerPipelineCommands } from './commands/pipeline';
+import { registerDriftCommands } from './commands/drift';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerTrainingCommands(program);
   registerModelCommands(program);
   registerPipelineCommands(program);
+  registerDriftCommands(program);
   for (const c of program.commands) c.exitOverride().showHelpAfterError();
   for (const c of program.commands) for (const s of c.commands) s.exitOverride();
   return program;

@@ -9,14 +9,16 @@
  *  - a column's type is fixed by its first non-missing value: a number makes it numeric (then every value must
  *    be a number), anything else makes it categorical; `categorical` forces columns to be categorical;
  *  - missing values ('', NA, N/A, NaN, null, None) are an error by default; policy 'drop' drops those rows,
- *    'median' imputes the column median (the most frequent level for categorical columns);
+ *    'median' imputes the column median (the most frequent level for categorical columns); 'keep' (for drift
+ *    monitoring) keeps them as NaN (numeric) or code −1 (categorical) and reports per-column counts in
+ *    info.missing.counts; a column with no value at all is then numeric, all NaN, instead of an error;
  *  - a UTF-8 BOM and CRLF line ends are accepted.
  */
 import * as fs from 'node:fs';
 import Papa from 'papaparse';
 import { sha256FileAsync } from '../util/atomicFs';
 import { UserInputError } from '../util/errors';
-import type { CategoricalColumn, Column, Dataset, MissingPolicy, NumericColumn } from './dataset';
+import type { CategoricalColumn, Column, Dataset, DatasetInfo, MissingPolicy, NumericColumn } from './dataset';
 
 export class CsvError extends UserInputError {
   constructor(
@@ -50,6 +52,14 @@ export interface LoadOptions {
   onProgress?: (rows: number, bytes: number) => void;
 }
 
+/** What loadCsv returns with `missing: 'keep'`: missing values left in place and counted per column. */
+export interface DatasetWithMissing {
+  info: Omit<DatasetInfo, 'missing'> & {
+    missing: { policy: 'keep'; droppedRows: 0; imputed: Record<string, never>; /** missing values per column */ counts: Record<string, number> };
+  };
+  columns: Column[];
+}
+
 class Growable {
   data: Float64Array;
   length = 0;
@@ -79,7 +89,9 @@ interface Builder {
   forcedCategorical: boolean;
 }
 
-export async function loadCsv(file: string, options: LoadOptions = {}): Promise<Dataset> {
+export function loadCsv(file: string, options: Omit<LoadOptions, 'missing'> & { missing: 'keep' }): Promise<DatasetWithMissing>;
+export function loadCsv(file: string, options?: LoadOptions): Promise<Dataset>;
+export async function loadCsv(file: string, options: Omit<LoadOptions, 'missing'> & { missing?: MissingPolicy | 'keep' } = {}): Promise<Dataset | DatasetWithMissing> {
   const policy = options.missing ?? 'error';
   let stat: fs.Stats;
   try {
@@ -183,6 +195,7 @@ export async function loadCsv(file: string, options: LoadOptions = {}): Promise<
 
   // Missing values: drop rows or impute.
   const imputed: Record<string, number> = {};
+  const missingCounts: Record<string, number> = {};
   let keep: Uint8Array | undefined;
   if (missingRows.length && policy === 'drop') {
     keep = new Uint8Array(dataRows).fill(1);
@@ -192,7 +205,7 @@ export async function loadCsv(file: string, options: LoadOptions = {}): Promise<
   const columns: Column[] = builders.map((b) => {
     let values = b.values.trimmed();
     const type = b.type ?? 'numeric';
-    if (b.type === undefined) throw new CsvError(file, `column '${b.name}' has no values at all`, undefined, b.name);
+    if (b.type === undefined && policy !== 'keep') throw new CsvError(file, `column '${b.name}' has no values at all`, undefined, b.name);
     if (keep) {
       const out = new Float64Array(dataRows - missingRows.length);
       let k = 0;
@@ -207,11 +220,29 @@ export async function loadCsv(file: string, options: LoadOptions = {}): Promise<
         imputed[b.name] = count;
       }
     }
+    if (policy === 'keep') {
+      let count = 0;
+      for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) count++;
+      missingCounts[b.name] = count;
+    }
     if (type === 'numeric') return { name: b.name, type: 'numeric', values } as NumericColumn;
     const levels = [...b.levels.keys()];
-    return { name: b.name, type: 'categorical', codes: Int32Array.from(values), levels } as CategoricalColumn;
+    const codes = Int32Array.from(values, (v) => (Number.isNaN(v) ? -1 : v));
+    return { name: b.name, type: 'categorical', codes, levels } as CategoricalColumn;
   });
   const rows = keep ? dataRows - missingRows.length : dataRows;
+  if (policy === 'keep') {
+    return {
+      info: {
+        path: file,
+        sha256: await sha256FileAsync(file),
+        rows,
+        columns: columns.map((c) => ({ name: c.name, type: c.type })),
+        missing: { policy, droppedRows: 0, imputed: {}, counts: missingCounts },
+      },
+      columns,
+    };
+  }
   return {
     info: {
       path: file,

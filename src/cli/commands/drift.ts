@@ -1,0 +1,88 @@
+/** `mlops drift` (exit 0 = no alert, 3 = at least one alert, 2 = bad input) and `mlops alerts ...`. */
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { currentIdentity } from '../../core/registry/identity';
+import { Registry } from '../../core/registry/registry';
+import { loadModelByUri } from '../../core/registry/uri';
+import { AlertStatus, AlertStore } from '../../core/monitoring/alerts';
+import { checkDrift, saveReport } from '../../core/monitoring/monitor';
+import { Store } from '../../core/store/store';
+import { UserInputError } from '../../core/util/errors';
+import { GlobalOptions, openTracker, out, resolveStorePath } from '../context';
+import { fmtNumber, fmtTime, table } from '../format';
+
+export const EXIT_ALERT = 3;
+
+export function registerDriftCommands(program: Command): void {
+  program
+    .command('drift')
+    .description('compare a current batch with a reference: per-feature drift, prediction drift, performance')
+    .requiredOption('--reference <csv>', 'reference data (e.g. the training data)')
+    .requiredOption('--current <csv>', 'the current batch')
+    .option('--model <uri>', 'model URI (models:/NAME/Production, ...) for prediction drift and performance')
+    .option('--target <column>', 'target column (when no model is given)')
+    .option('--drift-share <f>', 'dataset drift when this share of columns drifted (default 0.5)')
+    .option('--performance-threshold <f>', 'performance alert above this relative degradation (default 0.2)')
+    .option('--no-save', 'do not record the report and alerts in the store')
+    .option('--json', 'print the report as JSON')
+    .action(async (o, cmd) => {
+      const g = cmd.optsWithGlobals() as GlobalOptions;
+      let storeRoot: string | undefined;
+      try {
+        storeRoot = resolveStorePath(g, false);
+      } catch {
+        storeRoot = undefined;
+      }
+      let model;
+      if (o.model) {
+        if (!storeRoot) throw new UserInputError('A model URI needs a store with a registry (--store PATH).');
+        const registry = new Registry(Store.open(storeRoot));
+        const { version, loaded } = loadModelByUri(registry, o.model);
+        model = { uri: o.model as string, name: version.model, version: version.version, loaded };
+      }
+      const num = (v: unknown, name: string) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!(n >= 0 && n <= 1)) throw new UserInputError(`${name} must be a number between 0 and 1, got '${String(v)}'.`);
+        return n;
+      };
+      const report = await checkDrift(path.resolve(o.reference), path.resolve(o.current), { model, target: o.target, driftShare: num(o.driftShare, '--drift-share'), performanceThreshold: num(o.performanceThreshold, '--performance-threshold') });
+      if (o.save !== false && storeRoot) {
+        const t = openTracker(g);
+        saveReport(t.store.root, report);
+        const alerts = new AlertStore(t.store);
+        for (const a of report.alerts) alerts.raise({ ...a, model: model?.name ?? '(no model)', batch: report.batch, reportId: report.id });
+      }
+      if (o.json) out.json(report);
+      else {
+        out.line(`Drift of ${report.batch} (${report.current.rows} rows) against ${path.basename(report.reference.file)} (${report.reference.rows} rows)${model ? ` with ${model.name} v${model.version}` : ''}`);
+        out.line(table(['column', 'method', 'statistic', 'p-value', 'threshold', 'PSI', 'drifted', 'missing'], report.columns.map((c) => [c.name, c.method, fmtNumber(c.statistic), c.pValue === null ? '' : fmtNumber(c.pValue), String(c.threshold), `${fmtNumber(c.psi ?? undefined)} ${c.psiBand ?? ''}`, c.drifted ? `yes (${c.severity})` : 'no', `${c.missing.current}`])));
+        out.line(`Dataset drift: ${report.dataset.drifted ? 'YES' : 'no'} (${report.dataset.count}/${report.dataset.total} columns, share ${fmtNumber(report.dataset.share)}, threshold ${report.dataset.threshold})`);
+        if (report.prediction) out.line(`Prediction drift: ${report.prediction.drifted ? 'YES' : 'no'} (${report.prediction.method} p = ${fmtNumber(report.prediction.pValue ?? undefined)}, PSI ${fmtNumber(report.prediction.psi ?? undefined)})`);
+        if (report.performance) out.line(`Performance: ${report.performance.checks.map((c) => `${c.metric} ${fmtNumber(c.reference)} → ${fmtNumber(c.current)} (${(c.degradation * 100).toFixed(1)} %${c.degraded ? ', DEGRADED' : ''})`).join('; ')}`);
+        out.line(report.alerts.length ? `\n${report.alerts.length} alert(s):\n${report.alerts.map((a) => `  [${a.severity}] ${a.type} ${a.subject}: ${a.recommendation}`).join('\n')}` : '\nNo alerts.');
+      }
+      process.exitCode = report.alerts.length ? EXIT_ALERT : 0;
+    });
+
+  const alerts = program.command('alerts').description('drift and performance alerts recorded in the store');
+  alerts
+    .command('list')
+    .option('--all', 'include acknowledged and dismissed alerts')
+    .option('--json', 'print JSON')
+    .action((o, cmd) => {
+      const t = openTracker(cmd.optsWithGlobals() as GlobalOptions);
+      const list = new AlertStore(t.store).list().alerts.filter((a) => o.all || a.status === 'open');
+      if (o.json) out.json(list);
+      else out.line(list.length ? table(['id', 'time', 'severity', 'type', 'model', 'subject', 'status'], list.map((a) => [a.id, fmtTime(a.time), a.severity, a.type, a.model, a.subject, a.status])) : 'No alerts.');
+    });
+  for (const [name, status] of [['ack', 'acknowledged'], ['dismiss', 'dismissed'], ['reopen', 'open']] as const) {
+    alerts
+      .command(`${name} <id>`)
+      .action((id: string, _o, cmd) => {
+        const t = openTracker(cmd.optsWithGlobals() as GlobalOptions);
+        const a = new AlertStore(t.store).setStatus(id, status as AlertStatus, currentIdentity(path.dirname(t.store.root)).display);
+        out.line(`Alert ${a.id} is ${a.status}.`);
+      });
+  }
+}

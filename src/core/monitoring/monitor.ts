@@ -1,0 +1,214 @@
+/**
+ * A drift check: a reference data set (the training data recorded at registration, or a chosen file) against a
+ * current batch, optionally with the model. Per-feature drift with Evidently's default methods and scipy-exact
+ * numbers (./stats), PSI for every column, dataset drift by the share of drifted columns, prediction drift (the
+ * model's predictions on the batch against its predictions on the reference: KS + PSI), and — when the batch has
+ * the target — performance against the model's registered test metrics. Each finding past its threshold becomes
+ * an alert with a severity and a concrete recommendation.
+ *
+ * Unlike the seed's monitor (mean shift in reference standard deviations, which misses a +10 °C sensor shift on a
+ * 50-row batch), the tests compare whole distributions.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadCsv } from '../data/csv';
+import type { Column, Dataset } from '../data/dataset';
+import type { LoadedModel } from '../training/modelBundle';
+import { classificationMetrics, mae, r2, rmse } from '../training/metrics';
+import { encodeForPrediction } from '../training/prepare';
+import { writeJsonAtomic } from '../util/atomicFs';
+import { UserInputError } from '../util/errors';
+import type { Alert, AlertType, Severity } from './alerts';
+import { ColumnDriftResult, datasetDrift, DatasetDriftResult, driftColumn, driftDatasetColumn, DriftMethod } from './stats';
+
+export interface DriftOptions {
+  /** Dataset drift when the share of drifted columns ≥ this (default 0.5, Evidently's). */
+  driftShare?: number;
+  /** Performance alert when a metric degrades by more than this share (default 0.2). */
+  performanceThreshold?: number;
+  /** Per-column overrides. */
+  columns?: Record<string, { method?: DriftMethod; threshold?: number }>;
+  /** The target column (when no model says which). */
+  target?: string;
+  model?: { uri: string; name: string; version?: number; loaded: LoadedModel };
+  batch?: string;
+}
+
+export interface NamedColumnDrift extends ColumnDriftResult {
+  name: string;
+}
+
+export interface PerformanceCheck {
+  metric: string;
+  reference: number;
+  current: number;
+  /** Relative change in the bad direction (0.25 = 25 % worse); negative when better. */
+  degradation: number;
+  degraded: boolean;
+}
+
+export type AlertCandidate = Omit<Alert, 'id' | 'time' | 'status' | 'model' | 'reportId' | 'batch'>;
+
+export interface DriftReport {
+  format: 1;
+  id: string;
+  time: number;
+  batch: string;
+  reference: { file: string; rows: number; sha256: string };
+  current: { file: string; rows: number; sha256: string };
+  model?: { uri: string; name: string; version?: number };
+  target?: string;
+  columns: NamedColumnDrift[];
+  dataset: DatasetDriftResult;
+  prediction?: ColumnDriftResult;
+  performance?: { checks: PerformanceCheck[]; threshold: number; rows: number };
+  alerts: AlertCandidate[];
+}
+
+const fmt = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? String(v) : Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toFixed(4)));
+
+function summaryValue(r: ColumnDriftResult, side: 'referenceSummary' | 'currentSummary'): number | string | null {
+  const s = r[side];
+  return s.kind === 'numeric' ? s.mean : s.top;
+}
+
+function describeScore(r: ColumnDriftResult): string {
+  return r.pValue !== null ? `${r.method} p = ${fmt(r.pValue)} (threshold ${r.threshold})` : `${r.method} distance ${fmt(r.score)} (threshold ${r.threshold})`;
+}
+
+export async function checkDrift(referenceFile: string, currentFile: string, opts: DriftOptions = {}): Promise<DriftReport> {
+  const ref = await loadCsv(referenceFile, { missing: 'keep' });
+  const cur = await loadCsv(currentFile, { missing: 'keep' });
+  const target = opts.model?.loaded.meta.encoding.target ?? opts.target;
+  const features = opts.model ? opts.model.loaded.meta.encoding.inputs.map((i) => i.name) : ref.columns.map((c) => c.name).filter((n) => n !== target);
+  const missingCols = features.filter((f) => !cur.columns.some((c) => c.name === f));
+  if (missingCols.length) throw new UserInputError(`${currentFile}: column${missingCols.length > 1 ? 's' : ''} ${missingCols.join(', ')} of the reference ${missingCols.length > 1 ? 'are' : 'is'} missing from the current batch.`);
+  const refMissing = features.filter((f) => !ref.columns.some((c) => c.name === f));
+  if (refMissing.length) throw new UserInputError(`${referenceFile}: the model's feature column${refMissing.length > 1 ? 's' : ''} ${refMissing.join(', ')} ${refMissing.length > 1 ? 'are' : 'is'} missing from the reference.`);
+  const col = (ds: { columns: Column[] }, n: string) => ds.columns.find((c) => c.name === n) as Column;
+  const columns: NamedColumnDrift[] = features.map((name) => ({ name, ...driftDatasetColumn(col(ref, name), col(cur, name), opts.columns?.[name] ?? {}) }));
+  const dataset = datasetDrift(columns, opts.driftShare ?? 0.5);
+  const batch = opts.batch ?? path.basename(currentFile);
+  const alerts: AlertCandidate[] = [];
+  for (const c of columns) {
+    if (!c.drifted) continue;
+    const shift = c.referenceSummary.kind === 'numeric' && c.currentSummary.kind === 'numeric' && c.referenceSummary.mean !== null && c.currentSummary.mean !== null ? ` Its mean moved from ${fmt(c.referenceSummary.mean)} to ${fmt(c.currentSummary.mean)}${c.referenceSummary.std ? ` (${fmt((c.currentSummary.mean - c.referenceSummary.mean) / c.referenceSummary.std)} reference standard deviations)` : ''}; its spread from ${fmt(c.referenceSummary.std)} to ${fmt(c.currentSummary.std)}.` : '';
+    alerts.push({
+      type: 'data_drift', severity: c.severity ?? 'medium', subject: c.name, method: c.method, referenceValue: summaryValue(c, 'referenceSummary'), currentValue: summaryValue(c, 'currentSummary'), score: c.score, threshold: c.threshold,
+      recommendation: `${c.name} drifted: ${describeScore(c)}, PSI ${fmt(c.psi)} (${c.psiBand}).${shift} Check the source of ${c.name} (sensor calibration, test program, upstream change) first; if the change is real and lasting, retrain on recent data.`,
+    });
+  }
+  if (dataset.drifted) {
+    alerts.push({ type: 'data_drift', severity: dataset.share >= 0.75 ? 'critical' : 'high', subject: '(dataset)', method: 'share of drifted columns', referenceValue: null, currentValue: dataset.share, score: dataset.share, threshold: dataset.threshold, recommendation: `${dataset.count} of ${dataset.total} columns drifted (share ${fmt(dataset.share)} ≥ ${dataset.threshold}): the batch no longer looks like the training data. Retrain the model on recent data before trusting its predictions.` });
+  }
+  const report: DriftReport = {
+    format: 1,
+    id: `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${crypto.randomBytes(3).toString('hex')}`,
+    time: Date.now(),
+    batch,
+    reference: { file: referenceFile, rows: ref.info.rows, sha256: ref.info.sha256 },
+    current: { file: currentFile, rows: cur.info.rows, sha256: cur.info.sha256 },
+    model: opts.model ? { uri: opts.model.uri, name: opts.model.name, version: opts.model.version } : undefined,
+    target,
+    columns,
+    dataset,
+    alerts,
+  };
+  if (!opts.model) return report;
+
+  // Prediction drift: the model on the reference vs on the batch.
+  const m = opts.model.loaded;
+  const keepRows = (ds: { info: Dataset['info'] | typeof ref.info; columns: Column[] }) => {
+    // Rows with a missing feature value cannot be predicted; they are counted in the column results above.
+    const ok = new Uint8Array(ds.info.rows).fill(1);
+    for (const f of m.meta.encoding.inputs) {
+      const c = col(ds, f.name);
+      for (let i = 0; i < ds.info.rows; i++) if (c.type === 'numeric' ? !Number.isFinite(c.values[i]) : c.codes[i] < 0) ok[i] = 0;
+    }
+    const rows = Uint32Array.from({ length: ds.info.rows }, (_, i) => i).filter((i) => ok[i]);
+    return { info: { ...ds.info, rows: rows.length }, columns: ds.columns.map((c) => (c.type === 'numeric' ? { ...c, values: Float64Array.from(rows, (i) => c.values[i]) } : { ...c, codes: Int32Array.from(rows, (i) => c.codes[i]) })) } as Dataset;
+  };
+  const refOk = keepRows(ref);
+  const curOk = keepRows(cur);
+  const pRef = m.model.predict(encodeForPrediction(refOk, m.meta.encoding));
+  const pCur = m.model.predict(encodeForPrediction(curOk, m.meta.encoding));
+  const classes = m.meta.encoding.classes;
+  report.prediction = m.meta.task === 'regression' ? driftColumn(pRef, pCur, 'numeric', { method: 'ks' }) : driftColumn(Array.from(pRef, (k) => classes![k]), Array.from(pCur, (k) => classes![k]), 'categorical');
+  const pd = report.prediction;
+  if (pd.drifted) {
+    alerts.push({ type: 'prediction_drift', severity: pd.severity ?? 'medium', subject: 'prediction', method: pd.method, referenceValue: summaryValue(pd, 'referenceSummary'), currentValue: summaryValue(pd, 'currentSummary'), score: pd.score, threshold: pd.threshold, recommendation: `The model's predictions on this batch are distributed differently from its predictions on the reference (${describeScore(pd)}, PSI ${fmt(pd.psi)}): possible concept drift or a shifted input. Get labels for recent wafers to measure the real error, and retrain if it grew.` });
+  }
+  // Performance, when the batch has the target.
+  const t = target ? curOk.columns.find((c) => c.name === target) : undefined;
+  const recorded = m.meta.metrics ?? {};
+  if (t) {
+    const threshold = opts.performanceThreshold ?? 0.2;
+    const checks: PerformanceCheck[] = [];
+    if (m.meta.task === 'regression' && t.type === 'numeric') {
+      const y = t.values;
+      const valid = Uint32Array.from({ length: y.length }, (_, i) => i).filter((i) => Number.isFinite(y[i]));
+      const yy = Float64Array.from(valid, (i) => y[i]);
+      const pp = Float64Array.from(valid, (i) => pCur[i]);
+      const add = (metric: string, current: number, reference: number | undefined, lowerIsBetter: boolean) => {
+        if (reference === undefined || !Number.isFinite(reference)) return;
+        const degradation = lowerIsBetter ? (current - reference) / Math.abs(reference || 1e-12) : (reference - current) / Math.abs(reference || 1e-12);
+        checks.push({ metric, reference, current, degradation, degraded: degradation > threshold });
+      };
+      add('rmse', rmse(yy, pp), recorded.rmse_test, true);
+      add('mae', mae(yy, pp), recorded.mae_test, true);
+      add('r2', r2(yy, pp), recorded.r2_test, false);
+    } else if (m.meta.task === 'classification' && classes) {
+      const labels = t.type === 'categorical' ? Array.from(t.codes, (k) => t.levels[k]) : Array.from(t.values, String);
+      const yy = Float64Array.from(labels, (l) => classes.indexOf(l));
+      const cm = classificationMetrics(yy.map((v) => (v < 0 ? 0 : v)), pCur, classes.length);
+      for (const [metric, current, reference] of [['accuracy', cm.accuracy, recorded.accuracy_test], ['f1', cm.f1, recorded.f1_test]] as const) {
+        if (reference === undefined) continue;
+        const degradation = (reference - current) / Math.abs(reference || 1e-12);
+        checks.push({ metric, reference, current, degradation, degraded: degradation > threshold });
+      }
+    }
+    report.performance = { checks, threshold, rows: curOk.info.rows };
+    for (const c of checks.filter((x) => x.degraded)) {
+      // The seed's severity bands for performance: > 50 % critical, > 30 % high, else medium.
+      const sev: Severity = c.degradation > 0.5 ? 'critical' : c.degradation > 0.3 ? 'high' : 'medium';
+      alerts.push({ type: 'performance' as AlertType, severity: sev, subject: c.metric, method: 'degradation vs registered test metric', referenceValue: c.reference, currentValue: c.current, score: c.degradation, threshold, recommendation: `${c.metric} is ${(c.degradation * 100).toFixed(1)} % worse than at registration (${fmt(c.reference)} → ${fmt(c.current)}). The relationship between the inputs and ${target} has changed (concept drift, e.g. a new chip design): retrain the model with labelled recent data and compare it with Production before promoting.` });
+    }
+  }
+  return report;
+}
+
+export function reportsDir(storeRoot: string): string {
+  return path.join(storeRoot, 'monitoring', 'reports');
+}
+
+export function saveReport(storeRoot: string, r: DriftReport): string {
+  const f = path.join(reportsDir(storeRoot), `${r.id}.json`);
+  fs.mkdirSync(path.dirname(f), { recursive: true });
+  writeJsonAtomic(f, r);
+  return f;
+}
+
+export function listReports(storeRoot: string): DriftReport[] {
+  const dir = reportsDir(storeRoot);
+  let files: string[] = [];
+  try {
+    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+  } catch {
+    return [];
+  }
+  const out: DriftReport[] = [];
+  for (const f of files) {
+    try {
+      out.push(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as DriftReport);
+    } catch {
+      /* an unreadable report is skipped (and left in place) */
+    }
+  }
+  return out.sort((a, b) => a.time - b.time);
+}
+
+/** True when the report has at least one alert (a drifted feature, dataset drift, prediction drift or performance). */
+export function hasAlerts(r: DriftReport): boolean {
+  return r.alerts.length > 0;
+}

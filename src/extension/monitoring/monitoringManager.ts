@@ -1,0 +1,251 @@
+/**
+ * Monitoring in the editor: "Check Drift" (pick a batch; the reference is the model's training data recorded at
+ * registration, or a chosen file; the model is the Production version), the Alerts tree (model → severity →
+ * alerts, with acknowledge / dismiss / reopen), a status-bar item while coding ("$(warning) 2 drift alerts", in the
+ * error colour when one is critical) that opens the latest drift report, a notification for a new critical alert
+ * with "Open Report" and "Retrain", watching of batch folders (`monitoring.monitors[].current` globs in mlops.yaml;
+ * debounced; off in Restricted Mode) and drift-triggered retraining (`retrain: true` starts the model's pipeline
+ * with trigger `drift`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { findConfig, loadConfig, resolveConfigPath } from '../../core/config/config';
+import { Alert, AlertStatus, AlertStore, Severity } from '../../core/monitoring/alerts';
+import { checkDrift, DriftReport, listReports, saveReport } from '../../core/monitoring/monitor';
+import { globFiles, globToRegExp } from '../../core/pipeline/runner';
+import { currentIdentity } from '../../core/registry/identity';
+import { loadModelByUri } from '../../core/registry/uri';
+import { errorMessage } from '../../core/util/errors';
+import type { Log } from '../log';
+import type { PipelineManager } from '../pipelines/pipelineManager';
+import { registryOf } from '../registry/registryTree';
+import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+
+export interface MonitorConfig {
+  model: string;
+  model_uri?: string;
+  reference?: string;
+  current?: string;
+  watch?: boolean;
+  retrain?: boolean;
+  drift_share?: number;
+  performance_threshold?: number;
+}
+
+export type AlertNode =
+  | { kind: 'alertModel'; model: string; alerts: Alert[] }
+  | { kind: 'alertSeverity'; model: string; severity: Severity; alerts: Alert[] }
+  | { kind: 'alert'; alert: Alert; store: WorkspaceStore };
+
+const SEV_ORDER: Severity[] = ['critical', 'high', 'medium'];
+const SEV_ICON: Record<Severity, [string, string]> = { critical: ['error', 'errorForeground'], high: ['warning', 'problemsWarningIcon.foreground'], medium: ['info', 'problemsInfoIcon.foreground'] };
+
+export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProvider<AlertNode> {
+  private readonly emitter = new vscode.EventEmitter<AlertNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  readonly statusBar = vscode.window.createStatusBarItem('mlops.driftAlerts', vscode.StatusBarAlignment.Left, 49);
+  private disposables: vscode.Disposable[] = [];
+  private watchers: vscode.Disposable[] = [];
+  private seen = new Set<string>();
+  readonly reports: DriftReport[] = [];
+
+  constructor(
+    private readonly stores: WorkspaceStores,
+    private readonly pipelines: PipelineManager,
+    private readonly log: Log,
+  ) {
+    this.statusBar.name = 'MLOps: drift alerts';
+    this.statusBar.command = 'mlops.openDriftReport';
+    for (const a of this.allAlerts()) this.seen.add(a.alert.id);
+    this.disposables.push(this.statusBar, stores.onDidChange(() => this.refresh()), vscode.workspace.onDidGrantWorkspaceTrust(() => this.armWatchers()));
+    this.armWatchers();
+    this.refresh();
+  }
+
+  allAlerts(): { alert: Alert; store: WorkspaceStore }[] {
+    return this.stores.all().flatMap((store) => {
+      const t = store.tracker();
+      return t ? new AlertStore(t.store).list().alerts.map((alert) => ({ alert, store })) : [];
+    });
+  }
+
+  refresh(): void {
+    const open = this.allAlerts().filter((a) => a.alert.status === 'open');
+    if (open.length) {
+      const critical = open.some((a) => a.alert.severity === 'critical');
+      this.statusBar.text = `$(warning) ${open.length} drift alert${open.length === 1 ? '' : 's'}`;
+      this.statusBar.backgroundColor = new vscode.ThemeColor(critical ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+      this.statusBar.tooltip = `${open.length} open alert(s)${critical ? ', at least one critical' : ''}. Click to open the drift report.`;
+      this.statusBar.show();
+    } else this.statusBar.hide();
+    // A new critical alert (from this window, the CLI or a watcher) gets a notification.
+    for (const { alert, store } of open) {
+      if (this.seen.has(alert.id)) continue;
+      this.seen.add(alert.id);
+      if (alert.severity !== 'critical') continue;
+      void vscode.window.showWarningMessage(`Critical ${alert.type.replace('_', ' ')} alert on ${alert.model}: ${alert.subject} (${alert.batch}).`, 'Open Report', 'Retrain').then((c) => {
+        if (c === 'Open Report') void vscode.commands.executeCommand('mlops.openDriftReport', { reportId: alert.reportId, folder: store.folder.uri.fsPath });
+        if (c === 'Retrain') void this.pipelines.triggerDrift(alert.model);
+      });
+    }
+    this.emitter.fire(undefined);
+  }
+
+  // ---------------------------------------------------------------- tree
+
+  getChildren(node?: AlertNode): AlertNode[] {
+    const all = this.allAlerts().filter((a) => a.alert.status !== 'dismissed');
+    if (!node) {
+      const models = [...new Set(all.map((a) => a.alert.model))].sort();
+      return models.map((model) => ({ kind: 'alertModel', model, alerts: all.filter((a) => a.alert.model === model).map((a) => a.alert) }));
+    }
+    if (node.kind === 'alertModel') return SEV_ORDER.map((severity) => ({ kind: 'alertSeverity' as const, model: node.model, severity, alerts: node.alerts.filter((a) => a.severity === severity) })).filter((n) => n.alerts.length);
+    if (node.kind === 'alertSeverity') return node.alerts.map((alert) => ({ kind: 'alert', alert, store: all.find((a) => a.alert.id === alert.id)!.store }));
+    return [];
+  }
+
+  getTreeItem(node: AlertNode): vscode.TreeItem {
+    if (node.kind === 'alertModel') {
+      const it = new vscode.TreeItem(node.model, vscode.TreeItemCollapsibleState.Expanded);
+      it.iconPath = new vscode.ThemeIcon('package');
+      it.description = `${node.alerts.filter((a) => a.status === 'open').length} open`;
+      return it;
+    }
+    if (node.kind === 'alertSeverity') {
+      const it = new vscode.TreeItem(node.severity, vscode.TreeItemCollapsibleState.Expanded);
+      const [icon, color] = SEV_ICON[node.severity];
+      it.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+      it.description = String(node.alerts.length);
+      return it;
+    }
+    const a = node.alert;
+    const it = new vscode.TreeItem(`${a.subject}`, vscode.TreeItemCollapsibleState.None);
+    const [icon, color] = SEV_ICON[a.severity];
+    it.iconPath = new vscode.ThemeIcon(a.status === 'acknowledged' ? 'check' : icon, new vscode.ThemeColor(color));
+    it.description = `${a.type.replace('_', ' ')} · ${a.batch}${a.status !== 'open' ? ` · ${a.status}` : ''}`;
+    const md = new vscode.MarkdownString();
+    const esc = (s: string) => s.replace(/[\\`*_[\]<>|#]/g, (x) => '\\' + x);
+    md.appendMarkdown(`**${esc(a.type)}** on ${esc(a.model)} — ${a.severity}\n\n${esc(a.subject)}: ${esc(a.method)} score ${a.score} (threshold ${a.threshold}); reference ${esc(String(a.referenceValue))}, current ${esc(String(a.currentValue))}\n\n${esc(a.recommendation)}`);
+    it.tooltip = md;
+    it.contextValue = `alert.${a.status}`;
+    it.command = { command: 'mlops.openDriftReport', title: 'Open Report', arguments: [{ reportId: a.reportId, folder: node.store.folder.uri.fsPath }] };
+    return it;
+  }
+
+  setStatus(node: AlertNode | { id: string } | undefined, status: AlertStatus): Alert | undefined {
+    const id = node && 'kind' in node ? (node.kind === 'alert' ? node.alert.id : undefined) : node?.id;
+    if (!id) return undefined;
+    const hit = this.allAlerts().find((a) => a.alert.id === id);
+    if (!hit) throw new Error(`No alert ${id}.`);
+    const t = hit.store.tracker()!;
+    const r = new AlertStore(t.store).setStatus(id, status, currentIdentity(hit.store.folder.uri.fsPath).display);
+    hit.store.reload();
+    this.refresh();
+    return r;
+  }
+
+  // ---------------------------------------------------------------- checks
+
+  monitors(store: WorkspaceStore): { file: string; dir: string; monitors: MonitorConfig[] } | undefined {
+    const f = findConfig(store.folder.uri.fsPath);
+    if (!f) return undefined;
+    const cfg = loadConfig(f);
+    const raw = (cfg.raw.monitoring as { monitors?: MonitorConfig[] } | undefined)?.monitors;
+    return { file: f, dir: cfg.dir, monitors: Array.isArray(raw) ? raw : [] };
+  }
+
+  /** Run a check and record its report and alerts in the store. */
+  async check(store: WorkspaceStore, args: { current: string; reference?: string; modelUri?: string; model?: string; retrain?: boolean; driftShare?: number; performanceThreshold?: number }): Promise<DriftReport> {
+    const tracker = store.tracker(true)!;
+    const registry = registryOf(store, true)!;
+    let model: { uri: string; name: string; version: number; loaded: ReturnType<typeof loadModelByUri>['loaded'] } | undefined;
+    const uri = args.modelUri ?? (args.model ? `models:/${args.model}/Production` : undefined);
+    if (uri) {
+      const { version, loaded } = loadModelByUri(registry, uri);
+      model = { uri, name: version.model, version: version.version, loaded };
+    }
+    let reference = args.reference;
+    if (!reference && model) {
+      const ds = registry.getModel(model.name).versions.find((v) => v.version === model!.version)?.run.dataset;
+      if (ds) reference = path.resolve(store.folder.uri.fsPath, ds);
+    }
+    if (!reference) throw new Error('No reference data: register the model from a training run, or choose a reference file.');
+    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking drift of ${path.basename(args.current)}` }, () =>
+      checkDrift(reference!, args.current, { model, driftShare: args.driftShare, performanceThreshold: args.performanceThreshold }),
+    );
+    saveReport(tracker.store.root, report);
+    const alerts = new AlertStore(tracker.store);
+    for (const a of report.alerts) alerts.raise({ ...a, model: model?.name ?? '(no model)', batch: report.batch, reportId: report.id });
+    this.reports.push(report);
+    this.log.info(`Drift check ${report.id}: ${report.batch} — ${report.alerts.length} alert(s); drifted: ${report.columns.filter((c) => c.drifted).map((c) => c.name).join(', ') || 'none'}`);
+    store.reload();
+    this.refresh();
+    if (args.retrain && report.alerts.length && model) {
+      this.log.info(`Drift-triggered retraining of ${model.name}`);
+      void this.pipelines.triggerDrift(model.name);
+    }
+    return report;
+  }
+
+  private armWatchers(): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    if (!vscode.workspace.isTrusted) return;
+    for (const store of this.stores.all()) {
+      let cfg;
+      try {
+        cfg = this.monitors(store);
+      } catch (e) {
+        this.log.warn(`mlops.yaml monitoring: ${errorMessage(e)}`);
+        continue;
+      }
+      for (const m of cfg?.monitors ?? []) {
+        if (!m.watch || !m.current) continue;
+        const rel = path.relative(store.folder.uri.fsPath, resolveConfigPath({ dir: cfg!.dir } as never, m.current)).split(path.sep).join('/');
+        const re = globToRegExp(rel);
+        const known = new Set(globFiles(store.folder.uri.fsPath, rel));
+        const pending = new Map<string, NodeJS.Timeout>();
+        const onFile = (u: vscode.Uri) => {
+          const r = path.relative(store.folder.uri.fsPath, u.fsPath).split(path.sep).join('/');
+          if (!re.test(r) || known.has(u.fsPath)) return;
+          clearTimeout(pending.get(u.fsPath));
+          pending.set(u.fsPath, setTimeout(() => {
+            pending.delete(u.fsPath);
+            if (!fs.existsSync(u.fsPath) || known.has(u.fsPath)) return;
+            known.add(u.fsPath); // each new file is a new batch, checked once
+            void this.check(store, { current: u.fsPath, reference: m.reference ? resolveConfigPath({ dir: cfg!.dir } as never, m.reference) : undefined, modelUri: m.model_uri, model: m.model, retrain: m.retrain, driftShare: m.drift_share, performanceThreshold: m.performance_threshold }).catch((e) => this.log.error(`Drift check of ${u.fsPath} failed`, e));
+          }, 500));
+        };
+        const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(store.folder, rel));
+        const poll = setInterval(() => {
+          for (const f of globFiles(store.folder.uri.fsPath, rel)) if (!known.has(f)) onFile(vscode.Uri.file(f));
+        }, 2000);
+        this.watchers.push(w, w.onDidCreate(onFile), w.onDidChange(onFile), { dispose: () => { clearInterval(poll); for (const t of pending.values()) clearTimeout(t); } });
+      }
+    }
+  }
+
+  latestReport(folder?: string, reportId?: string): DriftReport | undefined {
+    for (const s of this.stores.all()) {
+      if (folder && s.folder.uri.fsPath !== folder) continue;
+      const t = s.tracker();
+      if (!t) continue;
+      const all = listReports(t.store.root);
+      const r = reportId ? all.find((x) => x.id === reportId) : all.at(-1);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
+  reportsOf(folder?: string): DriftReport[] {
+    const s = this.stores.all().find((x) => !folder || x.folder.uri.fsPath === folder);
+    const t = s?.tracker();
+    return t ? listReports(t.store.root) : [];
+  }
+
+  dispose(): void {
+    for (const d of [...this.disposables, ...this.watchers]) d.dispose();
+    this.emitter.dispose();
+  }
+}

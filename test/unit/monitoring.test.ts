@@ -1,0 +1,104 @@
+/** The seed's three monitoring scenarios, on the sample workspace, asserting what the statistics say. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { AlertStore } from '../../src/core/monitoring/alerts';
+import { checkDrift, DriftReport } from '../../src/core/monitoring/monitor';
+import { Registry } from '../../src/core/registry/registry';
+import { loadModelByUri } from '../../src/core/registry/uri';
+import { createSampleWorkspace } from '../../src/core/sample/sampleWorkspace';
+import { Tracker } from '../../src/core/tracking/tracker';
+import { trainRun } from '../../src/core/training/train';
+import { CLI, tempDir } from './helpers';
+
+const ENGINE = (process.env.MLOPS_TEST_ENGINE as 'forest' | 'mljs' | undefined) ?? 'mljs';
+
+describe('monitoring: the seed scenarios', () => {
+  let dir: string;
+  let tracker: Tracker;
+  let registry: Registry;
+  const ref = () => path.join(dir, 'data', 'wafer_yield.csv');
+  const batch = (b: string) => path.join(dir, 'data', 'batches', `${b}.csv`);
+  const run = async (b: string): Promise<DriftReport> => {
+    const { version, loaded } = loadModelByUri(registry, 'models:/YieldPredictor/Production');
+    return checkDrift(ref(), batch(b), { model: { uri: 'models:/YieldPredictor/Production', name: 'YieldPredictor', version: version.version, loaded } });
+  };
+  const drifted = (r: DriftReport) => r.columns.filter((c) => c.drifted).map((c) => c.name);
+
+  before(async () => {
+    dir = tempDir('mlops-monitor-');
+    createSampleWorkspace(dir);
+    tracker = Tracker.open(path.join(dir, '.mlops'));
+    const res = await trainRun(tracker, { data: ref(), target: 'yield', engine: ENGINE, params: { n_estimators: 20, max_depth: 8 } });
+    registry = new Registry(tracker.store, { identity: { osUser: 't', display: 't' } });
+    registry.register(tracker, res.run.id, 'YieldPredictor');
+    registry.transition('YieldPredictor', 1, 'Production');
+  });
+
+  it('+10 °C temperature sensor: Temperature drifts (KS), 1 of 5 columns, so no dataset drift — the seed missed it', async () => {
+    const r = await run('temperature_drift_batch');
+    assert.deepEqual(drifted(r), ['Temperature']);
+    const t = r.columns.find((c) => c.name === 'Temperature')!;
+    assert.equal(t.method, 'ks');
+    assert.ok(t.pValue! < 1e-6, `p ${t.pValue}`);
+    assert.equal(t.severity, 'critical');
+    assert.equal(r.dataset.drifted, false);
+    assert.equal(r.dataset.count, 1);
+    // The seed's z-score monitor: |mean shift| / reference sd, threshold 3 — far below it, hence its "no drift".
+    const z = Math.abs((t.currentSummary as { mean: number }).mean - (t.referenceSummary as { mean: number }).mean) / (t.referenceSummary as { std: number }).std;
+    assert.ok(z < 3, `the seed's z-score ${z.toFixed(2)} stays under its threshold of 3`);
+    const alert = r.alerts.find((a) => a.type === 'data_drift' && a.subject === 'Temperature')!;
+    assert.match(alert.recommendation, /Check the source of Temperature/);
+  });
+
+  it('new chip design with labels: no feature drift, but a performance alert', async () => {
+    const r = await run('new_chip_design_batch');
+    assert.deepEqual(drifted(r), []);
+    const rmse = r.performance!.checks.find((c) => c.metric === 'rmse')!;
+    assert.ok(rmse.degraded && rmse.degradation > 0.5, `rmse degradation ${rmse.degradation}`);
+    const a = r.alerts.find((x) => x.type === 'performance' && x.subject === 'rmse')!;
+    assert.equal(a.severity, 'critical');
+    assert.match(a.recommendation, /retrain/);
+  });
+
+  it("the seed's normal batch (noise σ 0.1 on every column) doubles Vdd_mean's spread: KS flags it", async () => {
+    const r = await run('normal_batch');
+    const vdd = r.columns.find((c) => c.name === 'Vdd_mean')!;
+    assert.ok(vdd.drifted && vdd.pValue! < 0.05, `Vdd_mean p ${vdd.pValue}`);
+    assert.ok((vdd.currentSummary as { std: number }).std > 1.5 * (vdd.referenceSummary as { std: number }).std);
+    // Frequency (σ 50), Temperature (σ 10) and Dies_tested barely notice a 0.1 noise.
+    for (const name of ['Frequency_mean', 'Temperature', 'Dies_tested']) assert.equal(r.columns.find((c) => c.name === name)!.drifted, false, name);
+    assert.equal(r.dataset.drifted, false);
+  });
+
+  it('a column missing from the batch is an error naming it; alerts persist with ack/dismiss/reopen', async () => {
+    const f = path.join(dir, 'partial.csv');
+    fs.writeFileSync(f, 'Vdd_mean,Idd_mean,Frequency_mean,Dies_tested\n1,0.5,1000,100\n');
+    await assert.rejects(run('../../partial'), /column Temperature of the reference is missing from the current batch/);
+    const store = new AlertStore(tracker.store);
+    const a = store.raise({ type: 'data_drift', severity: 'high', model: 'YieldPredictor', subject: 'Temperature', method: 'ks', referenceValue: 25, currentValue: 35, score: 1e-9, threshold: 0.05, batch: 'b.csv', reportId: 'r', recommendation: 'x' });
+    store.setStatus(a.id, 'acknowledged', 'alice');
+    store.setStatus(a.id, 'dismissed', 'alice');
+    store.setStatus(a.id, 'open', 'bob');
+    const got = store.list().alerts.find((x) => x.id === a.id)!;
+    assert.equal(got.status, 'open');
+    assert.equal(got.statusBy, 'bob');
+    assert.throws(() => store.setStatus(a.id, 'open', 'bob'), /already open/);
+  });
+
+  it('CLI: exit 3 with alerts, 0 without, 2 on bad input', () => {
+    const mlops = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, MLOPS_STORE: '' } });
+    const hot = mlops('drift', '--reference', 'data/wafer_yield.csv', '--current', 'data/batches/temperature_drift_batch.csv', '--model', 'models:/YieldPredictor/Production', '--json');
+    assert.equal(hot.status, 3, hot.stderr);
+    const report = JSON.parse(hot.stdout);
+    assert.ok(report.alerts.some((a: { subject: string }) => a.subject === 'Temperature'));
+    const same = mlops('drift', '--reference', 'data/wafer_yield.csv', '--current', 'data/wafer_yield.csv', '--target', 'yield');
+    assert.equal(same.status, 0, same.stdout + same.stderr);
+    assert.match(same.stdout, /No alerts\./);
+    assert.equal(mlops('drift', '--reference', 'nope.csv', '--current', 'data/wafer_yield.csv').status, 2);
+    const listed = JSON.parse(mlops('alerts', 'list', '--json').stdout);
+    assert.ok(listed.some((a: { subject: string; status: string }) => a.subject === 'Temperature' && a.status === 'open'), 'the CLI recorded its alerts');
+  });
+});

@@ -3,12 +3,18 @@
  * Sections can be chosen: `npm run bench -- store` (default: all).
  */
 import * as os from 'node:os';
+import { driftBench } from './driftBench';
+import { forestBench } from './forestBench';
+import { registryBench } from './registryBench';
 import { storeBench } from './storeBench';
 import { trainingBench } from './trainingBench';
 
 const sections: Record<string, () => void | Promise<void>> = {
   store: () => storeBench(Number(process.env.BENCH_RUNS ?? 10_000)),
+  forest: () => forestBench(),
   training: () => trainingBench(),
+  drift: () => driftBench(),
+  registry: () => registryBench(),
 };
 
 async function main(): Promise<void> {

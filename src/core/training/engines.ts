@@ -1,9 +1,13 @@
 /** The available engines by name. `forest` (ours, fast) is the default; `mljs` is ml-random-forest. */
 import { UserInputError } from '../util/errors';
 import type { Engine, EngineName } from './engine';
+import { forestEngine } from './forest';
 import { mljsEngine } from './mljs';
 
-const registry = new Map<EngineName, Engine>([['mljs', mljsEngine]]);
+const registry = new Map<EngineName, Engine>([
+  ['forest', forestEngine],
+  ['mljs', mljsEngine],
+]);
 
 export function registerEngine(e: Engine): void {
   registry.set(e.name, e);

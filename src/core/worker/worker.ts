@@ -7,6 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import { handlers } from './jobs';
 import '../training/mljs';
 import '../data/csvJob';
+import '../training/forest/jobs';
 
 if (parentPort) {
   const port = parentPort;

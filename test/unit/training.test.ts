@@ -248,3 +248,16 @@ describe('command trainer', () => {
     assert.equal(bad.exitCode, 3);
   });
 });
+
+describe('quality against scikit-learn (the seed grid, ordered 80/20 split)', () => {
+  it('ml-random-forest (engine mljs) is within 5 % of scikit-learn on the seed configurations it can train quickly', async () => {
+    const ref = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'sklearn-reference.json'), 'utf8')) as { results: { dataset: string; config: { n_estimators: number; max_depth: number | null }; mean: number }[] };
+    const { tracker, data } = sample();
+    for (const config of [{ n_estimators: 50, max_depth: 5 }, { n_estimators: 100, max_depth: 5 }]) {
+      const sk = ref.results.find((r) => r.dataset === 'wafer' && r.config.n_estimators === config.n_estimators && r.config.max_depth === config.max_depth)!;
+      const res = await trainRun(tracker, { data, target: 'yield', engine: 'mljs', params: { ...config, seed: 0 } });
+      const ratio = res.metrics.rmse_test / sk.mean;
+      assert.ok(Math.abs(ratio - 1) <= 0.05, `${JSON.stringify(config)}: RMSE ${res.metrics.rmse_test.toFixed(4)} vs scikit-learn ${sk.mean.toFixed(4)}`);
+    }
+  });
+});

@@ -6,11 +6,14 @@ import * as vscode from 'vscode';
 import { registerExperimentsCommands } from './experiments/commands';
 import { ExperimentsNode, ExperimentsTreeProvider } from './experiments/experimentsTree';
 import { Log } from './log';
+import { type CompareApi, registerCompare } from './compare/compareCommands';
 import { RunDetailsPanel } from './runDetails/runDetailsPanel';
 import { lastResults, registerTrainingCommands } from './training/trainingCommands';
 import { registerPipelineCommands } from './pipelines/pipelineCommands';
 import { PipelineManager } from './pipelines/pipelineManager';
 import { PipelineNode, PipelinesTreeProvider } from './pipelines/pipelinesTree';
+import { registerMonitoringCommands } from './monitoring/monitoringCommands';
+import { MonitoringManager } from './monitoring/monitoringManager';
 import { registerRegistryCommands } from './registry/registryCommands';
 import { RegistryNode, RegistryTreeProvider } from './registry/registryTree';
 import { WorkspaceStores } from './workspaceStores';
@@ -23,12 +26,14 @@ export interface MlopsApi {
   log: Log;
   runDetailsPanel(runId: string): RunDetailsPanel | undefined;
   lastResults: typeof lastResults;
+  compare: CompareApi;
   registryTree: RegistryTreeProvider;
   registryView: vscode.TreeView<RegistryNode>;
   statusBar: vscode.StatusBarItem;
   pipelines: PipelineManager;
   pipelinesTree: PipelinesTreeProvider;
   pipelinesView: vscode.TreeView<PipelineNode>;
+  monitoring: MonitoringManager;
 }
 
 export function activate(context: vscode.ExtensionContext): MlopsApi {
@@ -44,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
   context.subscriptions.push(log, stores, experimentsTree, experimentsView, { dispose: () => RunDetailsPanel.disposeAll() });
   registerExperimentsCommands({ context, stores, tree: experimentsTree, view: experimentsView, log });
   registerTrainingCommands({ context, stores, log });
+  const compare = registerCompare({ context, stores, view: experimentsView, log });
   const registryTree = new RegistryTreeProvider(stores);
   const registryView = vscode.window.createTreeView('mlops.registry', { treeDataProvider: registryTree, showCollapseAll: true });
   context.subscriptions.push(registryTree, registryView);
@@ -53,6 +59,10 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
   const pipelinesView = vscode.window.createTreeView('mlops.pipelines', { treeDataProvider: pipelinesTree, showCollapseAll: true });
   context.subscriptions.push(pipelines, pipelinesTree, pipelinesView);
   registerPipelineCommands(context, pipelines, log);
+  const monitoring = new MonitoringManager(stores, pipelines, log);
+  const alertsView = vscode.window.createTreeView('mlops.alerts', { treeDataProvider: monitoring, showCollapseAll: true });
+  context.subscriptions.push(monitoring, alertsView);
+  registerMonitoringCommands(context, stores, monitoring, log);
   log.info(`MLOps Workbench activated in ${Date.now() - started} ms (${stores.all().length} workspace folder(s)).`);
   return {
     stores,
@@ -61,12 +71,14 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
     log,
     runDetailsPanel: (id) => RunDetailsPanel.get(id),
     lastResults,
+    compare,
     registryTree,
     registryView,
     statusBar,
     pipelines,
     pipelinesTree,
     pipelinesView,
+    monitoring,
   };
 }
 

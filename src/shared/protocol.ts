@@ -74,6 +74,14 @@ export interface CompareRunView {
 
 export type CompareExportFormat = 'csv' | 'markdown';
 
+/** What the compare webview keeps with setState; the serializer gets it back after a window reload. */
+export interface CompareWebviewState {
+  v: 1;
+  runIds: string[];
+  title: string;
+  settings: CompareSettings;
+}
+
 export type CompareToWebview =
   | {
       type: 'data';
@@ -98,7 +106,24 @@ export type CompareFromWebview =
   | { type: 'ready' }
   | { type: 'settings'; settings: CompareSettings }
   /** Posted after the tables and the shown chart are drawn (after each data message and theme change). */
-  | { type: 'rendered'; runs: number; params: number; metrics: number; charts: number; chart: ChartKind; theme: string; renderMs: number; sinceRequestMs: number | null }
+  | {
+      type: 'rendered';
+      runs: number;
+      params: number;
+      metrics: number;
+      charts: number;
+      chart: ChartKind;
+      theme: string;
+      /** From the data message's arrival to the painted frame. */
+      renderMs: number;
+      /** From the command (requestedAt) to the painted frame: first render of a panel only. */
+      sinceRequestMs: number | null;
+      /**
+       * First render only, where the time went (ms): command → webview document created (VS Code), document → script
+       * ready (of which scriptFetch: until compare.js was downloaded), ready → data message, data → painted.
+       */
+      phases?: { webviewStart: number; script: number; scriptFetch: number; data: number; draw: number };
+    }
   | { type: 'export'; format: CompareExportFormat; target: 'file' | 'clipboard' }
   | { type: 'savePng'; name: string; dataUrl: string }
   | { type: 'png'; requestId: number; name: string; dataUrl: string | null }

@@ -3,6 +3,7 @@
  * Sections can be chosen: `npm run bench -- store` (default: all).
  */
 import * as os from 'node:os';
+import { compareBench } from './compareBench';
 import { driftBench } from './driftBench';
 import { forestBench } from './forestBench';
 import { registryBench } from './registryBench';
@@ -15,6 +16,7 @@ const sections: Record<string, () => void | Promise<void>> = {
   training: () => trainingBench(),
   drift: () => driftBench(),
   registry: () => registryBench(),
+  compare: () => compareBench(),
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,433 @@
+/**
+ * "Compare Runs": one editor tab comparing any number of runs (tables of params and metrics with differences and
+ * best values, sorting, hiding, a baseline with deltas, and charts). The webview asks for data once it is ready;
+ * the panel pushes an update whenever a compared run changes, and lists runs that were deleted as gone (a
+ * restored run comes back). Settings (toggles, sort, hidden runs, baseline, chart choices) live in the webview's
+ * state, are mirrored here for exports, and come back after a window reload through the serializer.
+ */
+import * as vscode from 'vscode';
+import { comparePrimaryMetric, defaultDirections, parseDirectionSetting } from '../../core/compare/directions';
+import { comparisonToCsv, comparisonToMarkdown, type ExportLayout } from '../../core/compare/export';
+import { buildComparison, CHART_KINDS, type ChartKind, type CompareSettings, defaultSettings, type Direction, normalizeSettings } from '../../core/compare/model';
+import type { Experiment, Run } from '../../core/tracking/types';
+import { errorMessage } from '../../core/util/errors';
+import { type CompareExportFormat, type CompareFromWebview, type CompareRunView, type CompareToWebview, type CompareWebviewState, isMessage } from '../../shared/protocol';
+import type { Log } from '../log';
+import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
+import { toCompareRun } from './compareData';
+
+export interface ComparePanelDeps {
+  extensionUri: vscode.Uri;
+  stores: WorkspaceStores;
+  log: Log;
+}
+
+export interface CompareOpenOptions {
+  title?: string;
+  settings?: CompareSettings;
+  /** Epoch ms when the command started: the webview reports how long after it the panel was fully drawn. */
+  requestedAt?: number;
+}
+
+export type RenderedMessage = Extract<CompareFromWebview, { type: 'rendered' }>;
+type DataMessage = Extract<CompareToWebview, { type: 'data' }>;
+
+const MAX_RUNS = 2000;
+const MAX_PNG_BYTES = 30 * 1024 * 1024;
+const RUN_ID = /^[0-9a-f]{8,64}$/i;
+
+/** The state a webview saved (untrusted: checked field by field), or undefined when it names no run. */
+export function parseState(v: unknown): CompareWebviewState | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (!Array.isArray(o.runIds)) return undefined;
+  const runIds = [...new Set(o.runIds.filter((x): x is string => typeof x === 'string' && RUN_ID.test(x)))].slice(0, MAX_RUNS);
+  if (!runIds.length) return undefined;
+  const title = typeof o.title === 'string' && o.title.length <= 300 ? o.title : `Compare: ${runIds.length} runs`;
+  return { v: 1, runIds, title, settings: normalizeSettings(o.settings) };
+}
+
+function fileSlug(s: string): string {
+  return s.replace(/^Compare:\s*/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'comparison';
+}
+
+export class ComparePanel implements vscode.Disposable {
+  static readonly viewType = 'mlops.compare';
+  private static panels = new Set<ComparePanel>();
+
+  /** Messages posted to the webview and received from it, kept for the integration tests. */
+  readonly sent: CompareToWebview[] = [];
+  readonly received: CompareFromWebview[] = [];
+  settings: CompareSettings;
+  lastRendered: RenderedMessage | undefined;
+
+  private disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private sendInit = false;
+  private lastKey = '';
+  private updateTimer: NodeJS.Timeout | undefined;
+  private lastNames = new Map<string, string>();
+  private loggedGone = new Set<string>();
+  private runs: CompareRunView[] = [];
+  private directions: Record<string, Direction> = {};
+  private requestedAt: number | undefined;
+  private nextRequest = 1;
+  private pending = new Map<number, (m: Extract<CompareFromWebview, { type: 'png' }>) => void>();
+  private readonly renderedEmitter = new vscode.EventEmitter<RenderedMessage>();
+  readonly onDidRender = this.renderedEmitter.event;
+  private disposed = false;
+  private loadTimer: NodeJS.Timeout | undefined;
+  static loadTimeoutMs = 10_000;
+
+  /** Open a comparison (or reveal the one already showing exactly these runs). */
+  static open(deps: ComparePanelDeps, runIds: string[], options: CompareOpenOptions = {}): ComparePanel {
+    const ids = [...new Set(runIds)].slice(0, MAX_RUNS);
+    const key = [...ids].sort().join(',');
+    for (const p of ComparePanel.panels) {
+      if ([...p.runIds].sort().join(',') === key) {
+        p.panel.reveal();
+        return p;
+      }
+    }
+    const title = options.title ?? `Compare: ${ids.length} runs`;
+    const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(deps.extensionUri));
+    return new ComparePanel(deps, panel, ids, title, options.settings ?? defaultSettings(), options.requestedAt);
+  }
+
+  /** Restore a panel after a window reload from the state its webview saved. */
+  static revive(deps: ComparePanelDeps, panel: vscode.WebviewPanel, state: unknown): ComparePanel | undefined {
+    const s = parseState(state);
+    if (!s) {
+      deps.log.warn('A Compare Runs panel could not be restored (no runs in its saved state); closing it.');
+      panel.dispose();
+      return undefined;
+    }
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    deps.log.info(`Restored a Compare Runs panel (${s.runIds.length} runs).`);
+    return new ComparePanel(deps, panel, s.runIds, s.title, s.settings, undefined);
+  }
+
+  static all(): ComparePanel[] {
+    return [...ComparePanel.panels];
+  }
+
+  static disposeAll(): void {
+    for (const p of [...ComparePanel.panels]) p.dispose();
+  }
+
+  private constructor(
+    private readonly deps: ComparePanelDeps,
+    readonly panel: vscode.WebviewPanel,
+    readonly runIds: string[],
+    readonly title: string,
+    settings: CompareSettings,
+    requestedAt: number | undefined,
+  ) {
+    this.settings = settings;
+    this.requestedAt = requestedAt;
+    panel.title = title;
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mlops.svg');
+    panel.webview.html = webviewHtml(panel.webview, deps.extensionUri, 'compare', title);
+    ComparePanel.panels.add(this);
+    this.disposables.push(
+      panel.onDidChangeViewState(() => this.watchLoad()),
+      panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+      deps.stores.onDidChange(() => this.scheduleUpdate()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('mlops.compare')) this.scheduleUpdate();
+      }),
+      this.renderedEmitter,
+    );
+    this.watchLoad();
+  }
+
+  /**
+   * VS Code in a browser sometimes never starts a new webview: its frame waits forever for the webview service
+   * worker when another webview registered one at about the same time (microsoft/vscode#125993 and related; a
+   * new frame does not help while the other webviews live). Say so in the log instead of failing silently.
+   */
+  private watchLoad(): void {
+    if (this.ready || this.disposed || this.loadTimer || !this.panel.visible) return;
+    this.loadTimer = setTimeout(() => {
+      this.loadTimer = undefined;
+      if (this.ready || this.disposed || !this.panel.visible) return;
+      this.log.warn(`Compare: the webview of '${this.title}' has not started after ${ComparePanel.loadTimeoutMs / 1000} s. If it stays blank, close it and run the command again (or reload the window).`);
+    }, ComparePanel.loadTimeoutMs);
+  }
+
+  private get log(): Log {
+    return this.deps.log;
+  }
+
+  private onMessage(raw: unknown): void {
+    if (!isMessage(raw)) return;
+    const m = raw as CompareFromWebview;
+    this.received.push(m);
+    try {
+      switch (m.type) {
+        case 'ready':
+          this.ready = true;
+          if (this.loadTimer) clearTimeout(this.loadTimer);
+          this.loadTimer = undefined;
+          this.sendInit = true;
+          this.lastKey = '';
+          this.update();
+          break;
+        case 'settings':
+          this.settings = normalizeSettings(m.settings);
+          break;
+        case 'rendered':
+          this.onRendered(m);
+          break;
+        case 'export':
+          if ((m.format === 'csv' || m.format === 'markdown') && (m.target === 'file' || m.target === 'clipboard')) void this.exportInteractive(m.format, m.target);
+          break;
+        case 'savePng':
+          if (typeof m.name === 'string' && typeof m.dataUrl === 'string') void this.savePngInteractive(m.name, m.dataUrl);
+          break;
+        case 'png': {
+          const resolve = this.pending.get(m.requestId);
+          if (resolve) {
+            this.pending.delete(m.requestId);
+            resolve(m);
+          }
+          break;
+        }
+        case 'openRun':
+          if (typeof m.runId === 'string' && this.runIds.includes(m.runId)) void vscode.commands.executeCommand('mlops.openRun', m.runId);
+          break;
+      }
+    } catch (e) {
+      this.log.error(`Compare panel: handling '${m.type}' failed`, e);
+    }
+  }
+
+  private onRendered(m: RenderedMessage): void {
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+    const r: RenderedMessage = {
+      type: 'rendered',
+      runs: num(m.runs),
+      params: num(m.params),
+      metrics: num(m.metrics),
+      charts: num(m.charts),
+      chart: CHART_KINDS.includes(m.chart) ? m.chart : 'bars',
+      theme: typeof m.theme === 'string' ? m.theme.slice(0, 40) : '',
+      renderMs: num(m.renderMs),
+      sinceRequestMs: typeof m.sinceRequestMs === 'number' && Number.isFinite(m.sinceRequestMs) ? m.sinceRequestMs : null,
+    };
+    const ph = m.phases;
+    if (ph && typeof ph === 'object') r.phases = { webviewStart: num(ph.webviewStart), script: num(ph.script), scriptFetch: num(ph.scriptFetch), data: num(ph.data), draw: num(ph.draw) };
+    this.lastRendered = r;
+    if (r.sinceRequestMs !== null) {
+      const p = r.phases;
+      this.log.info(`Compare: ${r.runs} runs × ${r.metrics} metrics drawn ${Math.round(r.sinceRequestMs)} ms after the command (webview render ${Math.round(r.renderMs)} ms${p ? `; webview start ${p.webviewStart} ms, script ${p.script} ms (download ${p.scriptFetch} ms), ready → data ${p.data} ms, data → drawn ${p.draw} ms` : ''}).`);
+    }
+    this.renderedEmitter.fire(r);
+  }
+
+  private scheduleUpdate(): void {
+    if (!this.ready || this.disposed) return;
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    this.updateTimer = setTimeout(() => {
+      this.updateTimer = undefined;
+      this.update();
+    }, 40);
+  }
+
+  /** Where each compared run is now (runs may sit in different workspace folders' stores). */
+  private locate(): { found: Map<string, { run: Run; store: WorkspaceStore }>; experiments: Experiment[] } {
+    const want = new Set(this.runIds);
+    const found = new Map<string, { run: Run; store: WorkspaceStore }>();
+    const experiments: Experiment[] = [];
+    for (const store of this.deps.stores.all()) {
+      const snap = store.snapshot;
+      let any = false;
+      for (const run of snap.runs) {
+        if (want.has(run.id) && !found.has(run.id)) {
+          found.set(run.id, { run, store });
+          any = true;
+        }
+      }
+      if (any) experiments.push(...snap.experiments);
+    }
+    return { found, experiments };
+  }
+
+  /** Build the data message from the stores now; post it if anything changed since the last one. */
+  update(): void {
+    if (!this.ready || this.disposed) return;
+    const { found, experiments } = this.locate();
+    const runs: CompareRunView[] = [];
+    const present: Run[] = [];
+    const gone: { id: string; name: string }[] = [];
+    const problems: string[] = [];
+    for (const id of this.runIds) {
+      const f = found.get(id);
+      if (f) {
+        present.push(f.run);
+        runs.push(toCompareRun(f.run, f.store.tracker(), problems));
+        this.lastNames.set(id, f.run.name);
+        this.loggedGone.delete(id);
+      } else {
+        gone.push({ id, name: this.lastNames.get(id) ?? id.slice(0, 8) });
+      }
+    }
+    const keys = new Set<string>();
+    for (const r of runs) for (const k of Object.keys(r.metrics)) keys.add(k);
+    const configured = parseDirectionSetting(vscode.workspace.getConfiguration('mlops').get('compare.metricDirections'));
+    const directions = defaultDirections(keys, experiments, configured);
+    const primary = comparePrimaryMetric(present, experiments)?.key ?? null;
+    this.runs = runs;
+    this.directions = directions;
+    const msg: DataMessage = { type: 'data', title: this.title, runIds: this.runIds, runs, gone, directions, primaryMetric: primary };
+    const key = JSON.stringify(msg);
+    if (!this.sendInit && key === this.lastKey) return;
+    this.lastKey = key;
+    if (this.sendInit) {
+      msg.settings = this.settings;
+      if (this.requestedAt !== undefined) msg.requestedAt = this.requestedAt;
+      this.requestedAt = undefined;
+      this.sendInit = false;
+    }
+    for (const p of problems) this.log.warn(`Compare: ${p}`);
+    for (const g of gone) {
+      if (this.loggedGone.has(g.id)) continue;
+      this.loggedGone.add(g.id);
+      this.log.info(`Compare: run ${g.id} (${g.name}) is gone (deleted or unreadable).`);
+    }
+    this.post(msg);
+  }
+
+  private post(msg: CompareToWebview): void {
+    this.sent.push(msg);
+    if (this.sent.length > 200) this.sent.splice(0, this.sent.length - 200);
+    void this.panel.webview.postMessage(msg);
+  }
+
+  // ------------------------------------------------------------------------------------ exports
+
+  /** The comparison as the panel shows it (shown runs, order, toggles, baseline), as CSV or Markdown. */
+  exportText(format: CompareExportFormat, layout?: ExportLayout): string {
+    const c = buildComparison(this.runs, this.settings, this.directions);
+    return format === 'csv' ? comparisonToCsv(c, this.settings, { layout }) : comparisonToMarkdown(c, this.settings, { layout, title: this.title.replace(/^Compare:\s*/, 'Comparison: ') });
+  }
+
+  /** Write the export to a file, or put it on the clipboard. */
+  async exportTo(format: CompareExportFormat, target: vscode.Uri | 'clipboard', layout?: ExportLayout): Promise<string> {
+    const text = this.exportText(format, layout);
+    if (target === 'clipboard') await vscode.env.clipboard.writeText(text);
+    else await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+    this.log.info(`Compare: exported ${format === 'csv' ? 'CSV' : 'Markdown'} (${this.runs.length} runs) to ${target === 'clipboard' ? 'the clipboard' : target.fsPath}`);
+    return text;
+  }
+
+  private defaultUri(name: string): vscode.Uri | undefined {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    return folder ? vscode.Uri.joinPath(folder.uri, name) : undefined;
+  }
+
+  private async exportInteractive(format: CompareExportFormat, target: 'file' | 'clipboard'): Promise<void> {
+    try {
+      if (target === 'clipboard') {
+        await this.exportTo(format, 'clipboard');
+        vscode.window.setStatusBarMessage(`Copied the comparison as ${format === 'csv' ? 'CSV' : 'Markdown'}`, 3000);
+        return;
+      }
+      const ext = format === 'csv' ? 'csv' : 'md';
+      const uri = await vscode.window.showSaveDialog({
+        title: `Export the comparison as ${format === 'csv' ? 'CSV' : 'Markdown'}`,
+        defaultUri: this.defaultUri(`${fileSlug(this.title)}.${ext}`),
+        filters: format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] },
+      });
+      if (!uri) return;
+      await this.exportTo(format, uri);
+      void vscode.window.showInformationMessage(`Saved the comparison to ${vscode.workspace.asRelativePath(uri)}.`, 'Open').then((c) => {
+        if (c === 'Open') void vscode.commands.executeCommand('vscode.open', uri);
+      });
+    } catch (e) {
+      this.log.error('Compare: export failed', e);
+      void vscode.window.showErrorMessage(`Export failed: ${errorMessage(e)}`);
+    }
+  }
+
+  /** Decode a `data:image/png;base64,` URL from the webview (checked: PNG signature, size). */
+  static decodePng(dataUrl: string): Buffer {
+    const prefix = 'data:image/png;base64,';
+    if (!dataUrl.startsWith(prefix)) throw new Error('not a PNG data URL');
+    if (dataUrl.length > (MAX_PNG_BYTES * 4) / 3 + prefix.length + 4) throw new Error('image too large');
+    const buf = Buffer.from(dataUrl.slice(prefix.length), 'base64');
+    if (buf.length < 8 || buf.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG image');
+    return buf;
+  }
+
+  private async savePngInteractive(name: string, dataUrl: string): Promise<void> {
+    try {
+      const png = ComparePanel.decodePng(dataUrl);
+      const uri = await vscode.window.showSaveDialog({
+        title: 'Save the chart as PNG',
+        defaultUri: this.defaultUri(`${fileSlug(this.title)}-${fileSlug(name)}.png`),
+        filters: { 'PNG image': ['png'] },
+      });
+      if (!uri) return;
+      await vscode.workspace.fs.writeFile(uri, png);
+      this.log.info(`Compare: saved chart '${name}' to ${uri.fsPath}`);
+      void vscode.window.showInformationMessage(`Saved the chart to ${vscode.workspace.asRelativePath(uri)}.`);
+    } catch (e) {
+      this.log.error('Compare: saving the chart failed', e);
+      void vscode.window.showErrorMessage(`Saving the chart failed: ${errorMessage(e)}`);
+    }
+  }
+
+  /**
+   * Ask the webview for a chart as PNG (the chart tab `chart`, its `index`-th chart) and write it to `target`
+   * (no dialog: for tests and scripted use). Resolves with the chart's name and the image bytes.
+   */
+  async saveChartPng(chart: ChartKind, target: vscode.Uri | undefined, index = 0, timeoutMs = 15_000): Promise<{ name: string; png: Buffer }> {
+    if (!this.ready) throw new Error('the compare webview is not ready');
+    const requestId = this.nextRequest++;
+    const answer = await new Promise<Extract<CompareFromWebview, { type: 'png' }>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(requestId);
+        reject(new Error(`no PNG of the ${chart} chart from the webview within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(requestId, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+      this.post({ type: 'requestPng', requestId, chart, index });
+    });
+    if (!answer.dataUrl) throw new Error(`the webview has no ${chart} chart #${index} to export`);
+    const png = ComparePanel.decodePng(answer.dataUrl);
+    if (target) await vscode.workspace.fs.writeFile(target, png);
+    return { name: typeof answer.name === 'string' ? answer.name : chart, png };
+  }
+
+  /** Resolves with the next `rendered` message (or the last one, if `since` is before it). */
+  waitForRender(timeoutMs = 20_000): Promise<RenderedMessage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sub.dispose();
+        reject(new Error(`the compare webview did not render within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const sub = this.onDidRender((r) => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(r);
+      });
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    ComparePanel.panels.delete(this);
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    if (this.loadTimer) clearTimeout(this.loadTimer);
+    for (const d of this.disposables) d.dispose();
+    this.disposables = [];
+    this.pending.clear();
+    this.panel.dispose();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Compare Runs, the Node side: building the panel's data message (params, metrics, step histories, feature
+ * importances read from the store) and the comparison model and exports, for 5 and for 50 runs × 20 metrics.
+ * The time from the command to the fully drawn panel is measured in the browser by the E2E spec
+ * (test/e2e/30-compare.spec.mjs); its last figures are printed here from test-output/compare-render-times.json.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultDirections } from '../../src/core/compare/directions';
+import { comparisonToCsv, comparisonToMarkdown } from '../../src/core/compare/export';
+import { buildComparison, type CompareSettings, defaultSettings } from '../../src/core/compare/model';
+import { Tracker } from '../../src/core/tracking/tracker';
+import { toCompareRun } from '../../src/extension/compare/compareData';
+import { fmtMs, median, repeat, report, time } from './harness';
+
+function makeStore(root: string, runs: number, metrics: number, steps: number): Tracker {
+  const t = Tracker.open(path.join(root, '.mlops'), { create: true });
+  const fi = path.join(root, 'feature_importance.json');
+  for (let i = 0; i < runs; i++) {
+    fs.writeFileSync(fi, JSON.stringify({ method: 'impurity', features: ['Temperature', 'Dies_tested', 'Idd_mean', 'Vdd_mean', 'Frequency_mean'].map((f, k) => ({ feature: f, importance: (5 - k) / 15 + i / 1000 })) }));
+    const run = t.startRun({ experiment: `Bench${runs}`, name: `run-${i}`, params: { n_estimators: [50, 100, 200][i % 3], max_depth: [5, 10, null][i % 3], seed: i }, tags: { sweep_id: 'bench' } });
+    for (let s = 1; s <= steps; s++) run.logMetric('rmse_test', 3 + 1 / s + i / 1000, s);
+    for (let m = 0; m < metrics - 1; m++) run.logMetric(`m${String(m).padStart(2, '0')}`, ((i * 7 + m * 13) % 97) / 97);
+    run.logArtifactFile(fi);
+    run.end('completed');
+  }
+  t.store.flush();
+  return t;
+}
+
+export function compareBench(): void {
+  console.log('\nCompare Runs (Node side): data message, comparison model, exports');
+  for (const [runs, metrics] of [[5, 5], [50, 20]] as const) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-compare-'));
+    try {
+      const t = makeStore(root, runs, metrics, 100);
+      const snap = t.snapshot();
+      const cold = time(() => snap.runs.map((r) => toCompareRun(r, t)));
+      report('compare', `${runs} runs × ${metrics} metrics: data message, cold (read histories, importances)`, fmtMs(cold.ms));
+      const warm = repeat(5, () => snap.runs.map((r) => toCompareRun(r, t)));
+      report('compare', `${runs} runs × ${metrics} metrics: data message, unchanged runs (cached), median`, fmtMs(median(warm)));
+      const views = cold.value;
+      const directions = defaultDirections(new Set(views.flatMap((v) => Object.keys(v.metrics))));
+      const size = JSON.stringify({ type: 'data', runs: views, directions }).length;
+      report('compare', `${runs} runs × ${metrics} metrics: data message size`, `${(size / 1024).toFixed(0)} KB`, '100-step rmse_test history per run');
+      const settings: CompareSettings = { ...defaultSettings(), baseline: views[0].id, sort: { by: 'metric', key: 'rmse_test', descending: false }, metricsDiffOnly: true };
+      const model = repeat(20, () => buildComparison(views, settings, directions));
+      report('compare', `${runs} runs × ${metrics} metrics: comparison model (sort, best, deltas), median`, fmtMs(median(model)));
+      const c = buildComparison(views, settings, directions);
+      report('compare', `${runs} runs × ${metrics} metrics: CSV + Markdown export, median`, fmtMs(median(repeat(20, () => {
+        comparisonToCsv(c, settings);
+        comparisonToMarkdown(c, settings);
+      }))));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }
+  const figures = path.join(__dirname, '..', '..', '..', 'test-output', 'compare-render-times.json');
+  if (fs.existsSync(figures)) {
+    const f = JSON.parse(fs.readFileSync(figures, 'utf8')) as { render: { runs: number; metrics: number; again?: boolean; sinceCommandMs: number; webviewMs: number; phases?: Record<string, number> }[] };
+    const when = fs.statSync(figures).mtime.toISOString();
+    for (const r of f.render) {
+      const p = r.phases;
+      report('compare', `${r.runs} runs × ${r.metrics} metrics: command → panel drawn (E2E${r.again ? ', again' : ''})`, fmtMs(r.sinceCommandMs),
+        p ? `webview start ${p.webviewStart} ms, bundle download ${p.scriptFetch} ms, ready → data ${p.data} ms, data → drawn ${p.draw} ms (${when})` : when);
+    }
+  } else {
+    console.log('  (command → drawn panel: run `node test/host/run-e2e.mjs 30-compare` to measure it in the browser)');
+  }
+}

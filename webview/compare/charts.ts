@@ -1,0 +1,546 @@
+/**
+ * The compare charts (chart.js, registering only the controllers, elements, scales and plugins used):
+ *   bars        a horizontal bar chart per chosen metric across the shown runs (best green, baseline purple)
+ *   history     a chosen metric by step, a line per run that logged it at several steps
+ *   scatter     any param against any metric, a point per run
+ *   pcp         parallel coordinates over chosen params and one metric (chartjs-chart-pcp), coloured by the metric
+ *   importance  feature importance as grouped bars (features × runs)
+ * Colours, fonts and grid lines come from the VS Code theme (see theme.ts); charts are rebuilt on theme change.
+ * Chart text (run names, keys) is drawn on the canvas, never parsed as HTML.
+ */
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  type ChartConfiguration,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  type Plugin,
+  PointElement,
+  ScatterController,
+  Title,
+  Tooltip,
+  type TooltipItem,
+} from 'chart.js';
+import { LinearAxis, LineSegment, ParallelCoordinatesController, PCPScale } from 'chartjs-chart-pcp';
+import { CHART_KINDS, type ChartKind, type ChartSettings, compareParamValues, type Comparison, formatDelta, formatNumber, formatValue, type MetricRow } from '../../src/core/compare/model';
+import type { CompareRunView, ParamValue } from '../../src/shared/protocol';
+import { clear, h } from '../common/dom';
+import { mix, rgba, type ThemeColors } from './theme';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, ScatterController, Legend, Title, Tooltip, ParallelCoordinatesController, PCPScale, LineSegment);
+Chart.registry.addElements(LinearAxis);
+
+export const CHART_TITLES: Record<ChartKind, string> = {
+  bars: 'Metrics',
+  history: 'History',
+  scatter: 'Scatter',
+  pcp: 'Parallel coordinates',
+  importance: 'Feature importance',
+};
+
+/** At most this many runs in the grouped importance bars (more are unreadable); the first ones in display order. */
+const MAX_IMPORTANCE_RUNS = 12;
+const MAX_IMPORTANCE_FEATURES = 15;
+const MAX_LEGEND = 16;
+
+export interface ChartInputs {
+  cmp: Comparison<CompareRunView>;
+  /** Each run's place in the comparison as given: its colour, whatever the sort. */
+  runIndex: Map<string, number>;
+  chartSettings: ChartSettings;
+  primaryMetric: string | null;
+  theme: ThemeColors;
+}
+
+export interface ChartsHost {
+  /** The user changed a chart choice (tab, metric, param). */
+  change(partial: Partial<ChartSettings>): void;
+  savePng(name: string, dataUrl: string): void;
+}
+
+interface Drawn {
+  chart: Chart;
+  name: string;
+}
+
+function truncate(s: string, n = 28): string {
+  return s.length > n ? s.slice(0, n - 1) + '…' : s;
+}
+
+/** Paints the theme's editor background under the chart, so an exported PNG looks like the panel. */
+function background(color: string): Plugin {
+  return {
+    id: 'mlopsBackground',
+    beforeDraw(chart) {
+      const { ctx } = chart;
+      ctx.save();
+      ctx.globalCompositeOperation = 'destination-over';
+      ctx.fillStyle = color;
+      ctx.fillRect(0, 0, chart.width, chart.height);
+      ctx.restore();
+    },
+  };
+}
+
+/** Writes a label beside each point of the first dataset. */
+function pointLabels(labels: string[], color: string): Plugin {
+  return {
+    id: 'mlopsPointLabels',
+    afterDatasetsDraw(chart) {
+      const { ctx } = chart;
+      const meta = chart.getDatasetMeta(0);
+      ctx.save();
+      ctx.fillStyle = color;
+      ctx.font = `11px ${Chart.defaults.font.family}`;
+      ctx.textBaseline = 'middle';
+      meta.data.forEach((el, i) => {
+        const { x, y } = el.getProps(['x', 'y'], true) as { x: number; y: number };
+        const text = labels[i] ?? '';
+        const w = ctx.measureText(text).width;
+        const right = x + 9 + w > chart.chartArea.right;
+        ctx.textAlign = right ? 'right' : 'left';
+        ctx.fillText(text, right ? x - 9 : x + 9, y);
+      });
+      ctx.restore();
+    },
+  };
+}
+
+function dirText(m: MetricRow): string {
+  return m.direction === 'min' ? 'lower is better' : 'higher is better';
+}
+
+/** A param's values on an axis: numbers as they are; anything else as ordered categories. */
+function paramScale(values: (ParamValue | undefined)[]): { numeric: boolean; labels: string[]; at(v: ParamValue | undefined): number | null } {
+  const defined = values.filter((v): v is ParamValue => v !== undefined);
+  if (defined.length && defined.every((v) => typeof v === 'number')) return { numeric: true, labels: [], at: (v) => (typeof v === 'number' ? v : null) };
+  const distinct: ParamValue[] = [];
+  for (const v of defined) if (!distinct.some((d) => formatValue(d) === formatValue(v))) distinct.push(v);
+  distinct.sort(compareParamValues);
+  const labels = distinct.map((v) => formatValue(v));
+  return { numeric: false, labels, at: (v) => (v === undefined ? null : labels.indexOf(formatValue(v))) };
+}
+
+export class ChartsView {
+  readonly element: HTMLElement;
+  private tabs: HTMLElementTagNameMap['vscode-tabs'];
+  private panels = new Map<ChartKind, { controls: HTMLElement; grid: HTMLElement; signature: string }>();
+  private drawn: Drawn[] = [];
+  /** Charts of the cards being built, created once the panel is laid out. */
+  private pending: (() => void)[] = [];
+  private token = 0;
+  private activeTab: ChartKind = 'bars';
+  private inputs: ChartInputs | undefined;
+
+  constructor(private readonly host: ChartsHost) {
+    this.tabs = h('vscode-tabs', { class: 'chart-tabs', 'aria-label': 'Charts' });
+    for (const kind of CHART_KINDS) {
+      this.tabs.append(h('vscode-tab-header', { slot: 'header', id: `tab-${kind}`, 'data-kind': kind }, CHART_TITLES[kind]));
+      const controls = h('div', { class: 'chart-controls' });
+      const grid = h('div', { class: 'chart-grid' });
+      this.tabs.append(h('vscode-tab-panel', { 'data-kind': kind, 'aria-labelledby': `tab-${kind}` }, controls, grid));
+      this.panels.set(kind, { controls, grid, signature: '' });
+    }
+    this.tabs.addEventListener('vsc-tabs-select', (e) => {
+      const kind = CHART_KINDS[(e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex];
+      if (kind && kind !== this.activeTab) this.host.change({ tab: kind });
+    });
+    this.element = this.tabs;
+  }
+
+  get tab(): ChartKind {
+    return this.activeTab;
+  }
+
+  /**
+   * Draw the charts of the selected tab (the others are drawn when shown). The cards are built at once; the
+   * charts are created once vscode-tabs has rendered (before that its panels are not laid out, and a chart
+   * created at 0 × 0 — parallel coordinates in particular — does not recover). Resolves with how many were drawn.
+   */
+  async render(inputs: ChartInputs): Promise<number> {
+    this.inputs = inputs;
+    this.destroy();
+    const token = this.token;
+    const kind = inputs.chartSettings.tab;
+    this.activeTab = kind;
+    const index = CHART_KINDS.indexOf(kind);
+    if (this.tabs.selectedIndex !== index) this.tabs.selectedIndex = index;
+    // vscode-tabs shows the selected panel on its next update; show it now, so charts are created at their real
+    // size (a chart created in a hidden panel starts at 0 × 0, and parallel coordinates never recover from that).
+    this.tabs.querySelectorAll('vscode-tab-panel').forEach((p, i) => {
+      (p as HTMLElement).hidden = i !== index;
+    });
+    for (const [k, p] of this.panels) if (k !== kind) clear(p.grid);
+    const t = inputs.theme;
+    Chart.defaults.color = t.fg;
+    Chart.defaults.borderColor = t.grid;
+    Chart.defaults.font.family = t.font;
+    Chart.defaults.font.size = 12;
+    const panel = this.panels.get(kind)!;
+    clear(panel.grid);
+    switch (kind) {
+      case 'bars':
+        this.renderBars(panel, inputs);
+        break;
+      case 'history':
+        this.renderHistory(panel, inputs);
+        break;
+      case 'scatter':
+        this.renderScatter(panel, inputs);
+        break;
+      case 'pcp':
+        this.renderPcp(panel, inputs);
+        break;
+      case 'importance':
+        this.renderImportance(panel, inputs);
+        break;
+    }
+    const pending = this.pending;
+    this.pending = [];
+    await this.tabs.updateComplete;
+    await Promise.all([...this.tabs.querySelectorAll('vscode-tab-panel')].map((p) => (p as unknown as { updateComplete: Promise<unknown> }).updateComplete));
+    if (token !== this.token) return 0;
+    for (const create of pending) create();
+    return this.drawn.length;
+  }
+
+  destroy(): void {
+    this.token++;
+    this.pending = [];
+    for (const d of this.drawn) d.chart.destroy();
+    this.drawn = [];
+  }
+
+  /** The `index`-th chart of the shown tab as a PNG data URL. */
+  png(index: number): { name: string; dataUrl: string } | null {
+    const d = this.drawn[index];
+    return d ? { name: d.name, dataUrl: d.chart.toBase64Image('image/png', 1) } : null;
+  }
+
+  // ------------------------------------------------------------------------------ controls
+
+  /** Rebuild a tab's controls only when their options changed, so an open dropdown is not torn down. */
+  private controls(panel: { controls: HTMLElement; signature: string }, signature: string, build: () => (HTMLElement | null)[]): void {
+    if (panel.signature === signature && panel.controls.childElementCount) return;
+    panel.signature = signature;
+    clear(panel.controls);
+    for (const el of build()) if (el) panel.controls.append(el);
+  }
+
+  private select(label: string, id: string, options: { value: string; label: string }[], value: string | null, onChange: (v: string) => void): HTMLElement {
+    const sel = h('vscode-single-select', { id, 'aria-label': label, 'data-fk': id, onchange: (e: Event) => onChange((e.target as HTMLElementTagNameMap['vscode-single-select']).value) },
+      options.map((o) => h('vscode-option', { value: o.value, selected: o.value === value }, o.label)));
+    return h('label', { class: 'control' }, h('span', { class: 'control-label' }, label), sel);
+  }
+
+  private multi(label: string, id: string, options: string[], values: string[], onChange: (v: string[]) => void): HTMLElement {
+    const sel = h('vscode-multi-select', { id, 'aria-label': label, 'data-fk': id, onchange: (e: Event) => onChange([...(e.target as HTMLElementTagNameMap['vscode-multi-select']).value]) },
+      options.map((o) => h('vscode-option', { value: o, selected: values.includes(o) }, o)));
+    return h('label', { class: 'control' }, h('span', { class: 'control-label' }, label), sel);
+  }
+
+  private card(grid: HTMLElement, name: string, height: number, config: ChartConfiguration, summary: string, wide = false): void {
+    const canvas = h('canvas', { role: 'img', 'aria-label': summary });
+    const box = h('div', { class: 'chart-box' }, canvas);
+    box.style.height = `${Math.round(height)}px`;
+    const index = this.drawn.length + this.pending.length;
+    const save = h('vscode-button', {
+      secondary: true,
+      icon: 'desktop-download',
+      class: 'png',
+      title: `Save "${name}" as PNG`,
+      'aria-label': `Save chart ${name} as PNG`,
+      'data-fk': `png:${this.activeTab}:${name}`,
+      onclick: () => {
+        const p = this.png(index);
+        if (p) this.host.savePng(p.name, p.dataUrl);
+      },
+    }, 'PNG');
+    grid.append(h('figure', { class: `chart-card${wide ? ' wide' : ''}`, 'data-chart': name }, h('div', { class: 'chart-actions' }, save), box));
+    config.plugins = [...(config.plugins ?? []), background(this.inputs!.theme.bg)];
+    const opts = (config.options ??= {}) as Record<string, unknown>;
+    Object.assign(opts, { animation: false, responsive: true, maintainAspectRatio: false });
+    this.pending.push(() => this.drawn.push({ chart: new Chart(canvas, config), name }));
+  }
+
+  private empty(grid: HTMLElement, text: string): void {
+    grid.append(h('p', { class: 'muted empty' }, text));
+  }
+
+  private axisTitle(text: string, t: ThemeColors) {
+    return { display: true, text, color: t.fg, font: { weight: 'bold' as const } };
+  }
+
+  private titlePlugin(text: string, t: ThemeColors) {
+    return { display: true, text, color: t.fg, align: 'start' as const, font: { size: 13, weight: 'bold' as const } };
+  }
+
+  // ------------------------------------------------------------------------------ bars
+
+  private renderBars(panel: { controls: HTMLElement; grid: HTMLElement; signature: string }, inp: ChartInputs): void {
+    const { cmp, theme: t } = inp;
+    const keys = cmp.metrics.map((m) => m.key);
+    const chosen = inp.chartSettings.barMetrics.filter((k) => keys.includes(k));
+    const metrics = chosen.length ? chosen : [inp.primaryMetric && keys.includes(inp.primaryMetric) ? inp.primaryMetric : keys[0]].filter(Boolean);
+    this.controls(panel, `bars|${keys.join(',')}|${metrics.join(',')}`, () => [
+      this.multi('Metrics', 'bar-metrics', keys, metrics, (v) => this.host.change({ barMetrics: v })),
+    ]);
+    if (!cmp.runs.length || !keys.length) return this.empty(panel.grid, cmp.runs.length ? 'No metrics logged.' : 'Every run is hidden.');
+    for (const key of metrics) {
+      const m = cmp.metrics.find((x) => x.key === key)!;
+      const values = m.values.map((v) => (v !== undefined && Number.isFinite(v) ? v : null));
+      const colors = cmp.runs.map((r, i) => (m.isBest[i] ? t.best : cmp.baseline?.id === r.id ? t.baseline : t.bar));
+      const allPositive = values.every((v) => v === null || v >= 0);
+      const bestIdx = m.isBest.indexOf(true);
+      const config: ChartConfiguration<'bar'> = {
+        type: 'bar',
+        data: { labels: cmp.runs.map((r) => r.name), datasets: [{ label: key, data: values, backgroundColor: colors, borderColor: colors, borderWidth: 1, barPercentage: 0.8, categoryPercentage: 0.9 }] },
+        options: {
+          indexAxis: 'y',
+          scales: {
+            x: { beginAtZero: allPositive, grid: { color: t.grid }, ticks: { color: t.muted }, title: this.axisTitle(`${key} (${dirText(m)})`, t) },
+            y: { grid: { display: false }, ticks: { color: t.fg, autoSkip: false, callback(this: { getLabelForValue(v: number): string }, v) { return truncate(this.getLabelForValue(Number(v))); } } },
+          },
+          plugins: {
+            legend: { display: false },
+            title: this.titlePlugin(key, t),
+            tooltip: {
+              callbacks: {
+                label: (item: TooltipItem<'bar'>) => {
+                  const i = item.dataIndex;
+                  const v = m.values[i];
+                  let s = `${key}: ${v === undefined ? 'not logged' : formatNumber(v)}`;
+                  if (m.isBest[i]) s += ' ★ best';
+                  const d = m.deltas[i];
+                  if (d !== undefined && cmp.baseline && cmp.baseline.id !== cmp.runs[i].id) s += ` (Δ ${formatDelta(d)} vs baseline)`;
+                  return s;
+                },
+              },
+            },
+          },
+        },
+      };
+      const summary = `Bar chart of ${key} across ${cmp.runs.length} runs${bestIdx >= 0 ? `; best ${cmp.runs[bestIdx].name} ${formatNumber(m.values[bestIdx]!)}` : ''}.`;
+      this.card(panel.grid, key, 60 + cmp.runs.length * 22, config as ChartConfiguration, summary, metrics.length === 1);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ history
+
+  private renderHistory(panel: { controls: HTMLElement; grid: HTMLElement; signature: string }, inp: ChartInputs): void {
+    const { cmp, theme: t } = inp;
+    const keys = [...new Set(cmp.runs.flatMap((r) => Object.keys(r.history)))].sort();
+    const key = inp.chartSettings.historyMetric && keys.includes(inp.chartSettings.historyMetric) ? inp.chartSettings.historyMetric : keys.includes(inp.primaryMetric ?? '') ? inp.primaryMetric! : keys[0];
+    this.controls(panel, `history|${keys.join(',')}|${key}`, () => [
+      keys.length ? this.select('Metric', 'history-metric', keys.map((k) => ({ value: k, label: k })), key ?? null, (v) => this.host.change({ historyMetric: v })) : null,
+    ]);
+    if (!key) return this.empty(panel.grid, 'No shown run logged a metric at more than one step. Log values with steps (e.g. `mlops:metric loss=0.4 step=2`, or `mlops runs create -m loss=0.4@2`) to see their history here.');
+    const runs = cmp.runs.map((r, i) => ({ r, i })).filter(({ r }) => r.history[key]?.length);
+    const dashes = [[], [6, 3], [2, 2], [10, 3, 2, 3]];
+    const datasets = runs.map(({ r }) => {
+      const j = inp.runIndex.get(r.id) ?? 0;
+      const color = t.series[j % t.series.length];
+      const pts = r.history[key].map(([x, y]) => ({ x, y }));
+      return {
+        label: r.name,
+        data: pts,
+        borderColor: color,
+        backgroundColor: color,
+        borderWidth: cmp.baseline?.id === r.id ? 3 : 1.5,
+        borderDash: dashes[Math.floor(j / t.series.length) % dashes.length],
+        pointRadius: pts.length > 60 ? 0 : 2,
+        tension: 0,
+        parsing: false as const,
+      };
+    });
+    const config: ChartConfiguration<'line'> = {
+      type: 'line',
+      data: { datasets },
+      options: {
+        normalized: true,
+        interaction: { mode: 'nearest', intersect: false },
+        scales: {
+          x: { type: 'linear', grid: { color: t.grid }, ticks: { color: t.muted }, title: this.axisTitle('step', t) },
+          y: { grid: { color: t.grid }, ticks: { color: t.muted }, title: this.axisTitle(key, t) },
+        },
+        plugins: {
+          legend: { display: runs.length <= MAX_LEGEND, position: 'bottom', labels: { color: t.fg, boxWidth: 14 } },
+          title: this.titlePlugin(`${key} by step`, t),
+          tooltip: { callbacks: { label: (item: TooltipItem<'line'>) => `${truncate(String(item.dataset.label), 40)}: ${formatNumber(item.parsed.y ?? NaN)} at step ${item.parsed.x}` } },
+        },
+      },
+    };
+    this.card(panel.grid, `${key}-history`, 360, config as ChartConfiguration, `Line chart of ${key} by step for ${runs.length} runs.`, true);
+    if (runs.length < cmp.runs.length) panel.grid.append(h('p', { class: 'muted note' }, `${cmp.runs.length - runs.length} shown run(s) logged ${key} at one step only.`));
+  }
+
+  // ------------------------------------------------------------------------------ scatter
+
+  private renderScatter(panel: { controls: HTMLElement; grid: HTMLElement; signature: string }, inp: ChartInputs): void {
+    const { cmp, theme: t } = inp;
+    const params = cmp.params.map((p) => p.key);
+    const metrics = cmp.metrics.map((m) => m.key);
+    const cs = inp.chartSettings;
+    const differing = cmp.params.filter((p) => p.differs);
+    const defaultParam = (differing.find((p) => p.values.every((v) => typeof v === 'number')) ?? differing[0] ?? cmp.params[0])?.key;
+    const param = cs.scatterParam && params.includes(cs.scatterParam) ? cs.scatterParam : defaultParam;
+    const metric = cs.scatterMetric && metrics.includes(cs.scatterMetric) ? cs.scatterMetric : inp.primaryMetric && metrics.includes(inp.primaryMetric) ? inp.primaryMetric : metrics[0];
+    this.controls(panel, `scatter|${params.join(',')}|${metrics.join(',')}|${param}|${metric}`, () => [
+      params.length ? this.select('Param (x)', 'scatter-param', params.map((k) => ({ value: k, label: k })), param ?? null, (v) => this.host.change({ scatterParam: v })) : null,
+      metrics.length ? this.select('Metric (y)', 'scatter-metric', metrics.map((k) => ({ value: k, label: k })), metric ?? null, (v) => this.host.change({ scatterMetric: v })) : null,
+    ]);
+    if (!param || !metric) return this.empty(panel.grid, 'A scatter needs runs with at least one param and one metric.');
+    const prow = cmp.params.find((p) => p.key === param)!;
+    const mrow = cmp.metrics.find((m) => m.key === metric)!;
+    const scale = paramScale(prow.values);
+    const points: { x: number; y: number; i: number }[] = [];
+    cmp.runs.forEach((_r, i) => {
+      const x = scale.at(prow.values[i]);
+      const y = mrow.values[i];
+      if (x !== null && y !== undefined && Number.isFinite(y)) points.push({ x, y, i });
+    });
+    const colors = points.map((p) => (mrow.isBest[p.i] ? t.best : cmp.baseline?.id === cmp.runs[p.i].id ? t.baseline : t.bar));
+    const labels = scale.labels;
+    const config: ChartConfiguration<'scatter'> = {
+      type: 'scatter',
+      data: { datasets: [{ label: `${metric} vs ${param}`, data: points.map((p) => ({ x: p.x, y: p.y })), backgroundColor: colors, borderColor: colors, pointRadius: 6, pointHoverRadius: 8 }] },
+      options: {
+        scales: {
+          x: {
+            type: 'linear',
+            grid: { color: t.grid },
+            title: this.axisTitle(param, t),
+            ...(scale.numeric
+              ? { grace: '6%', ticks: { color: t.muted } }
+              : { min: -0.5, max: labels.length - 0.5, ticks: { color: t.muted, stepSize: 1, callback: (v: string | number) => (Number.isInteger(Number(v)) ? truncate(labels[Number(v)] ?? '', 16) : '') } }),
+          },
+          y: { grace: '8%', grid: { color: t.grid }, ticks: { color: t.muted }, title: this.axisTitle(`${metric} (${dirText(mrow)})`, t) },
+        },
+        plugins: {
+          legend: { display: false },
+          title: this.titlePlugin(`${metric} vs ${param}`, t),
+          tooltip: {
+            callbacks: {
+              label: (item: TooltipItem<'scatter'>) => {
+                const p = points[item.dataIndex];
+                const r = cmp.runs[p.i];
+                return `${truncate(r.name, 40)}: ${param} = ${formatValue(prow.values[p.i])}, ${metric} = ${formatNumber(p.y)}${mrow.isBest[p.i] ? ' ★' : ''}`;
+              },
+            },
+          },
+        },
+      },
+    };
+    // Few points: name them next to the dot (drawn on the canvas, so exported PNGs keep the names).
+    if (points.length <= 20) config.plugins = [pointLabels(points.map((p) => truncate(cmp.runs[p.i].name, 24)), t.muted)];
+    this.card(panel.grid, `${metric}-vs-${param}`, 360, config as ChartConfiguration, `Scatter of ${metric} against ${param} for ${points.length} runs.`, true);
+  }
+
+  // ------------------------------------------------------------------------------ parallel coordinates
+
+  private renderPcp(panel: { controls: HTMLElement; grid: HTMLElement; signature: string }, inp: ChartInputs): void {
+    const { cmp, theme: t } = inp;
+    const params = cmp.params.map((p) => p.key);
+    const metrics = cmp.metrics.map((m) => m.key);
+    const cs = inp.chartSettings;
+    const chosen = cs.pcpParams.filter((k) => params.includes(k));
+    const axes = chosen.length ? chosen : cmp.params.filter((p) => p.differs).slice(0, 6).map((p) => p.key);
+    const metric = cs.pcpMetric && metrics.includes(cs.pcpMetric) ? cs.pcpMetric : inp.primaryMetric && metrics.includes(inp.primaryMetric) ? inp.primaryMetric : metrics[0];
+    this.controls(panel, `pcp|${params.join(',')}|${metrics.join(',')}|${axes.join(',')}|${metric}`, () => [
+      params.length ? this.multi('Params', 'pcp-params', params, axes, (v) => this.host.change({ pcpParams: v })) : null,
+      metrics.length ? this.select('Metric', 'pcp-metric', metrics.map((k) => ({ value: k, label: k })), metric ?? null, (v) => this.host.change({ pcpMetric: v })) : null,
+    ]);
+    if (!axes.length || !metric) return this.empty(panel.grid, axes.length ? 'No metrics logged.' : 'Pick params for the axes (no param differs across the shown runs).');
+    const mrow = cmp.metrics.find((m) => m.key === metric)!;
+    const finite = mrow.values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+    const lo = Math.min(...finite);
+    const hi = Math.max(...finite);
+    const colors = mrow.values.map((v) => {
+      if (v === undefined || !Number.isFinite(v)) return t.muted;
+      const q = hi > lo ? (v - lo) / (hi - lo) : 1;
+      const goodness = mrow.direction === 'min' ? 1 - q : q;
+      return rgba(mix(t.worstRgb, t.bestRgb, goodness), 0.9);
+    });
+    const widths = cmp.runs.map((r, i) => (mrow.isBest[i] || cmp.baseline?.id === r.id ? 3.5 : 1.8));
+    const datasets = axes.map((key) => {
+      const row = cmp.params.find((p) => p.key === key)!;
+      const scale = paramScale(row.values);
+      return {
+        label: key,
+        data: row.values.map((v) => scale.at(v) ?? NaN),
+        borderColor: colors,
+        borderWidth: widths,
+        ...(scale.numeric ? {} : { min: -0.5, max: Math.max(0.5, scale.labels.length - 0.5), ticks: { stepSize: 1, color: t.muted, callback: (v: string | number) => (Number.isInteger(Number(v)) ? truncate(scale.labels[Number(v)] ?? '', 14) : '') } }),
+      };
+    });
+    datasets.push({ label: `${metric} (${mrow.direction === 'min' ? '↓' : '↑'})`, data: mrow.values.map((v) => v ?? NaN), borderColor: colors, borderWidth: widths });
+    const config = {
+      type: 'pcp',
+      data: { labels: cmp.runs.map((r) => r.name), datasets },
+      options: {
+        plugins: {
+          legend: { display: false },
+          title: this.titlePlugin(`${axes.join(' · ')} → ${metric} (colour: ${metric}, green = best)`, t),
+          tooltip: {
+            callbacks: {
+              title: (items: TooltipItem<'bar'>[]) => truncate(String(cmp.runs[items[0]?.dataIndex ?? 0]?.name ?? ''), 60),
+              label: (item: TooltipItem<'bar'>) => {
+                const r = cmp.runs[item.dataIndex];
+                return [...axes.map((k) => `${k} = ${formatValue(r.params[k])}`), `${metric} = ${mrow.values[item.dataIndex] === undefined ? '—' : formatNumber(mrow.values[item.dataIndex]!)}`].join(', ');
+              },
+            },
+          },
+        },
+        scales: { x: { ticks: { color: t.fg } } },
+        elements: { linearAxis: { ticks: { color: t.muted }, grid: { color: t.grid } } },
+      },
+    } as unknown as ChartConfiguration;
+    this.card(panel.grid, `parallel-${metric}`, 380, config, `Parallel coordinates of ${axes.join(', ')} and ${metric} for ${cmp.runs.length} runs.`, true);
+  }
+
+  // ------------------------------------------------------------------------------ feature importance
+
+  private renderImportance(panel: { controls: HTMLElement; grid: HTMLElement; signature: string }, inp: ChartInputs): void {
+    const { cmp, theme: t } = inp;
+    this.controls(panel, 'importance', () => []);
+    const withImp = cmp.runs.filter((r) => r.importance && r.importance.features.length);
+    if (!withImp.length) return this.empty(panel.grid, 'No shown run has a feature_importance.json artifact (runs trained with MLOps: Train Model or Run Sweep log one).');
+    const runs = withImp.slice(0, MAX_IMPORTANCE_RUNS);
+    const totals = new Map<string, number>();
+    for (const r of runs) for (const f of r.importance!.features) totals.set(f.feature, (totals.get(f.feature) ?? 0) + Math.abs(f.importance) / runs.length);
+    const features = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, MAX_IMPORTANCE_FEATURES).map(([f]) => f);
+    const datasets = runs.map((r) => {
+      const by = new Map(r.importance!.features.map((f) => [f.feature, f.importance]));
+      const color = t.series[(inp.runIndex.get(r.id) ?? 0) % t.series.length];
+      return { label: r.name, data: features.map((f) => by.get(f) ?? null), backgroundColor: color, borderColor: color, borderWidth: cmp.baseline?.id === r.id ? 2 : 0 };
+    });
+    const methods = [...new Set(runs.map((r) => r.importance!.method).filter(Boolean))];
+    const config: ChartConfiguration<'bar'> = {
+      type: 'bar',
+      data: { labels: features, datasets },
+      options: {
+        indexAxis: 'y',
+        scales: {
+          x: { beginAtZero: true, grid: { color: t.grid }, ticks: { color: t.muted }, title: this.axisTitle('importance', t) },
+          y: { grid: { display: false }, ticks: { color: t.fg, autoSkip: false, callback(this: { getLabelForValue(v: number): string }, v) { return truncate(this.getLabelForValue(Number(v)), 24); } } },
+        },
+        plugins: {
+          legend: { display: runs.length <= MAX_LEGEND, position: 'bottom', labels: { color: t.fg, boxWidth: 14 } },
+          title: this.titlePlugin('Feature importance', t),
+          tooltip: { callbacks: { label: (item: TooltipItem<'bar'>) => `${truncate(String(item.dataset.label), 40)}: ${item.raw === null ? '—' : formatNumber(Number(item.raw))}` } },
+        },
+      },
+    };
+    this.card(panel.grid, 'feature-importance', 90 + features.length * Math.max(22, runs.length * 9), config as ChartConfiguration, `Grouped bar chart of feature importance for ${runs.length} runs over ${features.length} features.`, true);
+    const notes: string[] = [];
+    if (methods.length === 1) notes.push(`Method: ${methods[0]}.`);
+    else if (methods.length > 1) notes.push(`The runs used different methods (${methods.join('; ')}): compare with care.`);
+    if (withImp.length > runs.length) notes.push(`Showing the first ${runs.length} of ${withImp.length} runs with importances (in table order; hide runs to choose).`);
+    if (withImp.length < cmp.runs.length) notes.push(`${cmp.runs.length - withImp.length} shown run(s) have no feature_importance.json.`);
+    for (const n of notes) panel.grid.append(h('p', { class: 'muted note' }, n));
+  }
+}

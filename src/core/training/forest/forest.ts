@@ -11,9 +11,9 @@ import * as os from 'node:os';
 import { WorkerPool } from '../../worker/pool';
 import { AbortError, type ForestParams, type Matrix, resolveMaxFeatures, type TrainControl } from '../engine';
 import { type Bins, MAX_BINS } from './binning';
-import { BINS_JOB, binFeatures, type BinsJob, type BinsResult, buildTrees, type SharedTreeData, TREES_JOB, type TreesJob, type TreesResult } from './build';
+import { BINS_JOB, binFeatures, type BinsJob, type BinsResult, type SharedTreeData, treeData, TREES_JOB, type TreesJob, type TreesResult } from './build';
 import { ENGINE_VERSION, type ForestArrays, RandomForestModel } from './model';
-import type { BuiltTree, TreeConfig } from './tree';
+import { type BuiltTree, type TreeConfig, TreeBuilder } from './tree';
 
 /** Pools by size, shared by concurrent and successive trainings; disposed after a while without work. */
 const pools = new Map<number, { pool: WorkerPool; users: number; timer?: ReturnType<typeof setTimeout> }>();
@@ -130,9 +130,10 @@ export async function trainForest(x: Matrix, y: Float64Array, params: ForestPara
   if (workers === 0) {
     // In this thread (no worker pool), one tree at a time, yielding between trees so abort and progress work.
     const data: SharedTreeData = { n, d, x: xs, codes: cs, y: ys, ...mergeBins(d, [binFeatures({ n, d, x: xs, codes: cs, features: allFeatures })]) };
+    const builder = new TreeBuilder(treeData(data), cfg);
     for (let t = 0; t < T; t++) {
       if (signal?.aborted) throw new AbortError();
-      trees[t] = buildTrees({ data, cfg, trees: [t] }).trees[0];
+      trees[t] = builder.build(t);
       onTree();
       await new Promise((r) => setImmediate(r));
     }

@@ -93,8 +93,13 @@ export class TreeBuilder {
   private readonly n: number;
   private readonly d: number;
   private readonly C: number;
-  /** Fields per histogram bin: regression (count, Σw, Σwy); classification (count, Σw per class). */
+  /**
+   * Fields per histogram bin: regression (Σw, Σwy), classification (Σw per class), plus the count of distinct
+   * rows when it differs from Σw and matters (bootstrap with min_samples_leaf > 1). Weights are integers
+   * (bootstrap counts), so sums and parent-minus-sibling differences are exact and Σw = 0 marks an empty bin.
+   */
   private readonly F: number;
+  private readonly countField: boolean;
   private readonly stride: number;
   private readonly crit: number;
   private readonly subtraction: boolean;
@@ -146,7 +151,9 @@ export class TreeBuilder {
     this.n = n;
     this.d = d;
     this.C = cfg.classification ? cfg.nClasses : 0;
-    this.F = cfg.classification ? 1 + this.C : 3;
+    this.minLeaf = Math.max(1, cfg.minSamplesLeaf);
+    this.countField = cfg.bootstrap && this.minLeaf > 1;
+    this.F = (cfg.classification ? this.C : 2) + (this.countField ? 1 : 0);
     this.stride = MAX_BINS * this.F;
     this.crit = cfg.criterion === 'entropy' ? 2 : cfg.criterion === 'gini' ? 1 : 0;
     if (cfg.classification && this.crit === 0) throw new Error('classification needs criterion gini or entropy');
@@ -154,7 +161,6 @@ export class TreeBuilder {
     this.subtraction = cfg.maxFeatures * 2 >= d;
     this.maxDepth = cfg.maxDepth;
     this.minSplit = Math.max(2, cfg.minSamplesSplit);
-    this.minLeaf = Math.max(1, cfg.minSamplesLeaf);
     this.idx = new Int32Array(n);
     this.segW = new Float64Array(n);
     this.segV = new Float64Array(n);
@@ -357,17 +363,24 @@ export class TreeBuilder {
     const col = f * this.n;
     h.fill(0, base, base + this.data.nBins[f] * F);
     if (this.C) {
+      const cf = this.countField ? this.C : -1;
       for (let j = s; j < e; j++) {
         const b = base + codes[col + idx[j]] * F;
-        h[b] += 1;
-        h[b + 1 + segV[j]] += segW[j];
+        h[b + segV[j]] += segW[j];
+        if (cf >= 0) h[b + cf] += 1;
+      }
+    } else if (this.countField) {
+      for (let j = s; j < e; j++) {
+        const b = base + codes[col + idx[j]] * 3;
+        h[b] += segW[j];
+        h[b + 1] += segV[j];
+        h[b + 2] += 1;
       }
     } else {
       for (let j = s; j < e; j++) {
-        const b = base + codes[col + idx[j]] * 3;
-        h[b] += 1;
-        h[b + 1] += segW[j];
-        h[b + 2] += segV[j];
+        const b = base + codes[col + idx[j]] * 2;
+        h[b] += segW[j];
+        h[b + 1] += segV[j];
       }
     }
   }
@@ -435,7 +448,7 @@ export class TreeBuilder {
    */
   private scanHistReg(h: Float64Array, base: number, f: number, cnt: number): number {
     const nb = this.data.nBins[f];
-    const minLeaf = this.minLeaf;
+    const { minLeaf, countField, F } = this;
     const W = this.tW;
     const S = this.tS;
     let cL = 0;
@@ -446,17 +459,24 @@ export class TreeBuilder {
     let best = this.bestProxy;
     let bestBin = -1;
     for (let b = 0; b < nb; b++) {
-      const o = base + b * 3;
-      const c = h[o];
-      if (c === 0) continue;
+      const o = base + b * F;
+      const w = h[o];
+      if (w === 0) continue;
       occupied++;
       lastOcc = b;
-      cL += c;
-      if (cL >= cnt) break;
-      wL += h[o + 1];
-      sL += h[o + 2];
-      if (cL < minLeaf) continue;
-      if (cnt - cL < minLeaf) break;
+      wL += w;
+      if (wL >= W) break;
+      sL += h[o + 1];
+      // min_samples_leaf on distinct rows: their count, or Σw when that is the count (no bootstrap) or when
+      // min_samples_leaf is 1 (any non-empty side will do).
+      if (countField) {
+        cL += h[o + 2];
+        if (cL < minLeaf) continue;
+        if (cnt - cL < minLeaf) break;
+      } else {
+        if (wL < minLeaf) continue;
+        if (W - wL < minLeaf) break;
+      }
       const wR = W - wL;
       const sR = S - sL;
       const proxy = (sL * sL) / wL + (sR * sR) / wR;
@@ -472,7 +492,7 @@ export class TreeBuilder {
 
   private scanHistCls(h: Float64Array, base: number, f: number, cnt: number): number {
     const nb = this.data.nBins[f];
-    const { minLeaf, C, F, crit, clsNode, clsL } = this;
+    const { minLeaf, C, F, crit, clsNode, clsL, countField } = this;
     const W = this.tW;
     let cL = 0;
     let wL = 0;
@@ -483,19 +503,22 @@ export class TreeBuilder {
     clsL.fill(0);
     for (let b = 0; b < nb; b++) {
       const o = base + b * F;
-      const c = h[o];
-      if (c === 0) continue;
+      let w = 0;
+      for (let k = 0; k < C; k++) w += h[o + k];
+      if (w === 0) continue;
       occupied++;
       lastOcc = b;
-      cL += c;
-      if (cL >= cnt) break;
-      for (let k = 0; k < C; k++) {
-        const v = h[o + 1 + k];
-        clsL[k] += v;
-        wL += v;
+      wL += w;
+      if (wL >= W) break;
+      for (let k = 0; k < C; k++) clsL[k] += h[o + k];
+      if (countField) {
+        cL += h[o + C];
+        if (cL < minLeaf) continue;
+        if (cnt - cL < minLeaf) break;
+      } else {
+        if (wL < minLeaf) continue;
+        if (W - wL < minLeaf) break;
       }
-      if (cL < minLeaf) continue;
-      if (cnt - cL < minLeaf) break;
       const proxy = classProxy(crit, clsL, clsNode, C, wL, W - wL);
       if (proxy > best) {
         best = proxy;
@@ -509,8 +532,15 @@ export class TreeBuilder {
 
   /** Record a binned split after bin `bin`: the threshold is the edge in the middle of the node's empty-bin gap. */
   private takeBinned(h: Float64Array, base: number, f: number, bin: number, proxy: number): void {
+    const { F, C } = this;
     let next = bin + 1;
-    while (h[base + next * this.F] === 0) next++;
+    for (;;) {
+      const o = base + next * F;
+      let w = h[o];
+      for (let k = 1; k < C; k++) w += h[o + k];
+      if (w !== 0) break;
+      next++;
+    }
     const edge = (bin + next - 1) >> 1;
     this.bestProxy = proxy;
     this.bestFeature = f;

@@ -1,4 +1,4 @@
-/* global document */
+/* global document, setTimeout */
 // Pipelines E2E: the Pipelines tree with a passed and a failed run expanded to their stages, and a run report.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -27,7 +27,7 @@ export default async function pipelines(ctx) {
   await openView(page, 'MLOps');
   const sidebar = page.locator('.part.sidebar');
   // Make room: collapse the Experiments and Model Registry views.
-  for (const title of ['Experiments', 'Model Registry']) {
+  for (const title of ['Experiments', 'Model Registry', 'Alerts']) {
     const header = page.locator('.part.sidebar .pane-header', { hasText: title }).first();
     if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
   }
@@ -39,7 +39,11 @@ export default async function pipelines(ctx) {
     await row.locator('.monaco-tl-twistie').click();
   }
   await waitForText(sidebar, 'Smoke Test', 30_000);
-  const t = await sidebar.innerText();
+  let t = await sidebar.innerText();
+  for (let i = 0; i < 100 && (t.match(/Data Validation/g) ?? []).length < 2; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    t = await sidebar.innerText();
+  }
   assert.ok((t.match(/Data Validation/g) ?? []).length >= 2, 'both runs expanded');
   assert.match(t, /Evaluation\s*\n?\s*failed/);
   assert.match(t, /Model Registration\s*\n?\s*skipped/);

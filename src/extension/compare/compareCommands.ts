@@ -6,12 +6,12 @@
 import * as vscode from 'vscode';
 import { primaryMetric } from '../../core/tracking/metricDirection';
 import type { Experiment, Run } from '../../core/tracking/types';
-import { errorMessage } from '../../core/util/errors';
 import type { ExperimentsNode } from '../experiments/experimentsTree';
 import { fmtValue } from '../format';
 import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { ComparePanel, type CompareOpenOptions } from './comparePanel';
+import { commandRegistrar } from '../commandRegistrar';
 
 export interface CompareDeps {
   context: vscode.ExtensionContext;
@@ -164,18 +164,7 @@ export function registerCompare(deps: CompareDeps): CompareApi {
     return undefined;
   };
 
-  const reg = (id: string, fn: (...args: never[]) => unknown) =>
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: never[]) => {
-        try {
-          return await fn(...args);
-        } catch (e) {
-          log.error(`Command ${id} failed`, e);
-          void vscode.window.showErrorMessage(errorMessage(e));
-          return undefined;
-        }
-      }),
-    );
+  const reg = commandRegistrar(context, log);
 
   /** Runs named by tree nodes (a run, or every run of an experiment) or by id strings. */
   const runIdsFrom = (args: unknown[]): string[] => {

@@ -1,11 +1,11 @@
 /** Commands of the Experiments view: refresh, open, delete/restore/purge, copy id, filter. */
 import * as vscode from 'vscode';
 import { FilterSyntaxError, validateFilter } from '../../core/tracking/filter';
-import { errorMessage } from '../../core/util/errors';
 import type { Log } from '../log';
 import { RunDetailsPanel } from '../runDetails/runDetailsPanel';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import type { ExperimentsNode, ExperimentsTreeProvider } from './experimentsTree';
+import { commandRegistrar } from '../commandRegistrar';
 
 type RunArg = Extract<ExperimentsNode, { kind: 'run' }> | string | undefined;
 
@@ -49,18 +49,7 @@ async function pickRun(stores: WorkspaceStores, placeHolder: string): Promise<{ 
 
 export function registerExperimentsCommands(deps: ExperimentsCommandDeps): void {
   const { context, stores, tree, view, log } = deps;
-  const reg = (id: string, fn: (...args: never[]) => unknown) =>
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: never[]) => {
-        try {
-          return await fn(...args);
-        } catch (e) {
-          log.error(`Command ${id} failed`, e);
-          void vscode.window.showErrorMessage(errorMessage(e));
-          return undefined;
-        }
-      }),
-    );
+  const reg = commandRegistrar(context, log);
 
   const updateFilterUi = () => {
     view.description = tree.filter ? `filter: ${tree.filter}` : undefined;

@@ -2,11 +2,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DriftReport } from '../../core/monitoring/monitor';
-import { errorMessage } from '../../core/util/errors';
 import type { Log } from '../log';
 import { registryOf } from '../registry/registryTree';
 import type { WorkspaceStores } from '../workspaceStores';
 import type { AlertNode, MonitoringManager } from './monitoringManager';
+import { commandRegistrar } from '../commandRegistrar';
 
 export const DRIFT_SCHEME = 'mlops-drift-report';
 
@@ -50,18 +50,7 @@ export function driftMarkdown(r: DriftReport, history: DriftReport[]): string {
 }
 
 export function registerMonitoringCommands(context: vscode.ExtensionContext, stores: WorkspaceStores, monitoring: MonitoringManager, log: Log): void {
-  const reg = (id: string, fn: (...args: never[]) => unknown) =>
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: never[]) => {
-        try {
-          return await fn(...args);
-        } catch (e) {
-          log.error(`Command ${id} failed`, e);
-          void vscode.window.showErrorMessage(errorMessage(e));
-          return undefined;
-        }
-      }),
-    );
+  const reg = commandRegistrar(context, log);
   const docs = new (class implements vscode.TextDocumentContentProvider {
     provideTextDocumentContent(uri: vscode.Uri): string {
       const q = new URLSearchParams(uri.query);

@@ -2,10 +2,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { PipelineRunRecord } from '../../core/pipeline/record';
-import { errorMessage } from '../../core/util/errors';
 import type { Log } from '../log';
 import type { PipelineManager } from './pipelineManager';
 import type { PipelineNode } from './pipelinesTree';
+import { commandRegistrar } from '../commandRegistrar';
 
 export const REPORT_SCHEME = 'mlops-pipeline-report';
 
@@ -37,18 +37,7 @@ export function reportMarkdown(r: PipelineRunRecord): string {
 }
 
 export function registerPipelineCommands(context: vscode.ExtensionContext, manager: PipelineManager, log: Log): void {
-  const reg = (id: string, fn: (...args: never[]) => unknown) =>
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: never[]) => {
-        try {
-          return await fn(...args);
-        } catch (e) {
-          log.error(`Command ${id} failed`, e);
-          void vscode.window.showErrorMessage(errorMessage(e));
-          return undefined;
-        }
-      }),
-    );
+  const reg = commandRegistrar(context, log);
   const pick = async (arg?: PipelineNode | string, title = 'Run which pipeline?') => {
     if (typeof arg === 'string') return arg;
     if (arg && arg.kind === 'pipeline') return arg.entry.file;

@@ -15,6 +15,7 @@ import { mdCell } from '../format';
 import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { registryOf, RegistryNode, RegistryTreeProvider } from './registryTree';
+import { commandRegistrar } from '../commandRegistrar';
 
 type VersionNode = Extract<RegistryNode, { kind: 'version' }>;
 type ModelNode = Extract<RegistryNode, { kind: 'model' }>;
@@ -80,18 +81,7 @@ export class HistoryDocuments implements vscode.TextDocumentContentProvider {
 }
 
 export function registerRegistryCommands({ context, stores, tree, log }: Deps): { statusBar: vscode.StatusBarItem; history: HistoryDocuments } {
-  const reg = (id: string, fn: (...args: never[]) => unknown) =>
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: never[]) => {
-        try {
-          return await fn(...args);
-        } catch (e) {
-          log.error(`Command ${id} failed`, e);
-          void vscode.window.showErrorMessage(errorMessage(e));
-          return undefined;
-        }
-      }),
-    );
+  const reg = commandRegistrar(context, log);
 
   const registryFor = (store: WorkspaceStore, create = false): Registry => {
     const r = registryOf(store, create);

@@ -11,13 +11,13 @@ import { CONFIG_FILE, findConfig, loadConfig, resolveConfigPath, WorkbenchConfig
 import { createSampleWorkspace, SAMPLE_EXPERIMENT } from '../../core/sample/sampleWorkspace';
 import type { Run } from '../../core/tracking/types';
 import { runCommandTrainer } from '../../core/training/commandTrainer';
-import { AbortError } from '../../core/training/engine';
 import { compareMetrics, planReproduction } from '../../core/training/reproduce';
 import { Combination, expandSpace, parseGridSpec, runSweep, SweepResult } from '../../core/training/sweep';
 import { trainRun, TrainOptions } from '../../core/training/train';
 import { errorMessage } from '../../core/util/errors';
 import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+import { commandRegistrar } from '../commandRegistrar';
 
 export interface TrainArgs {
   folder?: string;
@@ -107,23 +107,7 @@ async function withCancellableProgress<T>(title: string, work: (signal: AbortSig
 }
 
 export function registerTrainingCommands({ context, stores, log }: Deps): void {
-  const reg = (id: string, fn: (...args: never[]) => unknown) =>
-    context.subscriptions.push(
-      vscode.commands.registerCommand(id, async (...args: never[]) => {
-        try {
-          return await fn(...args);
-        } catch (e) {
-          if (e instanceof AbortError || (e as Error)?.name === 'AbortError') {
-            log.info(`${id}: cancelled`);
-            void vscode.window.showInformationMessage(errorMessage(e));
-            return undefined;
-          }
-          log.error(`Command ${id} failed`, e);
-          void vscode.window.showErrorMessage(errorMessage(e));
-          return undefined;
-        }
-      }),
-    );
+  const reg = commandRegistrar(context, log);
 
   async function storeFor(args?: { folder?: string }): Promise<WorkspaceStore | undefined> {
     if (args?.folder) return stores.all().find((s) => s.folder.uri.fsPath === args.folder);

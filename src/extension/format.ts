@@ -1,6 +1,8 @@
 /** Small display helpers for tree items, tooltips and messages. */
 import * as vscode from 'vscode';
 import type { Run } from '../core/tracking/types';
+import { fmtValue } from '../shared/format';
+export { fmtValue };
 
 export function relativeTime(ms: number, now = Date.now()): string {
   const s = Math.round((now - ms) / 1000);
@@ -14,17 +16,6 @@ export function relativeTime(ms: number, now = Date.now()): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-export function fmtValue(v: unknown): string {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return String(v);
-    if (Number.isInteger(v)) return String(v);
-    const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
-    return String(Number(v.toPrecision(5)));
-  }
-  if (v === null) return 'none';
-  return String(v);
-}
 
 /** Escape text for a Markdown table cell (no HTML, no links, no pipes). */
 export function mdCell(s: string): string {

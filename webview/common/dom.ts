@@ -1,3 +1,5 @@
+import { fmtValue } from '../../src/shared/format';
+export { fmtValue };
 /**
  * A tiny element builder. Text is always set with textContent (never innerHTML), so run names, param values
  * and tags from users show as text: `<img src=x onerror=alert(1)>` stays a string.
@@ -32,15 +34,3 @@ export function clear(el: Element): void {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
 
-export function fmtValue(v: unknown): string {
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return String(v);
-    if (Number.isInteger(v)) return String(v);
-    const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
-    return String(Number(v.toPrecision(5)));
-  }
-  if (v === null) return 'none';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}

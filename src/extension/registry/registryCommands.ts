@@ -208,22 +208,25 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
   reg('mlops.archiveVersion', (arg?: VersionNode) => transition(arg, 'Archived', false));
   reg('mlops.transitionVersion', (arg?: VersionNode, stage?: Stage) => transition(arg, stage, !stage));
 
-  reg('mlops.rollbackProduction', async (arg?: ModelNode | VersionNode | { model: string; folder?: string; reason?: string }) => {
-    let store: WorkspaceStore | undefined;
-    let name: string | undefined;
-    if (arg && 'kind' in arg) {
-      store = arg.store;
-      name = arg.model.name;
-    } else if (arg && 'model' in arg && typeof arg.model === 'string') {
-      const a = arg as { model: string; folder?: string };
-      store = stores.all().find((s) => !a.folder || s.folder.uri.fsPath === a.folder);
-      name = a.model;
-    } else {
-      const p = await pickModel('Roll back which model?');
-      store = p?.store;
-      name = p?.model.name;
+  /** The model a command is about: a tree node, an {model, folder} argument, or the user's pick. */
+  const modelArg = async (arg: unknown, title: string): Promise<{ store: WorkspaceStore; name: string } | undefined> => {
+    if (arg && typeof arg === 'object' && 'kind' in arg) {
+      const n = arg as ModelNode | VersionNode;
+      return { store: n.store, name: n.model.name };
     }
-    if (!store || !name) return undefined;
+    if (arg && typeof arg === 'object' && typeof (arg as { model?: unknown }).model === 'string') {
+      const a = arg as { model: string; folder?: string };
+      const store = stores.all().find((s) => !a.folder || s.folder.uri.fsPath === a.folder);
+      return store ? { store, name: a.model } : undefined;
+    }
+    const p = await pickModel(title);
+    return p ? { store: p.store, name: p.model.name } : undefined;
+  };
+
+  reg('mlops.rollbackProduction', async (arg?: ModelNode | VersionNode | { model: string; folder?: string; reason?: string }) => {
+    const target = await modelArg(arg, 'Roll back which model?');
+    if (!target) return undefined;
+    const { store, name } = target;
     let reason = (arg as { reason?: string } | undefined)?.reason;
     if (reason === undefined) {
       reason = await vscode.window.showInputBox({ title: `Rollback ${name}: put back the previous Production version`, prompt: 'Reason (recorded in the history)' });
@@ -317,20 +320,9 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, history));
 
   reg('mlops.showHistory', async (arg?: ModelNode | VersionNode | { model: string; folder?: string; at?: string }) => {
-    let store: WorkspaceStore | undefined;
-    let name: string | undefined;
-    if (arg && 'kind' in arg) {
-      store = arg.store;
-      name = arg.model.name;
-    } else if (arg && 'model' in arg) {
-      store = stores.all().find((s) => !arg.folder || s.folder.uri.fsPath === arg.folder);
-      name = arg.model as string;
-    } else {
-      const p = await pickModel('Show the history of which model?');
-      store = p?.store;
-      name = p?.model.name;
-    }
-    if (!store || !name) return undefined;
+    const target = await modelArg(arg, 'Show the history of which model?');
+    if (!target) return undefined;
+    const { store, name } = target;
     const at = (arg as { at?: string } | undefined)?.at;
     const query = new URLSearchParams({ folder: store.folder.uri.toString(), model: name, ...(at ? { at: String(Date.parse(at)) } : {}) });
     const uri = vscode.Uri.from({ scheme: HISTORY_SCHEME, path: `/${name} history.md`, query: query.toString() });
@@ -340,20 +332,9 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
   });
 
   reg('mlops.productionAt', async (arg?: ModelNode | { model: string; folder?: string; time?: string }) => {
-    let store: WorkspaceStore | undefined;
-    let name: string | undefined;
-    if (arg && 'kind' in arg) {
-      store = arg.store;
-      name = arg.model.name;
-    } else if (arg && 'model' in arg) {
-      store = stores.all().find((s) => !arg.folder || s.folder.uri.fsPath === arg.folder);
-      name = arg.model as string;
-    } else {
-      const p = await pickModel('Which model?');
-      store = p?.store;
-      name = p?.model.name;
-    }
-    if (!store || !name) return undefined;
+    const target = await modelArg(arg, 'Which model?');
+    if (!target) return undefined;
+    const { store, name } = target;
     const time = (arg as { time?: string } | undefined)?.time ?? (await vscode.window.showInputBox({ title: `Which version of ${name} was in Production at…`, value: new Date().toISOString().slice(0, 10), prompt: 'An ISO 8601 time (a bare date means the end of that day)', validateInput: (v) => (Number.isNaN(Date.parse(v)) ? 'Not an ISO 8601 time' : undefined) }));
     if (!time) return undefined;
     const t = /^\d{4}-\d{2}-\d{2}$/.test(time.trim()) ? Date.parse(time) + 86_400_000 - 1 : Date.parse(time);

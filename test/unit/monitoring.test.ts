@@ -5,12 +5,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { AlertStore } from '../../src/core/monitoring/alerts';
-import { checkDrift, DriftReport } from '../../src/core/monitoring/monitor';
+import { ConfigError, loadConfig, parseConfig } from '../../src/core/config/config';
+import { checkDriftInWorker } from '../../src/core/monitoring/driftJob';
+import { checkDrift, DriftReport, listReports, reportsDir, saveReport } from '../../src/core/monitoring/monitor';
 import { Registry } from '../../src/core/registry/registry';
 import { loadModelByUri } from '../../src/core/registry/uri';
 import { createSampleWorkspace } from '../../src/core/sample/sampleWorkspace';
 import { Tracker } from '../../src/core/tracking/tracker';
 import { trainRun } from '../../src/core/training/train';
+import { WorkerPool } from '../../src/core/worker/pool';
 import { CLI, tempDir } from './helpers';
 
 const ENGINE = (process.env.MLOPS_TEST_ENGINE as 'forest' | 'mljs' | undefined) ?? 'mljs';
@@ -100,5 +103,95 @@ describe('monitoring: the seed scenarios', () => {
     assert.equal(mlops('drift', '--reference', 'nope.csv', '--current', 'data/wafer_yield.csv').status, 2);
     const listed = JSON.parse(mlops('alerts', 'list', '--json').stdout);
     assert.ok(listed.some((a: { subject: string; status: string }) => a.subject === 'Temperature' && a.status === 'open'), 'the CLI recorded its alerts');
+  });
+});
+
+describe('monitoring: the monitors section of mlops.yaml', () => {
+  const parse = (yaml: string) => parseConfig(yaml, 'mlops.yaml');
+
+  it('reads monitors with their options; no section means no monitors', () => {
+    assert.deepEqual(parse('training: {target: y}\n').monitors, []);
+    const cfg = parse('monitoring:\n  monitors:\n    - model: M\n      current: data/batches/*.csv\n      watch: true\n      retrain: true\n      drift_share: 0.3\n      performance_threshold: 0.1\n');
+    assert.deepEqual(cfg.monitors, [{ model: 'M', current: 'data/batches/*.csv', watch: true, retrain: true, drift_share: 0.3, performance_threshold: 0.1 }]);
+  });
+
+  it('the sample workspace has a valid monitor for YieldPredictor', () => {
+    const dir = tempDir('mon-sample');
+    createSampleWorkspace(dir);
+    const cfg = loadConfig(path.join(dir, 'mlops.yaml'));
+    assert.deepEqual(cfg.monitors.map((m) => [m.model, m.current, m.watch]), [['YieldPredictor', 'data/batches/*.csv', true]]);
+  });
+
+  it('bad monitors are errors with the file, line and column', () => {
+    const cases: [string, RegExp][] = [
+      ['monitoring:\n  monitors: M\n', /^mlops\.yaml:2:13: monitoring\.monitors must be a list/],
+      ['monitoring:\n  watchers: []\n', /^mlops\.yaml:2:3: unknown key 'monitoring\.watchers'/],
+      ['monitoring:\n  monitors:\n    - current: a.csv\n', /^mlops\.yaml:3:7: monitoring\.monitors\[0\] needs a model/],
+      ['monitoring:\n  monitors:\n    - {model: M, current: a.csv, watch: yes}\n', /^mlops\.yaml:3:41: monitoring\.monitors\[0\]\.watch must be true or false/],
+      ['monitoring:\n  monitors:\n    - model: M\n      drift_share: 2\n', /^mlops\.yaml:4:20: monitoring\.monitors\[0\]\.drift_share must be a number in \(0, 1\]/],
+      ['monitoring:\n  monitors:\n    - model: M\n      performance_threshold: -1\n', /:4:30: monitoring\.monitors\[0\]\.performance_threshold must be a number > 0/],
+      ['monitoring:\n  monitors:\n    - model: M\n      watch: true\n', /:4:14: monitoring\.monitors\[0\]\.watch needs current/],
+      ['monitoring:\n  monitors:\n    - model: M\n      tresh: 1\n', /:4:7: unknown key 'monitoring\.monitors\[0\]\.tresh'/],
+      ['monitoring:\n  monitors:\n    - model: M\n    - model: 3\n', /:4:14: monitoring\.monitors\[1\] needs a model/],
+    ];
+    for (const [yaml, re] of cases) assert.throws(() => parse(yaml), (e: Error) => e instanceof ConfigError && re.test(e.message), yaml);
+  });
+});
+
+describe('monitoring: the drift check in a worker thread', () => {
+  let dir: string;
+  let registry: Registry;
+
+  before(async () => {
+    dir = tempDir('mlops-mon-worker-');
+    createSampleWorkspace(dir);
+    const tracker = Tracker.open(path.join(dir, '.mlops'));
+    const res = await trainRun(tracker, { data: path.join(dir, 'data', 'wafer_yield.csv'), target: 'yield', engine: ENGINE, params: { n_estimators: 10, max_depth: 6 } });
+    registry = new Registry(tracker.store, { identity: { osUser: 't', display: 't' } });
+    registry.register(tracker, res.run.id, 'YieldPredictor');
+  });
+
+  it('gives the same report as the in-thread check, model included (loaded and checked in the worker)', async () => {
+    const pool = new WorkerPool(1);
+    try {
+      const v = registry.getModel('YieldPredictor').versions[0];
+      const uri = 'models:/YieldPredictor/1';
+      const ref = path.join(dir, 'data', 'wafer_yield.csv');
+      const cur = path.join(dir, 'data', 'batches', 'temperature_drift_batch.csv');
+      const inWorker = await checkDriftInWorker(pool, ref, cur, { model: { uri, name: v.model, version: v.version, dir: registry.artifactDir(v), sha256: v.modelSha256 } });
+      const { loaded } = loadModelByUri(registry, uri);
+      const inThread = await checkDrift(ref, cur, { model: { uri, name: v.model, version: v.version, loaded } });
+      const strip = (r: DriftReport) => JSON.parse(JSON.stringify({ ...r, id: '', time: 0 }));
+      assert.deepEqual(strip(inWorker), strip(inThread));
+      assert.deepEqual(inWorker.columns.filter((c) => c.drifted).map((c) => c.name), ['Temperature']);
+      assert.ok(inWorker.prediction, 'prediction drift computed in the worker');
+      // A changed artifact is refused, and bad input stays bad input across the thread boundary.
+      await assert.rejects(checkDriftInWorker(pool, ref, cur, { model: { uri, name: v.model, version: v.version, dir: registry.artifactDir(v), sha256: '0'.repeat(64) } }), (e: Error) => e.name === 'UserInputError' && /does not match its recorded SHA-256/.test(e.message));
+      await assert.rejects(checkDriftInWorker(pool, ref, path.join(dir, 'nope.csv')), (e: Error) => e.name === 'UserInputError' && /nope\.csv/.test(e.message));
+      // Cancel stops the worker at once.
+      const ac = new AbortController();
+      const p = checkDriftInWorker(pool, ref, cur, {}, ac.signal);
+      ac.abort();
+      await assert.rejects(p, (e: Error) => e.name === 'AbortError');
+    } finally {
+      await pool.dispose();
+    }
+  });
+});
+
+describe('monitoring: saved reports', () => {
+  it('an unreadable report is reported with its path and left in place; the others are listed oldest first', () => {
+    const root = tempDir('mlops-mon-reports-');
+    const mk = (id: string, time: number) => ({ format: 1, id, time, batch: `${id}.csv` }) as unknown as DriftReport;
+    saveReport(root, mk('b', 2000));
+    saveReport(root, mk('a', 1000));
+    const bad = path.join(reportsDir(root), 'c.json');
+    fs.writeFileSync(bad, '{"format": 1, "id": "c", ');
+    const problems: [string, string][] = [];
+    assert.deepEqual(listReports(root, (f, m) => problems.push([f, m])).map((r) => r.id), ['a', 'b']);
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0][0], bad);
+    assert.match(problems[0][1], /unreadable drift report .*left in place/);
+    assert.equal(fs.readFileSync(bad, 'utf8'), '{"format": 1, "id": "c", ', 'not touched');
   });
 });

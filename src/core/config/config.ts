@@ -21,6 +21,15 @@
  *       n_estimators: [50, 100, 200]
  *       max_depth: [5, 10, none]
  *     random: 4
+ *   monitoring:
+ *     monitors:                   # one per model watched in production
+ *       - model: YieldPredictor   # its Production version (or model_uri: models:/YieldPredictor@champion)
+ *         reference: data/wafer_yield.csv   # default: the data the registered version was trained on
+ *         current: data/batches/*.csv       # production batches; each new file is a new batch
+ *         watch: true             # check new batch files as they appear (off in Restricted Mode)
+ *         retrain: false          # true: an alert starts the model's pipeline with trigger `drift`
+ *         drift_share: 0.5        # dataset drift when this share of columns drifted
+ *         performance_threshold: 0.2   # alert when a metric is this much worse than at registration
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -53,17 +62,35 @@ export interface SweepConfig {
   seed?: number;
 }
 
+export interface MonitorConfig {
+  model: string;
+  model_uri?: string;
+  reference?: string;
+  current?: string;
+  watch?: boolean;
+  retrain?: boolean;
+  drift_share?: number;
+  performance_threshold?: number;
+}
+
 export interface WorkbenchConfig {
   file: string;
   dir: string;
   training: TrainingConfig;
   sweep?: SweepConfig;
+  /** monitoring.monitors (validated; empty when the section is absent). */
+  monitors: MonitorConfig[];
   /** Sections other issues add (registry, pipelines, monitoring) are kept as parsed. */
   raw: Record<string, unknown>;
 }
 
 export class ConfigError extends UserInputError {
-  constructor(file: string, line: number | undefined, col: number | undefined, detail: string) {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly col: number | undefined,
+    readonly detail: string,
+  ) {
     super(`${file}${line !== undefined ? `:${line}${col !== undefined ? `:${col}` : ''}` : ''}: ${detail}`);
     this.name = 'ConfigError';
   }
@@ -72,6 +99,7 @@ export class ConfigError extends UserInputError {
 const TRAINING_KEYS = ['data', 'target', 'task', 'engine', 'experiment', 'test_size', 'split', 'missing', 'categorical', 'params'];
 const SWEEP_KEYS = ['experiment', 'parallel', 'grid', 'space', 'random', 'seed'];
 const TOP_KEYS = ['training', 'sweep', 'registry', 'pipelines', 'monitoring'];
+const MONITOR_KEYS = ['model', 'model_uri', 'reference', 'current', 'watch', 'retrain', 'drift_share', 'performance_threshold'];
 
 export function findConfig(dir: string): string | undefined {
   const f = path.join(dir, CONFIG_FILE);
@@ -102,7 +130,7 @@ export function parseConfig(text: string, file: string): WorkbenchConfig {
     throw new ConfigError(file, p.line, p.col, msg);
   };
   const root = doc.contents;
-  const out: WorkbenchConfig = { file, dir: path.dirname(file), training: {}, raw: {} };
+  const out: WorkbenchConfig = { file, dir: path.dirname(file), training: {}, monitors: [], raw: {} };
   if (root === null || root === undefined) return out;
   if (!isMap(root)) fail(root as YamlNode, 'the file must be a mapping (key: value)');
   const map = root as import('yaml').YAMLMap;
@@ -133,6 +161,8 @@ export function parseConfig(text: string, file: string): WorkbenchConfig {
     if (s.random !== undefined && !(Number.isInteger(s.random) && s.random >= 1)) fail(sat('random'), 'sweep.random must be a whole number ≥ 1');
     if (s.grid === undefined && s.space === undefined) fail(sNode, 'sweep needs a grid (list of combinations) or a space (values per hyperparameter)');
   }
+  const monNode = map.get('monitoring', true) as YamlNode | undefined;
+  if (monNode !== undefined && monNode !== null) out.monitors = monitors(monNode, fail);
   return out;
 }
 
@@ -146,6 +176,25 @@ function section(node: YamlNode | null, keys: string[], name: string, fail: (n: 
     if (isSeq(pair.value) && k === 'categorical') continue;
   }
   return m.toJSON() as Record<string, unknown>;
+}
+
+function monitors(node: YamlNode, fail: (n: YamlNode | null | undefined, m: string) => never): MonitorConfig[] {
+  section(node, ['monitors'], 'monitoring', fail);
+  const list = (node as import('yaml').YAMLMap).get('monitors', true) as YamlNode | undefined;
+  if (list === undefined || list === null) return [];
+  if (!isSeq(list)) fail(list, 'monitoring.monitors must be a list, e.g. - {model: YieldPredictor, current: data/batches/*.csv, watch: true}');
+  return (list as import('yaml').YAMLSeq).items.map((item, i) => {
+    const name = `monitoring.monitors[${i}]`;
+    const m = section(item as YamlNode, MONITOR_KEYS, name, fail) as Record<string, unknown>;
+    const at = (k: string) => (item as import('yaml').YAMLMap).get(k, true) as YamlNode;
+    if (typeof m.model !== 'string' || !m.model.trim()) fail(isMap(item) && m.model !== undefined ? at('model') : (item as YamlNode), `${name} needs a model (the registered model's name)`);
+    for (const k of ['model_uri', 'reference', 'current'] as const) if (m[k] !== undefined && typeof m[k] !== 'string') fail(at(k), `${name}.${k} must be text`);
+    for (const k of ['watch', 'retrain'] as const) if (m[k] !== undefined && typeof m[k] !== 'boolean') fail(at(k), `${name}.${k} must be true or false`);
+    if (m.drift_share !== undefined && !(typeof m.drift_share === 'number' && m.drift_share > 0 && m.drift_share <= 1)) fail(at('drift_share'), `${name}.drift_share must be a number in (0, 1]`);
+    if (m.performance_threshold !== undefined && !(typeof m.performance_threshold === 'number' && m.performance_threshold > 0)) fail(at('performance_threshold'), `${name}.performance_threshold must be a number > 0 (0.2 = 20 % worse)`);
+    if (m.watch === true && m.current === undefined) fail(at('watch'), `${name}.watch needs current: a glob of the batch files to watch`);
+    return m as unknown as MonitorConfig;
+  });
 }
 
 /** Resolve a config path (relative to the config file's folder). */

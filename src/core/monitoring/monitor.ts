@@ -189,7 +189,8 @@ export function saveReport(storeRoot: string, r: DriftReport): string {
   return f;
 }
 
-export function listReports(storeRoot: string): DriftReport[] {
+/** Every saved report, oldest first. An unreadable report file is left in place and passed to `onProblem`. */
+export function listReports(storeRoot: string, onProblem?: (file: string, message: string) => void): DriftReport[] {
   const dir = reportsDir(storeRoot);
   let files: string[] = [];
   try {
@@ -201,8 +202,8 @@ export function listReports(storeRoot: string): DriftReport[] {
   for (const f of files) {
     try {
       out.push(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as DriftReport);
-    } catch {
-      /* an unreadable report is skipped (and left in place) */
+    } catch (e) {
+      onProblem?.(path.join(dir, f), `unreadable drift report (${(e as Error).message}); left in place`);
     }
   }
   return out.sort((a, b) => a.time - b.time);

@@ -40,6 +40,18 @@ sweep:
   # The seed notebook's hyperparameter grid (max_depth none = grow fully).
   grid:
 ${grid}
+
+monitoring:
+  monitors:
+    # Production batches of YieldPredictor (registered by yield.pipeline.yaml) against the data it was trained on.
+    # New files in data/batches/ are checked as they appear; the three there now are checked with
+    # "MLOps: Check Drift" or \`mlops drift --reference data/wafer_yield.csv --current data/batches/<file>\`.
+    - model: YieldPredictor
+      current: data/batches/*.csv
+      watch: true
+      retrain: false          # true: a drift or performance alert starts yield.pipeline.yaml (trigger drift)
+      drift_share: 0.5        # dataset drift when half of the columns drifted (Evidently's default)
+      performance_threshold: 0.2   # alert when RMSE/MAE/R² is 20 % worse than at registration
 `,
     'yield.pipeline.yaml': `# Retraining pipeline for YieldPredictor (see the extension's README, "Pipelines").
 name: yield-retrain

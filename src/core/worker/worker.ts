@@ -8,6 +8,7 @@ import { handlers } from './jobs';
 import '../training/mljs';
 import '../data/csvJob';
 import '../training/forest/jobs';
+import '../monitoring/driftJob';
 
 if (parentPort) {
   const port = parentPort;

@@ -77,7 +77,7 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
       if (models.length === 1) model = models[0].name;
       else if (models.length > 1) model = (await vscode.window.showQuickPick(models.map((m) => m.name), { title: 'Check drift against which model (its Production version)?' })) ?? undefined;
     }
-    const report = await monitoring.check(store, { current, reference: args?.reference ? path.resolve(store.folder.uri.fsPath, args.reference) : undefined, model, modelUri, retrain: args?.retrain });
+    const report = await monitoring.check(store, { current, reference: args?.reference ? path.resolve(store.folder.uri.fsPath, args.reference) : undefined, model, modelUri, retrain: args?.retrain, interactive: true });
     if (!args) {
       const msg = report.alerts.length ? `${report.alerts.length} drift alert(s) for ${report.batch}: ${report.columns.filter((c) => c.drifted).map((c) => c.name).join(', ') || 'performance/predictions'}` : `No drift in ${report.batch}.`;
       void vscode.window.showInformationMessage(msg, 'Open Report').then((c) => c && vscode.commands.executeCommand('mlops.openDriftReport', { reportId: report.id, folder: store.folder.uri.fsPath }));

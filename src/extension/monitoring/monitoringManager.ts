@@ -10,28 +10,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findConfig, loadConfig, resolveConfigPath } from '../../core/config/config';
+import { CONFIG_FILE, ConfigError, findConfig, loadConfig, type MonitorConfig, resolveConfigPath } from '../../core/config/config';
 import { Alert, AlertStatus, AlertStore, Severity } from '../../core/monitoring/alerts';
-import { checkDrift, DriftReport, listReports, saveReport } from '../../core/monitoring/monitor';
+import { checkDriftInWorker, type DriftJobModel } from '../../core/monitoring/driftJob';
+import { DriftReport, listReports, saveReport } from '../../core/monitoring/monitor';
 import { globFiles, globToRegExp } from '../../core/pipeline/runner';
 import { currentIdentity } from '../../core/registry/identity';
-import { loadModelByUri } from '../../core/registry/uri';
+import { resolveModelUri } from '../../core/registry/uri';
 import { errorMessage } from '../../core/util/errors';
+import { WorkerPool } from '../../core/worker/pool';
 import type { Log } from '../log';
 import type { PipelineManager } from '../pipelines/pipelineManager';
 import { registryOf } from '../registry/registryTree';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 
-export interface MonitorConfig {
-  model: string;
-  model_uri?: string;
-  reference?: string;
-  current?: string;
-  watch?: boolean;
-  retrain?: boolean;
-  drift_share?: number;
-  performance_threshold?: number;
-}
 
 export type AlertNode =
   | { kind: 'alertModel'; model: string; alerts: Alert[] }
@@ -48,6 +40,10 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
   private disposables: vscode.Disposable[] = [];
   private watchers: vscode.Disposable[] = [];
   private seen = new Set<string>();
+  private pool: WorkerPool | undefined;
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('mlops-monitoring');
+  /** What the watchers are armed for (folder → monitors with their globs), for the tests and the log. */
+  readonly armed = new Map<string, { model: string; glob: string }[]>();
   readonly reports: DriftReport[] = [];
 
   constructor(
@@ -58,7 +54,27 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
     this.statusBar.name = 'MLOps: drift alerts';
     this.statusBar.command = 'mlops.openDriftReport';
     for (const a of this.allAlerts()) this.seen.add(a.alert.id);
-    this.disposables.push(this.statusBar, stores.onDidChange(() => this.refresh()), vscode.workspace.onDidGrantWorkspaceTrust(() => this.armWatchers()));
+    // mlops.yaml edits re-arm the watchers (debounced); its errors show as diagnostics on the file.
+    const configWatcher = vscode.workspace.createFileSystemWatcher(`**/${CONFIG_FILE}`);
+    let rearm: NodeJS.Timeout | undefined;
+    const onConfig = () => {
+      clearTimeout(rearm);
+      rearm = setTimeout(() => this.armWatchers(), 300);
+    };
+    this.disposables.push(
+      this.statusBar,
+      this.diagnostics,
+      configWatcher,
+      configWatcher.onDidCreate(onConfig),
+      configWatcher.onDidChange(onConfig),
+      configWatcher.onDidDelete(onConfig),
+      { dispose: () => clearTimeout(rearm) },
+      stores.onDidChange((s) => {
+        if (!s) this.armWatchers(); // workspace folders changed
+        this.refresh();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.armWatchers()),
+    );
     this.armWatchers();
     this.refresh();
   }
@@ -151,19 +167,22 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
     const f = findConfig(store.folder.uri.fsPath);
     if (!f) return undefined;
     const cfg = loadConfig(f);
-    const raw = (cfg.raw.monitoring as { monitors?: MonitorConfig[] } | undefined)?.monitors;
-    return { file: f, dir: cfg.dir, monitors: Array.isArray(raw) ? raw : [] };
+    return { file: f, dir: cfg.dir, monitors: cfg.monitors };
   }
 
-  /** Run a check and record its report and alerts in the store. */
-  async check(store: WorkspaceStore, args: { current: string; reference?: string; modelUri?: string; model?: string; retrain?: boolean; driftShare?: number; performanceThreshold?: number }): Promise<DriftReport> {
+  /**
+   * Run a check and record its report and alerts in the store. The check itself (parsing both files, the tests,
+   * the model's predictions) runs in a worker thread: a million-row batch never blocks the extension host. A
+   * check started by a person shows a cancellable notification; one started by a watcher shows in the status bar.
+   */
+  async check(store: WorkspaceStore, args: { current: string; reference?: string; modelUri?: string; model?: string; retrain?: boolean; driftShare?: number; performanceThreshold?: number; interactive?: boolean }): Promise<DriftReport> {
     const tracker = store.tracker(true)!;
     const registry = registryOf(store, true)!;
-    let model: { uri: string; name: string; version: number; loaded: ReturnType<typeof loadModelByUri>['loaded'] } | undefined;
+    let model: DriftJobModel | undefined;
     const uri = args.modelUri ?? (args.model ? `models:/${args.model}/Production` : undefined);
     if (uri) {
-      const { version, loaded } = loadModelByUri(registry, uri);
-      model = { uri, name: version.model, version: version.version, loaded };
+      const version = resolveModelUri(registry, uri);
+      model = { uri, name: version.model, version: version.version, dir: registry.artifactDir(version), sha256: version.modelSha256 };
     }
     let reference = args.reference;
     if (!reference && model) {
@@ -171,9 +190,17 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
       if (ds) reference = path.resolve(store.folder.uri.fsPath, ds);
     }
     if (!reference) throw new Error('No reference data: register the model from a training run, or choose a reference file.');
-    const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Checking drift of ${path.basename(args.current)}` }, () =>
-      checkDrift(reference!, args.current, { model, driftShare: args.driftShare, performanceThreshold: args.performanceThreshold }),
-    );
+    const title = `Checking drift of ${path.basename(args.current)}`;
+    const options = { model, driftShare: args.driftShare, performanceThreshold: args.performanceThreshold };
+    this.pool ??= new WorkerPool(1);
+    const pool = this.pool;
+    const report = args.interactive
+      ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) => {
+          const ac = new AbortController();
+          token.onCancellationRequested(() => ac.abort());
+          return checkDriftInWorker(pool, reference!, args.current, options, ac.signal);
+        })
+      : await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, () => checkDriftInWorker(pool, reference!, args.current, options));
     saveReport(tracker.store.root, report);
     const alerts = new AlertStore(tracker.store);
     for (const a of report.alerts) alerts.raise({ ...a, model: model?.name ?? '(no model)', batch: report.batch, reportId: report.id });
@@ -191,47 +218,75 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
   private armWatchers(): void {
     for (const w of this.watchers) w.dispose();
     this.watchers = [];
-    if (!vscode.workspace.isTrusted) return;
+    this.armed.clear();
+    this.diagnostics.clear();
     for (const store of this.stores.all()) {
-      let cfg;
+      let cfg: ReturnType<MonitoringManager['monitors']>;
       try {
         cfg = this.monitors(store);
       } catch (e) {
-        this.log.warn(`mlops.yaml monitoring: ${errorMessage(e)}`);
+        this.log.warn(`Monitoring is not watching ${store.folder.name}: ${errorMessage(e)}`);
+        if (e instanceof ConfigError) {
+          const pos = new vscode.Position(Math.max(0, (e.line ?? 1) - 1), Math.max(0, (e.col ?? 1) - 1));
+          const d = new vscode.Diagnostic(new vscode.Range(pos, pos.translate(0, 1)), e.detail, vscode.DiagnosticSeverity.Error);
+          d.source = 'MLOps';
+          this.diagnostics.set(vscode.Uri.file(e.file), [d]);
+        }
         continue;
       }
+      // Watching runs checks on files as they appear: nothing starts by itself in Restricted Mode.
+      if (!vscode.workspace.isTrusted) continue;
+      const armed: { model: string; glob: string }[] = [];
       for (const m of cfg?.monitors ?? []) {
         if (!m.watch || !m.current) continue;
         const rel = path.relative(store.folder.uri.fsPath, resolveConfigPath({ dir: cfg!.dir } as never, m.current)).split(path.sep).join('/');
+        armed.push({ model: m.model, glob: rel });
         const re = globToRegExp(rel);
         const known = new Set(globFiles(store.folder.uri.fsPath, rel));
         const pending = new Map<string, NodeJS.Timeout>();
         const onFile = (u: vscode.Uri) => {
           const r = path.relative(store.folder.uri.fsPath, u.fsPath).split(path.sep).join('/');
           if (!re.test(r) || known.has(u.fsPath)) return;
+          // Debounced: a file written in several chunks is checked once, after the writes stop.
           clearTimeout(pending.get(u.fsPath));
           pending.set(u.fsPath, setTimeout(() => {
             pending.delete(u.fsPath);
             if (!fs.existsSync(u.fsPath) || known.has(u.fsPath)) return;
             known.add(u.fsPath); // each new file is a new batch, checked once
-            void this.check(store, { current: u.fsPath, reference: m.reference ? resolveConfigPath({ dir: cfg!.dir } as never, m.reference) : undefined, modelUri: m.model_uri, model: m.model, retrain: m.retrain, driftShare: m.drift_share, performanceThreshold: m.performance_threshold }).catch((e) => this.log.error(`Drift check of ${u.fsPath} failed`, e));
+            this.log.info(`New batch ${r} for the ${m.model} monitor: checking drift`);
+            void this.check(store, { current: u.fsPath, reference: m.reference ? resolveConfigPath({ dir: cfg!.dir } as never, m.reference) : undefined, modelUri: m.model_uri, model: m.model, retrain: m.retrain, driftShare: m.drift_share, performanceThreshold: m.performance_threshold }).catch((e) => {
+              this.log.error(`Drift check of ${r} failed`, e);
+              void vscode.window.showErrorMessage(`MLOps: the drift check of ${r} failed: ${errorMessage(e)}`);
+            });
           }, 500));
         };
         const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(store.folder, rel));
+        // File events can be late or missing (network drives, some remote hosts): a slow poll catches those.
         const poll = setInterval(() => {
-          for (const f of globFiles(store.folder.uri.fsPath, rel)) if (!known.has(f)) onFile(vscode.Uri.file(f));
+          for (const f of globFiles(store.folder.uri.fsPath, rel)) if (!known.has(f) && !pending.has(f)) onFile(vscode.Uri.file(f));
         }, 2000);
         this.watchers.push(w, w.onDidCreate(onFile), w.onDidChange(onFile), { dispose: () => { clearInterval(poll); for (const t of pending.values()) clearTimeout(t); } });
       }
+      if (armed.length) {
+        this.armed.set(store.folder.uri.fsPath, armed);
+        this.log.info(`Monitoring ${store.folder.name}: watching ${armed.map((a) => `${a.glob} (${a.model})`).join(', ')}`);
+      }
     }
   }
+
+  private readonly reportedProblems = new Set<string>();
+  private readonly reportProblem = (file: string, message: string) => {
+    if (this.reportedProblems.has(file)) return;
+    this.reportedProblems.add(file);
+    this.log.warn(`${file}: ${message}`);
+  };
 
   latestReport(folder?: string, reportId?: string): DriftReport | undefined {
     for (const s of this.stores.all()) {
       if (folder && s.folder.uri.fsPath !== folder) continue;
       const t = s.tracker();
       if (!t) continue;
-      const all = listReports(t.store.root);
+      const all = listReports(t.store.root, this.reportProblem);
       const r = reportId ? all.find((x) => x.id === reportId) : all.at(-1);
       if (r) return r;
     }
@@ -241,11 +296,12 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
   reportsOf(folder?: string): DriftReport[] {
     const s = this.stores.all().find((x) => !folder || x.folder.uri.fsPath === folder);
     const t = s?.tracker();
-    return t ? listReports(t.store.root) : [];
+    return t ? listReports(t.store.root, this.reportProblem) : [];
   }
 
   dispose(): void {
     for (const d of [...this.disposables, ...this.watchers]) d.dispose();
+    void this.pool?.dispose();
     this.emitter.dispose();
   }
 }

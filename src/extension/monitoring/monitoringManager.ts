@@ -95,14 +95,23 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
       this.statusBar.tooltip = `${open.length} open alert(s)${critical ? ', at least one critical' : ''}. Click to open the drift report.`;
       this.statusBar.show();
     } else this.statusBar.hide();
-    // A new critical alert (from this window, the CLI or a watcher) gets a notification.
+    // New critical alerts (from this window, the CLI or a watcher) get a notification: one per checked batch, so
+    // a batch that degrades three metrics at once is one message, not three.
+    const fresh = new Map<string, { alerts: Alert[]; store: WorkspaceStore }>();
     for (const { alert, store } of open) {
       if (this.seen.has(alert.id)) continue;
       this.seen.add(alert.id);
       if (alert.severity !== 'critical') continue;
-      void vscode.window.showWarningMessage(`Critical ${alert.type.replace('_', ' ')} alert on ${alert.model}: ${alert.subject} (${alert.batch}).`, 'Open Report', 'Retrain').then((c) => {
-        if (c === 'Open Report') void vscode.commands.executeCommand('mlops.openDriftReport', { reportId: alert.reportId, folder: store.folder.uri.fsPath });
-        if (c === 'Retrain') void this.pipelines.triggerDrift(alert.model);
+      const group = fresh.get(alert.reportId) ?? { alerts: [], store };
+      group.alerts.push(alert);
+      fresh.set(alert.reportId, group);
+    }
+    for (const [reportId, { alerts, store }] of fresh) {
+      const a = alerts[0];
+      const what = alerts.length === 1 ? `Critical ${a.type.replace('_', ' ')} alert on ${a.model}: ${a.subject}` : `${alerts.length} critical alerts on ${a.model}: ${alerts.map((x) => `${x.type.replace('_', ' ')} ${x.subject}`).join(', ')}`;
+      void vscode.window.showWarningMessage(`${what} (${a.batch}).`, 'Open Report', 'Retrain').then((c) => {
+        if (c === 'Open Report') void vscode.commands.executeCommand('mlops.openDriftReport', { reportId, folder: store.folder.uri.fsPath });
+        if (c === 'Retrain') void this.pipelines.triggerDrift(a.model);
       });
     }
     this.emitter.fire(undefined);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout } from 'node:timers';
 
 export default async function driftAlerts(ctx) {
   const { openView, waitForText, waitForWorkbench, notifications } = ctx.helpers;

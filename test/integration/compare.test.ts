@@ -251,6 +251,12 @@ describe('Compare Runs (editor)', function () {
     const html = panel.panel.webview.html;
     assert.ok(!html.includes('<img src=x') && !html.includes('</script><b>'), 'no user string is written into the HTML');
     assert.match(html, /Content-Security-Policy" content="default-src 'none'; [^"]*script-src 'nonce-[A-Za-z0-9]+'/);
+    assert.ok(!html.includes('unsafe-inline') && !html.includes('unsafe-eval'), 'no unsafe-* in the policy');
+    // The bundle is inlined (one element, carrying the nonce; any `</script` inside it escaped), not fetched.
+    const nonce = /script-src 'nonce-([A-Za-z0-9]+)'/.exec(html)![1];
+    assert.equal(html.match(/<\/script>/g)?.length, 1, 'one script element, closed once');
+    assert.ok(html.includes(`<script nonce="${nonce}">`) && !/<script[^>]*\ssrc=/.test(html), 'inline with the nonce, no src');
+    assert.ok(html.length > 100_000, `the compare bundle is in the document (${html.length} chars)`);
     const { value: r } = await waitFor('the webview drew it', () => panel.lastRendered, 30_000);
     assert.equal(r.runs, 2);
     panel.dispose();

@@ -42,9 +42,6 @@ import { onThemeChange, readTheme } from './theme';
 
 type DataMessage = Extract<CompareToWebview, { type: 'data' }>;
 
-// vscode-icon (inside vscode-button) finds the codicon stylesheet the page loads by this id.
-document.querySelector('link[href*="codicon.css"]')?.setAttribute('id', 'vscode-codicon-stylesheet');
-
 const vscode = boot<CompareWebviewState>();
 const app = document.getElementById('app')!;
 // Anything the Content-Security-Policy blocks is counted where tests (and curious users) can see it.

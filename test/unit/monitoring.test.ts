@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { AlertStore } from '../../src/core/monitoring/alerts';
 import { ConfigError, loadConfig, parseConfig } from '../../src/core/config/config';
+import { parseColumnOverride } from '../../src/core/monitoring/columnOverride';
 import { checkDriftInWorker } from '../../src/core/monitoring/driftJob';
 import { checkDrift, DriftReport, listReports, reportsDir, saveReport } from '../../src/core/monitoring/monitor';
 import { Registry } from '../../src/core/registry/registry';
@@ -113,6 +114,8 @@ describe('monitoring: the monitors section of mlops.yaml', () => {
     assert.deepEqual(parse('training: {target: y}\n').monitors, []);
     const cfg = parse('monitoring:\n  monitors:\n    - model: M\n      current: data/batches/*.csv\n      watch: true\n      retrain: true\n      drift_share: 0.3\n      performance_threshold: 0.1\n');
     assert.deepEqual(cfg.monitors, [{ model: 'M', current: 'data/batches/*.csv', watch: true, retrain: true, drift_share: 0.3, performance_threshold: 0.1 }]);
+    const withColumns = parse('monitoring:\n  monitors:\n    - model: M\n      columns:\n        Temperature: psi:0.2\n        Dies_tested: 0.01\n        Vdd_mean: wasserstein\n');
+    assert.deepEqual(withColumns.monitors[0].columns, { Temperature: 'psi:0.2', Dies_tested: ':0.01', Vdd_mean: 'wasserstein' });
   });
 
   it('the sample workspace has a valid monitor for YieldPredictor', () => {
@@ -133,6 +136,9 @@ describe('monitoring: the monitors section of mlops.yaml', () => {
       ['monitoring:\n  monitors:\n    - model: M\n      watch: true\n', /:4:14: monitoring\.monitors\[0\]\.watch needs current/],
       ['monitoring:\n  monitors:\n    - model: M\n      tresh: 1\n', /:4:7: unknown key 'monitoring\.monitors\[0\]\.tresh'/],
       ['monitoring:\n  monitors:\n    - model: M\n    - model: 3\n', /:4:14: monitoring\.monitors\[1\] needs a model/],
+      ['monitoring:\n  monitors:\n    - model: M\n      columns: {Temperature: kss}\n', /:4:30: monitoring\.monitors\[0\]\.columns\.Temperature: 'kss' is not a drift method \(one of ks, chisquare, z, wasserstein, jensenshannon, psi\)/],
+      ['monitoring:\n  monitors:\n    - model: M\n      columns: {Temperature: "psi:-1"}\n', /monitoring\.monitors\[0\]\.columns\.Temperature: '-1' is not a threshold/],
+      ['monitoring:\n  monitors:\n    - model: M\n      columns: [Temperature]\n', /:4:16: monitoring\.monitors\[0\]\.columns must map column names/],
     ];
     for (const [yaml, re] of cases) assert.throws(() => parse(yaml), (e: Error) => e instanceof ConfigError && re.test(e.message), yaml);
   });
@@ -175,6 +181,59 @@ describe('monitoring: the drift check in a worker thread', () => {
       await assert.rejects(p, (e: Error) => e.name === 'AbortError');
     } finally {
       await pool.dispose();
+    }
+  });
+});
+
+describe('monitoring: per-column overrides', () => {
+  it('parses METHOD, METHOD:THRESHOLD and :THRESHOLD, and names what is wrong', () => {
+    assert.deepEqual(parseColumnOverride('psi'), { method: 'psi' });
+    assert.deepEqual(parseColumnOverride('psi:0.2'), { method: 'psi', threshold: 0.2 });
+    assert.deepEqual(parseColumnOverride(':0.01'), { threshold: 0.01 });
+    assert.throws(() => parseColumnOverride('kolmogorov'), /'kolmogorov' is not a drift method/);
+    assert.throws(() => parseColumnOverride('ks:abc'), /'abc' is not a threshold/);
+    assert.throws(() => parseColumnOverride('ks:'), /'' is not a threshold/);
+    assert.throws(() => parseColumnOverride(':'), /'' is not a threshold/);
+    assert.throws(() => parseColumnOverride('ks:0.1:2'), /expected METHOD, METHOD:THRESHOLD or :THRESHOLD/);
+  });
+
+  it('an override changes the method and threshold of its column only; unknown or unsuitable columns are errors', async () => {
+    const dir = tempDir('mlops-mon-override-');
+    createSampleWorkspace(dir);
+    const ref = path.join(dir, 'data', 'wafer_yield.csv');
+    const cur = path.join(dir, 'data', 'batches', 'temperature_drift_batch.csv');
+    const base = await checkDrift(ref, cur, { target: 'yield' });
+    const r = await checkDrift(ref, cur, { target: 'yield', columns: { Temperature: { method: 'psi', threshold: 0.2 }, Vdd_mean: { threshold: 0.001 } } });
+    const t = r.columns.find((c) => c.name === 'Temperature')!;
+    assert.equal(t.method, 'psi');
+    assert.equal(t.threshold, 0.2);
+    assert.equal(t.score, t.psi, 'the PSI method scores with the column\'s PSI');
+    assert.equal(t.drifted, t.psi! >= 0.2);
+    const v = r.columns.find((c) => c.name === 'Vdd_mean')!;
+    assert.equal(v.method, 'ks');
+    assert.equal(v.threshold, 0.001);
+    assert.equal(v.drifted, v.pValue! <= 0.001);
+    const others = (x: DriftReport) => x.columns.filter((c) => c.name !== 'Temperature' && c.name !== 'Vdd_mean').map((c) => [c.name, c.method, c.threshold, c.drifted]);
+    assert.deepEqual(others(r), others(base));
+    await assert.rejects(checkDrift(ref, cur, { target: 'yield', columns: { Temp: { method: 'psi' } } }), /Column override 'Temp': no such feature column \(the features are Vdd_mean, Idd_mean, Frequency_mean, Temperature, Dies_tested\)/);
+  });
+
+  it('CLI --column: applied, and bad values exit 2 with the reason', () => {
+    const dir = tempDir('mlops-mon-override-cli-');
+    createSampleWorkspace(dir);
+    const mlops = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, MLOPS_STORE: '' } });
+    const base = ['drift', '--reference', 'data/wafer_yield.csv', '--current', 'data/batches/temperature_drift_batch.csv', '--target', 'yield', '--no-save', '--json'];
+    const ok = mlops(...base, '--column', 'Temperature=wasserstein:0.5', '--column', 'Dies_tested=:0.01');
+    assert.ok(ok.status === 0 || ok.status === 3, ok.stderr);
+    const report = JSON.parse(ok.stdout) as DriftReport;
+    const get = (n: string) => report.columns.find((c) => c.name === n)!;
+    assert.deepEqual([get('Temperature').method, get('Temperature').threshold], ['wasserstein', 0.5]);
+    assert.deepEqual([get('Dies_tested').method, get('Dies_tested').threshold], [get('Dies_tested').method, 0.01]);
+    assert.equal(get('Vdd_mean').threshold, 0.05, 'other columns keep their defaults');
+    for (const [arg, re] of [['Temperature', /expected NAME=METHOD\[:THRESHOLD\]/], ['Temperature=foo', /'foo' is not a drift method/], ['Nope=psi', /Column override 'Nope': no such feature column/]] as const) {
+      const bad = mlops(...base, '--column', arg);
+      assert.equal(bad.status, 2, `${arg}: ${bad.stderr}`);
+      assert.match(bad.stderr, re);
     }
   });
 });

@@ -5,7 +5,9 @@ import { currentIdentity } from '../../core/registry/identity';
 import { Registry } from '../../core/registry/registry';
 import { loadModelByUri } from '../../core/registry/uri';
 import { AlertStatus, AlertStore } from '../../core/monitoring/alerts';
+import { parseColumnOverride } from '../../core/monitoring/columnOverride';
 import { checkDrift, saveReport } from '../../core/monitoring/monitor';
+import type { DriftMethod } from '../../core/monitoring/stats';
 import { Store } from '../../core/store/store';
 import { UserInputError } from '../../core/util/errors';
 import { GlobalOptions, openTracker, out, resolveStorePath } from '../context';
@@ -23,6 +25,7 @@ export function registerDriftCommands(program: Command): void {
     .option('--target <column>', 'target column (when no model is given)')
     .option('--drift-share <f>', 'dataset drift when this share of columns drifted (default 0.5)')
     .option('--performance-threshold <f>', 'performance alert above this relative degradation (default 0.2)')
+    .option('--column <name=method[:threshold]>', 'override a column\'s method and/or threshold, e.g. Temperature=psi:0.2 or Dies_tested=:0.01 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-save', 'do not record the report and alerts in the store')
     .option('--json', 'print the report as JSON')
     .action(async (o, cmd) => {
@@ -46,7 +49,17 @@ export function registerDriftCommands(program: Command): void {
         if (!(n >= 0 && n <= 1)) throw new UserInputError(`${name} must be a number between 0 and 1, got '${String(v)}'.`);
         return n;
       };
-      const report = await checkDrift(path.resolve(o.reference), path.resolve(o.current), { model, target: o.target, driftShare: num(o.driftShare, '--drift-share'), performanceThreshold: num(o.performanceThreshold, '--performance-threshold') });
+      const columns: Record<string, { method?: DriftMethod; threshold?: number }> = {};
+      for (const c of (o.column as string[] | undefined) ?? []) {
+        const eq = c.indexOf('=');
+        if (eq <= 0) throw new UserInputError(`--column '${c}': expected NAME=METHOD[:THRESHOLD], e.g. Temperature=psi:0.2.`);
+        try {
+          columns[c.slice(0, eq)] = parseColumnOverride(c.slice(eq + 1));
+        } catch (e) {
+          throw new UserInputError(`--column ${c}: ${(e as Error).message}`);
+        }
+      }
+      const report = await checkDrift(path.resolve(o.reference), path.resolve(o.current), { model, columns, target: o.target, driftShare: num(o.driftShare, '--drift-share'), performanceThreshold: num(o.performanceThreshold, '--performance-threshold') });
       if (o.save !== false && storeRoot) {
         const t = openTracker(g);
         saveReport(t.store.root, report);

@@ -30,10 +30,14 @@
  *         retrain: false          # true: an alert starts the model's pipeline with trigger `drift`
  *         drift_share: 0.5        # dataset drift when this share of columns drifted
  *         performance_threshold: 0.2   # alert when a metric is this much worse than at registration
+ *         columns:                # per-column method and/or threshold: METHOD, METHOD:THRESHOLD or a threshold
+ *           Temperature: psi:0.2
+ *           Dies_tested: 0.01
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { parseColumnOverride } from '../monitoring/columnOverride';
 import { UserInputError } from '../util/errors';
 
 export const CONFIG_FILE = 'mlops.yaml';
@@ -71,6 +75,8 @@ export interface MonitorConfig {
   retrain?: boolean;
   drift_share?: number;
   performance_threshold?: number;
+  /** Per-column overrides: `Temperature: psi:0.2` (METHOD, METHOD:THRESHOLD or :THRESHOLD). */
+  columns?: Record<string, string>;
 }
 
 export interface WorkbenchConfig {
@@ -99,7 +105,7 @@ export class ConfigError extends UserInputError {
 const TRAINING_KEYS = ['data', 'target', 'task', 'engine', 'experiment', 'test_size', 'split', 'missing', 'categorical', 'params'];
 const SWEEP_KEYS = ['experiment', 'parallel', 'grid', 'space', 'random', 'seed'];
 const TOP_KEYS = ['training', 'sweep', 'registry', 'pipelines', 'monitoring'];
-const MONITOR_KEYS = ['model', 'model_uri', 'reference', 'current', 'watch', 'retrain', 'drift_share', 'performance_threshold'];
+const MONITOR_KEYS = ['model', 'model_uri', 'reference', 'current', 'watch', 'retrain', 'drift_share', 'performance_threshold', 'columns'];
 
 export function findConfig(dir: string): string | undefined {
   const f = path.join(dir, CONFIG_FILE);
@@ -193,6 +199,24 @@ function monitors(node: YamlNode, fail: (n: YamlNode | null | undefined, m: stri
     if (m.drift_share !== undefined && !(typeof m.drift_share === 'number' && m.drift_share > 0 && m.drift_share <= 1)) fail(at('drift_share'), `${name}.drift_share must be a number in (0, 1]`);
     if (m.performance_threshold !== undefined && !(typeof m.performance_threshold === 'number' && m.performance_threshold > 0)) fail(at('performance_threshold'), `${name}.performance_threshold must be a number > 0 (0.2 = 20 % worse)`);
     if (m.watch === true && m.current === undefined) fail(at('watch'), `${name}.watch needs current: a glob of the batch files to watch`);
+    if (m.columns !== undefined) {
+      const cNode = at('columns');
+      if (!isMap(cNode)) fail(cNode, `${name}.columns must map column names to METHOD[:THRESHOLD], e.g. Temperature: psi:0.2`);
+      const columns: Record<string, string> = {};
+      for (const pair of (cNode as import('yaml').YAMLMap).items) {
+        const v = pair.value as YamlNode;
+        // A bare number is a threshold for the default method: `Dies_tested: 0.01` = `:0.01`.
+        const text = isScalar(v) ? (typeof v.value === 'number' ? `:${v.value}` : String(v.value)) : '';
+        const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+        try {
+          parseColumnOverride(text);
+        } catch (e) {
+          fail(v, `${name}.columns.${key}: ${(e as Error).message}`);
+        }
+        columns[key] = text;
+      }
+      m.columns = columns;
+    }
     return m as unknown as MonitorConfig;
   });
 }

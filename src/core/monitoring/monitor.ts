@@ -21,6 +21,7 @@ import { writeJsonAtomic } from '../util/atomicFs';
 import { UserInputError } from '../util/errors';
 import type { Alert, AlertType, Severity } from './alerts';
 import { ColumnDriftResult, datasetDrift, DatasetDriftResult, driftColumn, driftDatasetColumn, DriftMethod } from './stats';
+import { DRIFT_METHODS } from './stats/select';
 
 export interface DriftOptions {
   /** Dataset drift when the share of drifted columns ≥ this (default 0.5, Evidently's). */
@@ -87,6 +88,10 @@ export async function checkDrift(referenceFile: string, currentFile: string, opt
   const refMissing = features.filter((f) => !ref.columns.some((c) => c.name === f));
   if (refMissing.length) throw new UserInputError(`${referenceFile}: the model's feature column${refMissing.length > 1 ? 's' : ''} ${refMissing.join(', ')} ${refMissing.length > 1 ? 'are' : 'is'} missing from the reference.`);
   const col = (ds: { columns: Column[] }, n: string) => ds.columns.find((c) => c.name === n) as Column;
+  for (const [name, o] of Object.entries(opts.columns ?? {})) {
+    if (!features.includes(name)) throw new UserInputError(`Column override '${name}': no such feature column (the features are ${features.join(', ')}).`);
+    if (o.method && DRIFT_METHODS[o.method].numericOnly && col(ref, name).type !== 'numeric') throw new UserInputError(`Column override '${name}': ${o.method} needs a numeric column, and ${name} is categorical (use chisquare, jensenshannon or psi).`);
+  }
   const columns: NamedColumnDrift[] = features.map((name) => ({ name, ...driftDatasetColumn(col(ref, name), col(cur, name), opts.columns?.[name] ?? {}) }));
   const dataset = datasetDrift(columns, opts.driftShare ?? 0.5);
   const batch = opts.batch ?? path.basename(currentFile);

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, ConfigError, findConfig, loadConfig, type MonitorConfig, resolveConfigPath } from '../../core/config/config';
 import { Alert, AlertStatus, AlertStore, Severity } from '../../core/monitoring/alerts';
+import { parseColumnOverride } from '../../core/monitoring/columnOverride';
 import { checkDriftInWorker, type DriftJobModel } from '../../core/monitoring/driftJob';
 import { DriftReport, listReports, saveReport } from '../../core/monitoring/monitor';
 import { globFiles, globToRegExp } from '../../core/pipeline/runner';
@@ -184,7 +185,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
    * the model's predictions) runs in a worker thread: a million-row batch never blocks the extension host. A
    * check started by a person shows a cancellable notification; one started by a watcher shows in the status bar.
    */
-  async check(store: WorkspaceStore, args: { current: string; reference?: string; modelUri?: string; model?: string; retrain?: boolean; driftShare?: number; performanceThreshold?: number; interactive?: boolean }): Promise<DriftReport> {
+  async check(store: WorkspaceStore, args: { current: string; reference?: string; modelUri?: string; model?: string; retrain?: boolean; driftShare?: number; performanceThreshold?: number; columns?: Record<string, string>; interactive?: boolean }): Promise<DriftReport> {
     const tracker = store.tracker(true)!;
     const registry = registryOf(store, true)!;
     let model: DriftJobModel | undefined;
@@ -200,7 +201,8 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
     }
     if (!reference) throw new Error('No reference data: register the model from a training run, or choose a reference file.');
     const title = `Checking drift of ${path.basename(args.current)}`;
-    const options = { model, driftShare: args.driftShare, performanceThreshold: args.performanceThreshold };
+    const columns = Object.fromEntries(Object.entries(args.columns ?? {}).map(([k, v]) => [k, parseColumnOverride(v)]));
+    const options = { model, columns, driftShare: args.driftShare, performanceThreshold: args.performanceThreshold };
     this.pool ??= new WorkerPool(1);
     const pool = this.pool;
     const report = args.interactive
@@ -263,7 +265,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
             if (!fs.existsSync(u.fsPath) || known.has(u.fsPath)) return;
             known.add(u.fsPath); // each new file is a new batch, checked once
             this.log.info(`New batch ${r} for the ${m.model} monitor: checking drift`);
-            void this.check(store, { current: u.fsPath, reference: m.reference ? resolveConfigPath({ dir: cfg!.dir } as never, m.reference) : undefined, modelUri: m.model_uri, model: m.model, retrain: m.retrain, driftShare: m.drift_share, performanceThreshold: m.performance_threshold }).catch((e) => {
+            void this.check(store, { current: u.fsPath, reference: m.reference ? resolveConfigPath({ dir: cfg!.dir } as never, m.reference) : undefined, modelUri: m.model_uri, model: m.model, retrain: m.retrain, driftShare: m.drift_share, performanceThreshold: m.performance_threshold, columns: m.columns }).catch((e) => {
               this.log.error(`Drift check of ${r} failed`, e);
               void vscode.window.showErrorMessage(`MLOps: the drift check of ${r} failed: ${errorMessage(e)}`);
             });

@@ -1,6 +1,7 @@
 /**
  * Compare Runs, the Node side: building the panel's data message (params, metrics, step histories, feature
- * importances read from the store) and the comparison model and exports, for 5 and for 50 runs × 20 metrics.
+ * importances read from the store) and the comparison model and exports, for 5 and for 50 runs × 20 metrics;
+ * then the webview's own start and draw in headless Chromium.
  * The time from the command to the fully drawn panel is measured in the browser by the E2E spec
  * (test/e2e/30-compare.spec.mjs); its last figures are printed here from test-output/compare-render-times.json.
  */
@@ -29,8 +30,70 @@ function makeStore(root: string, runs: number, metrics: number, steps: number): 
   return t;
 }
 
-export function compareBench(): void {
+/** Import an ES module from CommonJS (tsc would turn a plain import() into require()). */
+const importEsm = new Function('s', 'return import(s)') as (s: string) => Promise<Record<string, unknown>>;
+
+/**
+ * The webview's own share of an open: the built compare bundle in headless Chromium (no VS Code around it) with a
+ * stub host, fresh page per sample: page load → `ready` (parse and start the inlined bundle), and the data message →
+ * tables and the shown chart painted (the `rendered` message's renderMs). What VS Code adds (creating the webview
+ * frame, delivering the document) is in the E2E figures.
+ */
+async function webviewDraw(messages: { label: string; data: unknown }[]): Promise<void> {
+  const repo = path.join(__dirname, '..', '..', '..');
+  const bundle = path.join(repo, 'dist', 'webview', 'compare.js');
+  let launchBrowser: (o?: object) => Promise<{ newPage(o: object): Promise<unknown>; close(): Promise<void> }>;
+  try {
+    ({ launchBrowser } = (await importEsm(path.join(repo, 'test', 'host', 'server.mjs'))) as never);
+  } catch (e) {
+    console.log(`  (webview draw skipped: ${(e as Error).message})`);
+    return;
+  }
+  const js = fs.readFileSync(bundle, 'utf8').replace(/<\/(script)/gi, '<\\/$1');
+  const css = fs.readFileSync(bundle.replace(/\.js$/, '.css'), 'utf8');
+  const html = `<!DOCTYPE html><html><head><style>${css}</style></head><body class="vscode-dark"><div id="app" data-app="compare"></div>
+<script>window.__posted=[];window.acquireVsCodeApi=()=>({postMessage:(m)=>{window.__posted.push(m);if(m.type==='ready')window.__readyAt=performance.now();},getState:()=>undefined,setState:()=>{}});</script>
+<script>${js}</script></body></html>`;
+  let browser;
+  try {
+    browser = await launchBrowser();
+  } catch (e) {
+    console.log(`  (webview draw skipped: ${(e as Error).message})`);
+    return;
+  }
+  type Page = { setContent(h: string): Promise<void>; evaluate<T>(fn: (d: unknown) => Promise<T> | T, arg?: unknown): Promise<T>; close(): Promise<void> };
+  try {
+    for (const { label, data } of messages) {
+      const ready: number[] = [];
+      const draw: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const page = (await browser.newPage({ viewport: { width: 1400, height: 900 } })) as Page;
+        await page.setContent(html);
+        // These functions run in the page (globalThis is its window).
+        ready.push(await page.evaluate(() => (globalThis as unknown as { __readyAt: number }).__readyAt));
+        draw.push(await page.evaluate(async (d) => {
+          const w = globalThis as unknown as { __posted: { type: string; renderMs?: number }[]; postMessage(m: unknown, o: string): void };
+          w.postMessage(d, '*');
+          for (;;) {
+            const r = w.__posted.find((m) => m.type === 'rendered');
+            if (r) return r.renderMs as number;
+            await new Promise((res) => setTimeout(res, 2));
+          }
+        }, data));
+        await page.close();
+      }
+      // The first sample pays Chromium's own warm-up: left out.
+      report('compare', `${label}: webview page load → ready (Chromium, median)`, fmtMs(median(ready.slice(1))), `bundle ${(js.length / 1024).toFixed(0)} KB inline`);
+      report('compare', `${label}: webview data → drawn (Chromium, median)`, fmtMs(median(draw.slice(1))), 'tables + the shown chart painted');
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+export async function compareBench(): Promise<void> {
   console.log('\nCompare Runs (Node side): data message, comparison model, exports');
+  const messages: { label: string; data: unknown }[] = [];
   for (const [runs, metrics] of [[5, 5], [50, 20]] as const) {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-compare-'));
     try {
@@ -47,6 +110,7 @@ export function compareBench(): void {
       const settings: CompareSettings = { ...defaultSettings(), baseline: views[0].id, sort: { by: 'metric', key: 'rmse_test', descending: false }, metricsDiffOnly: true };
       const model = repeat(20, () => buildComparison(views, settings, directions));
       report('compare', `${runs} runs × ${metrics} metrics: comparison model (sort, best, deltas), median`, fmtMs(median(model)));
+      messages.push({ label: `${runs} runs × ${metrics} metrics`, data: { type: 'data', title: `Compare: ${runs} runs`, runIds: views.map((v) => v.id), runs: views, gone: [], directions, primaryMetric: 'rmse_test' } });
       const c = buildComparison(views, settings, directions);
       report('compare', `${runs} runs × ${metrics} metrics: CSV + Markdown export, median`, fmtMs(median(repeat(20, () => {
         comparisonToCsv(c, settings);
@@ -56,6 +120,8 @@ export function compareBench(): void {
       fs.rmSync(root, { recursive: true, force: true });
     }
   }
+  console.log('\nCompare Runs (webview): the built bundle in headless Chromium');
+  await webviewDraw(messages);
   const figures = path.join(__dirname, '..', '..', '..', 'test-output', 'compare-render-times.json');
   if (fs.existsSync(figures)) {
     const f = JSON.parse(fs.readFileSync(figures, 'utf8')) as { render: { runs: number; metrics: number; again?: boolean; sinceCommandMs: number; webviewMs: number; phases?: Record<string, number> }[] };
@@ -63,7 +129,7 @@ export function compareBench(): void {
     for (const r of f.render) {
       const p = r.phases;
       report('compare', `${r.runs} runs × ${r.metrics} metrics: command → panel drawn (E2E${r.again ? ', again' : ''})`, fmtMs(r.sinceCommandMs),
-        p ? `webview start ${p.webviewStart} ms, bundle download ${p.scriptFetch} ms, ready → data ${p.data} ms, data → drawn ${p.draw} ms (${when})` : when);
+        p ? `webview start ${p.webviewStart} ms, document → ready ${p.script} ms${p.scriptFetch >= 0 ? ` (bundle download ${p.scriptFetch} ms)` : ''}, ready → data ${p.data} ms, data → drawn ${p.draw} ms (${when})` : when);
     }
   } else {
     console.log('  (command → drawn panel: run `node test/host/run-e2e.mjs 30-compare` to measure it in the browser)');

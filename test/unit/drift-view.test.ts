@@ -82,6 +82,11 @@ describe('drift view: feature table sort', () => {
     assert.equal(desc[0], 'Vdd');
     assert.deepEqual(desc.slice(3), ['Empty', 'Wide'], 'still last when descending');
   });
+  it('puts missing values last wherever they stand in the report', () => {
+    const mixed = [byName('Empty'), byName('Wide'), byName('Vdd'), byName('Temperature')];
+    assert.deepEqual(sortColumns(mixed, { key: 'pValue', descending: false }).map((c) => c.name), ['Temperature', 'Vdd', 'Empty', 'Wide']);
+    assert.deepEqual(sortColumns(mixed, { key: 'pValue', descending: true }).map((c) => c.name), ['Vdd', 'Temperature', 'Empty', 'Wide']);
+  });
   it('sorts by drifted: severity first, untested last', () => {
     const names = sortColumns(columns, { key: 'drifted', descending: true }).map((c) => c.name);
     assert.equal(names.at(-1), 'Empty');

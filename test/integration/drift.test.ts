@@ -103,6 +103,7 @@ describe('Drift report (editor)', function () {
 
   after(async () => {
     (await driftApi()).panels().forEach((p) => p.dispose());
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.workspace.getConfiguration('mlops').update('storePath', undefined, vscode.ConfigurationTarget.Workspace);
     const a = await api();
     await waitFor('the default store folder again', () => a.stores.all()[0]?.root === path.join(workspaceDir(), '.mlops'), 10_000);
@@ -243,6 +244,8 @@ describe('Drift report (editor)', function () {
     const md = (await vscode.workspace.openTextDocument(uri)).getText();
     assert.match(md, /^# Drift report — hot\.csv\n/);
     assert.match(md, /\| Temperature \| ks \|.*\*\*yes\*\* \(critical\)/);
+    // Close the preview (a webview too): VS Code in a browser may not start new webviews while others live.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const { panel } = await openPanel(open(hot.id));
     const file = vscode.Uri.file(path.join(ws, 'drift-data', 'exported.json'));
     const text = await panel.exportJson(file);
@@ -273,6 +276,20 @@ describe('Drift report (editor)', function () {
     panel.dispose();
   });
 
+  it('says so when the shown report is deleted', async () => {
+    const a = await api();
+    const normal = reports[0];
+    const { panel } = await openPanel(open(normal.id));
+    const root = a.stores.all()[0].root;
+    fs.rmSync(path.join(root, 'monitoring', 'reports', `${normal.id}.json`));
+    a.stores.all()[0].reload();
+    const { value: gone } = await waitFor('the gone message', () => panel.sent.find((m) => m.type === 'gone'), 10_000);
+    assert.equal(gone.type === 'gone' && gone.reportId, normal.id);
+    panel.dispose();
+  });
+
+  // Last, as in the compare suite: in VS Code for the Web the next suite's first webview starts reliably after these
+  // never-loaded panels (after a loaded webview is closed, a new one sometimes waits forever for its service worker).
   it('restores a panel after a reload from the state its webview saved, and refuses a bad state (serializer)', async () => {
     const drift = await driftApi();
     drift.panels().forEach((p) => p.dispose());
@@ -298,17 +315,5 @@ describe('Drift report (editor)', function () {
       assert.equal(closed, true, `closed for ${JSON.stringify(bad)}`);
     }
     assert.equal(drift.panels().length, 0);
-  });
-
-  it('says so when the shown report is deleted', async () => {
-    const a = await api();
-    const normal = reports[0];
-    const { panel } = await openPanel(open(normal.id));
-    const root = a.stores.all()[0].root;
-    fs.rmSync(path.join(root, 'monitoring', 'reports', `${normal.id}.json`));
-    a.stores.all()[0].reload();
-    const { value: gone } = await waitFor('the gone message', () => panel.sent.find((m) => m.type === 'gone'), 10_000);
-    assert.equal(gone.type === 'gone' && gone.reportId, normal.id);
-    panel.dispose();
   });
 });

@@ -141,11 +141,11 @@ export default async function drift(ctx) {
   const hist = await frame.evaluate(() => document.querySelector('[data-chart="histogram"] figcaption')?.textContent);
   assert.match(hist, /Temperature: reference vs this batch/);
   assert.equal((await frame.locator('vscode-button[data-fk="retrain"]').getAttribute('disabled')) === null, true, 'Retrain is enabled: the sample pipeline has the drift trigger');
-  await ctx.screenshot(page, '60-drift-header-dark');
-  await shoot(frame, 'section.features', '61-drift-table-dark');
-  await shoot(frame, 'section.scores', '62-drift-scores-dark');
-  await shoot(frame, 'section.distributions', '63-drift-histogram-temperature-dark');
-  await shoot(frame, 'section.timeline', '64-drift-timeline-dark');
+  await ctx.screenshot(page, '60-drift-1-header-dark');
+  await shoot(frame, 'section.features', '60-drift-2-table-dark');
+  await shoot(frame, 'section.scores', '60-drift-3-scores-dark');
+  await shoot(frame, 'section.distributions', '60-drift-4-histogram-temperature-dark');
+  await shoot(frame, 'section.timeline', '60-drift-5-timeline-dark');
   const tl = await frame.evaluate(() => document.querySelector('section.timeline p')?.textContent);
   assert.match(tl, /^3 reports of this monitor/, 'three batches of this model and reference on the timeline');
 
@@ -172,7 +172,7 @@ export default async function drift(ctx) {
   // --- 3. Light theme: charts redraw in the theme's colours.
   await setTheme('Light Modern');
   s = await waitState(frame, (x) => x.theme === 'light', 'the light theme in the webview');
-  await shoot(frame, 'section.scores', '65-drift-scores-histogram-light');
+  await shoot(frame, 'section.scores', '60-drift-6-scores-histogram-light');
   const bg = await frame.evaluate(() => {
     const c = document.querySelector('[data-chart="histogram"] canvas');
     return [...c.getContext('2d').getImageData(2, 2, 1, 1).data];
@@ -182,7 +182,7 @@ export default async function drift(ctx) {
   assert.notEqual(rowBg, 'rgba(0, 0, 0, 0)', 'the drifted row is highlighted in the light theme too');
   await frame.locator('h1').evaluate((el) => el.scrollIntoView());
   await sleep(200);
-  await ctx.screenshot(page, '66-drift-header-light');
+  await ctx.screenshot(page, '60-drift-7-header-light');
 
   // --- 4. Reload the window: the panel comes back with the same report, feature and sort (WebviewPanelSerializer).
   const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
@@ -227,7 +227,7 @@ export default async function drift(ctx) {
   assert.equal(probe.bolds, 0, 'no <b> element was created from the batch name');
   assert.equal(probe.scripts, 0, 'no script element came from user text');
   assert.equal(probe.csp, '0', 'nothing was blocked by the Content-Security-Policy');
-  await ctx.screenshot(page, '67-drift-xss-as-text');
+  await ctx.screenshot(page, '60-drift-8-xss-as-text');
 
   // --- 6. Narrow: the report at about 600 px wide still reads (cards stack, the table scrolls).
   await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
@@ -235,7 +235,7 @@ export default async function drift(ctx) {
   await sleep(800);
   await frame.locator('h1').evaluate((el) => el.scrollIntoView());
   await sleep(200);
-  await ctx.screenshot(page, '68-drift-narrow');
+  await ctx.screenshot(page, '60-drift-9-narrow');
   await page.setViewportSize({ width: 1400, height: 900 });
   assert.equal((await state(frame)).cspViolations ?? '0', '0', 'no CSP violation');
 }

@@ -12,7 +12,7 @@ import { lastResults, registerTrainingCommands } from './training/trainingComman
 import { registerPipelineCommands } from './pipelines/pipelineCommands';
 import { PipelineManager } from './pipelines/pipelineManager';
 import { PipelineNode, PipelinesTreeProvider } from './pipelines/pipelinesTree';
-import { registerMonitoringCommands } from './monitoring/monitoringCommands';
+import { type DriftApi, registerMonitoringCommands } from './monitoring/monitoringCommands';
 import { MonitoringManager } from './monitoring/monitoringManager';
 import { registerRegistryCommands } from './registry/registryCommands';
 import { RegistryNode, RegistryTreeProvider } from './registry/registryTree';
@@ -34,6 +34,7 @@ export interface MlopsApi {
   pipelinesTree: PipelinesTreeProvider;
   pipelinesView: vscode.TreeView<PipelineNode>;
   monitoring: MonitoringManager;
+  drift: DriftApi;
 }
 
 export function activate(context: vscode.ExtensionContext): MlopsApi {
@@ -62,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
   const monitoring = new MonitoringManager(stores, pipelines, log);
   const alertsView = vscode.window.createTreeView('mlops.alerts', { treeDataProvider: monitoring, showCollapseAll: true });
   context.subscriptions.push(monitoring, alertsView);
-  registerMonitoringCommands(context, stores, monitoring, log);
+  const drift = registerMonitoringCommands(context, stores, monitoring, pipelines, log);
   log.info(`MLOps Workbench activated in ${Date.now() - started} ms (${stores.all().length} workspace folder(s)).`);
   return {
     stores,
@@ -79,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
     pipelinesTree,
     pipelinesView,
     monitoring,
+    drift,
   };
 }
 

@@ -7,6 +7,8 @@
  * with textContent on the webview side, never as HTML.
  */
 import type { ChartKind, CompareSettings, Direction } from '../core/compare/model';
+import type { DriftHistoryEntry, DriftSort, DriftViewSettings } from '../core/monitoring/driftView';
+import type { AlertStatus, AlertType, DriftReport, Severity } from '../core/monitoring/types';
 
 export type ParamValue = string | number | boolean | null;
 
@@ -129,9 +131,81 @@ export type CompareFromWebview =
   | { type: 'png'; requestId: number; name: string; dataUrl: string | null }
   | { type: 'openRun'; runId: string };
 
+// ---------------------------------------------------------------- drift report view
+
+export type { DriftHistoryEntry, DriftSort, DriftSortKey, DriftViewSettings, DriftPanelState as DriftWebviewState } from '../core/monitoring/driftView';
+export type { DriftReport } from '../core/monitoring/types';
+
+/** An alert of the shown report: the report's finding with its status in the store's alert log. */
+export interface DriftAlertView {
+  /** The alert's id in the store (null when the report's alerts were not recorded, e.g. `mlops drift --no-save`). */
+  id: string | null;
+  type: AlertType;
+  severity: Severity;
+  subject: string;
+  recommendation: string;
+  status: AlertStatus;
+}
+
+export type DriftToWebview =
+  | {
+      type: 'data';
+      /** The workspace folder whose store holds the report (saved with the panel for a reload). */
+      folder: string;
+      /** The report as stored (plain JSON: an untested column's NaN scores arrive as null). */
+      report: DriftReport;
+      /** Reports of the same monitor (same model and reference), oldest first, at most HISTORY_CAP, this one included. */
+      history: DriftHistoryEntry[];
+      alerts: DriftAlertView[];
+      /** The newest report of the same monitor, when it is newer than this one. */
+      newer: { id: string; batch: string; time: number } | null;
+      /** Retraining through the model's pipelines with the drift trigger (null without a model). */
+      retrain: { model: string; pipelines: number } | null;
+      /** Sent with the first data message after `ready` (and when another report is shown): the choices to start from. */
+      settings?: DriftViewSettings;
+      /** Epoch ms when the command that opened the panel started (first data message only): for timing. */
+      requestedAt?: number;
+    }
+  /** The shown report was deleted (or its folder closed). */
+  | { type: 'gone'; reportId: string; reason: string }
+  /** Show this feature's histogram (the panel was opened again for one feature, e.g. from an alert). */
+  | { type: 'select'; feature: string };
+
+export type DriftFromWebview =
+  | { type: 'ready' }
+  | { type: 'settings'; settings: DriftViewSettings }
+  /** Posted after the header, the table and the charts are drawn (after each data message, choice and theme change). */
+  | {
+      type: 'rendered';
+      reportId: string;
+      /** Feature rows in the table, and how many of them are marked drifted. */
+      rows: number;
+      drifted: number;
+      /** Charts drawn, and their names (scores-p_value, scores-distance, histogram, prediction, timeline-p_value, …). */
+      charts: number;
+      chartNames: string[];
+      /** The feature whose histogram is shown, and its bins. */
+      feature: string | null;
+      histogramBins: number;
+      /** Batches on the timeline. */
+      timelinePoints: number;
+      sort: DriftSort | null;
+      theme: string;
+      /** From the data message's arrival to the painted frame. */
+      renderMs: number;
+      /** From the command (requestedAt) to the painted frame: first render of a panel only. */
+      sinceRequestMs: number | null;
+    }
+  | { type: 'openMarkdown' }
+  | { type: 'exportJson' }
+  | { type: 'copySummary' }
+  | { type: 'retrain' }
+  /** Show another report of the same monitor (the "newer report" link, a batch on the timeline). */
+  | { type: 'openReport'; reportId: string };
+
 /** Any message a webview may post; the extension validates `type` before acting. */
-export type FromWebview = RunDetailsFromWebview | CompareFromWebview;
-export type ToWebview = RunDetailsToWebview | CompareToWebview;
+export type FromWebview = RunDetailsFromWebview | CompareFromWebview | DriftFromWebview;
+export type ToWebview = RunDetailsToWebview | CompareToWebview | DriftToWebview;
 
 export function isMessage(v: unknown): v is { type: string } {
   return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';

@@ -29,7 +29,7 @@ import { LinearAxis, LineSegment, ParallelCoordinatesController, PCPScale } from
 import { CHART_KINDS, type ChartKind, type ChartSettings, compareParamValues, type Comparison, formatDelta, formatNumber, formatValue, type MetricRow } from '../../src/core/compare/model';
 import type { CompareRunView, ParamValue } from '../../src/shared/protocol';
 import { clear, h } from '../common/dom';
-import { mix, rgba, type ThemeColors } from './theme';
+import { mix, rgba, type ThemeColors } from '../common/theme';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, ScatterController, Legend, Title, Tooltip, ParallelCoordinatesController, PCPScale, LineSegment);
 Chart.registry.addElements(LinearAxis);

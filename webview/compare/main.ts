@@ -38,7 +38,7 @@ import type { CompareFromWebview, CompareRunView, CompareToWebview, CompareWebvi
 import { clear, h } from '../common/dom';
 import { ChartsView } from './charts';
 import { metricsTable, paramsTable, type TableActions, tagsTable } from './tables';
-import { onThemeChange, readTheme } from './theme';
+import { onThemeChange, readTheme } from '../common/theme';
 
 type DataMessage = Extract<CompareToWebview, { type: 'data' }>;
 

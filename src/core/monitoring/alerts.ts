@@ -8,31 +8,9 @@ import * as path from 'node:path';
 import type { Store } from '../store/store';
 import { appendLine } from '../util/atomicFs';
 import { UserInputError } from '../util/errors';
+import type { Alert, AlertStatus } from './types';
 
-export type AlertType = 'data_drift' | 'prediction_drift' | 'performance';
-export type Severity = 'medium' | 'high' | 'critical';
-export type AlertStatus = 'open' | 'acknowledged' | 'dismissed';
-
-export interface Alert {
-  id: string;
-  time: number;
-  type: AlertType;
-  severity: Severity;
-  model: string;
-  /** The feature (data drift) or metric (performance) concerned; 'prediction' for prediction drift. */
-  subject: string;
-  method: string;
-  referenceValue: number | string | null;
-  currentValue: number | string | null;
-  score: number;
-  threshold: number;
-  batch: string;
-  reportId: string;
-  recommendation: string;
-  status: AlertStatus;
-  statusBy?: string;
-  statusAt?: number;
-}
+export type { Alert, AlertStatus, AlertType, Severity } from './types';
 
 type AlertEvent = { kind: 'raised'; alert: Omit<Alert, 'status'> } | { kind: 'status'; id: string; status: AlertStatus; by: string; time: number; note?: string };
 

@@ -19,9 +19,9 @@ import { classificationMetrics, mae, r2, rmse } from '../training/metrics';
 import { encodeForPrediction } from '../training/prepare';
 import { writeJsonAtomic } from '../util/atomicFs';
 import { UserInputError } from '../util/errors';
-import type { Alert, AlertType, Severity } from './alerts';
-import { ColumnDriftResult, datasetDrift, DatasetDriftResult, driftColumn, driftDatasetColumn, DriftMethod } from './stats';
+import { ColumnDriftResult, datasetDrift, driftColumn, driftDatasetColumn, DriftMethod } from './stats';
 import { DRIFT_METHODS } from './stats/select';
+import type { AlertCandidate, AlertType, DriftReport, NamedColumnDrift, PerformanceCheck, Severity } from './types';
 
 export interface DriftOptions {
   /** Dataset drift when the share of drifted columns ≥ this (default 0.5, Evidently's). */
@@ -36,36 +36,7 @@ export interface DriftOptions {
   batch?: string;
 }
 
-export interface NamedColumnDrift extends ColumnDriftResult {
-  name: string;
-}
-
-export interface PerformanceCheck {
-  metric: string;
-  reference: number;
-  current: number;
-  /** Relative change in the bad direction (0.25 = 25 % worse); negative when better. */
-  degradation: number;
-  degraded: boolean;
-}
-
-export type AlertCandidate = Omit<Alert, 'id' | 'time' | 'status' | 'model' | 'reportId' | 'batch'>;
-
-export interface DriftReport {
-  format: 1;
-  id: string;
-  time: number;
-  batch: string;
-  reference: { file: string; rows: number; sha256: string };
-  current: { file: string; rows: number; sha256: string };
-  model?: { uri: string; name: string; version?: number };
-  target?: string;
-  columns: NamedColumnDrift[];
-  dataset: DatasetDriftResult;
-  prediction?: ColumnDriftResult;
-  performance?: { checks: PerformanceCheck[]; threshold: number; rows: number };
-  alerts: AlertCandidate[];
-}
+export type { AlertCandidate, DriftReport, NamedColumnDrift, PerformanceCheck } from './types';
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? String(v) : Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toFixed(4)));
 

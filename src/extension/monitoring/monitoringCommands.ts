@@ -1,12 +1,27 @@
-/** Check Drift, Open Drift Report, Acknowledge / Dismiss / Reopen Alert. */
+/**
+ * Check Drift, Open Drift Report (the webview; status-bar item and alerts open it too), Open Drift Report as
+ * Markdown, Acknowledge / Dismiss / Reopen Alert, and the serializer that restores drift report panels.
+ */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DriftReport } from '../../core/monitoring/monitor';
 import type { Log } from '../log';
+import type { PipelineManager } from '../pipelines/pipelineManager';
 import { registryOf } from '../registry/registryTree';
 import type { WorkspaceStores } from '../workspaceStores';
+import { type DriftOpenOptions, DriftReportPanel } from './driftReportPanel';
 import type { AlertNode, MonitoringManager } from './monitoringManager';
 import { commandRegistrar } from '../commandRegistrar';
+
+/** What registerMonitoringCommands gives the extension's API (used by the integration tests). */
+export interface DriftApi {
+  panels(): DriftReportPanel[];
+  /** The open panel showing this report. */
+  panelFor(reportId: string, folder?: string): DriftReportPanel | undefined;
+  /** Open (or reveal) the report with this id in `folder`'s store. */
+  open(folder: string, reportId: string, options?: DriftOpenOptions): DriftReportPanel | undefined;
+  serializer: vscode.WebviewPanelSerializer;
+}
 
 export const DRIFT_SCHEME = 'mlops-drift-report';
 
@@ -49,8 +64,9 @@ export function driftMarkdown(r: DriftReport, history: DriftReport[]): string {
   return lines.join('\n') + '\n';
 }
 
-export function registerMonitoringCommands(context: vscode.ExtensionContext, stores: WorkspaceStores, monitoring: MonitoringManager, log: Log): void {
+export function registerMonitoringCommands(context: vscode.ExtensionContext, stores: WorkspaceStores, monitoring: MonitoringManager, pipelines: PipelineManager, log: Log): DriftApi {
   const reg = commandRegistrar(context, log);
+  const panelDeps = { extensionUri: context.extensionUri, stores, monitoring, pipelines, log };
   const docs = new (class implements vscode.TextDocumentContentProvider {
     provideTextDocumentContent(uri: vscode.Uri): string {
       const q = new URLSearchParams(uri.query);
@@ -85,7 +101,25 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
     return report;
   });
 
-  reg('mlops.openDriftReport', async (args?: { reportId?: string; folder?: string }) => {
+  const open = (folder: string, reportId: string, options: DriftOpenOptions = {}): DriftReportPanel | undefined => {
+    const found = monitoring.locateReport(folder, reportId);
+    if (!found) return undefined;
+    return DriftReportPanel.open(panelDeps, found.folder, found.report, { requestedAt: Date.now(), ...options });
+  };
+
+  // The report in the webview: a given report (alerts, notifications), else the newest one (the status-bar item).
+  reg('mlops.openDriftReport', async (args?: { reportId?: string; folder?: string; feature?: string }) => {
+    const found = monitoring.locateReport(args?.folder, args?.reportId);
+    if (!found) {
+      const what = args?.reportId ? `The drift report ${args.reportId} is not in the store (deleted?).` : 'No drift report yet: Check Drift compares a batch with the reference.';
+      void vscode.window.showInformationMessage(what, 'Check Drift').then((c) => c && vscode.commands.executeCommand('mlops.checkDrift'));
+      return undefined;
+    }
+    log.info(`Open drift report ${found.report.id} (${found.report.batch})`);
+    return DriftReportPanel.open(panelDeps, found.folder, found.report, { requestedAt: Date.now(), feature: typeof args?.feature === 'string' ? args.feature : undefined });
+  });
+
+  reg('mlops.openDriftReportMarkdown', async (args?: { reportId?: string; folder?: string }) => {
     const q = new URLSearchParams({ ...(args?.folder ? { folder: args.folder } : {}), ...(args?.reportId ? { report: args.reportId } : {}) });
     const uri = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `/drift report ${args?.reportId ?? 'latest'}.md`, query: q.toString() });
     await vscode.commands.executeCommand('markdown.showPreview', uri);
@@ -95,4 +129,18 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
   reg('mlops.acknowledgeAlert', (n?: AlertNode) => monitoring.setStatus(n, 'acknowledged'));
   reg('mlops.dismissAlert', (n?: AlertNode) => monitoring.setStatus(n, 'dismissed'));
   reg('mlops.reopenAlert', (n?: AlertNode) => monitoring.setStatus(n, 'open'));
+
+  const serializer: vscode.WebviewPanelSerializer = {
+    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+      DriftReportPanel.revive(panelDeps, panel, state);
+    },
+  };
+  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(DriftReportPanel.viewType, serializer), { dispose: () => DriftReportPanel.disposeAll() });
+
+  return {
+    panels: () => DriftReportPanel.all(),
+    panelFor: (reportId, folder) => DriftReportPanel.all().find((p) => p.reportId === reportId && (!folder || p.folder === folder)),
+    open,
+    serializer,
+  };
 }

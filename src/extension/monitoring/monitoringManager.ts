@@ -155,7 +155,9 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
     md.appendMarkdown(`**${esc(a.type)}** on ${esc(a.model)} — ${a.severity}\n\n${esc(a.subject)}: ${esc(a.method)} score ${a.score} (threshold ${a.threshold}); reference ${esc(String(a.referenceValue))}, current ${esc(String(a.currentValue))}\n\n${esc(a.recommendation)}`);
     it.tooltip = md;
     it.contextValue = `alert.${a.status}`;
-    it.command = { command: 'mlops.openDriftReport', title: 'Open Report', arguments: [{ reportId: a.reportId, folder: node.store.folder.uri.fsPath }] };
+    // A feature's alert opens the report with that feature's histogram shown.
+    const feature = a.type === 'data_drift' && a.subject !== '(dataset)' ? { feature: a.subject } : {};
+    it.command = { command: 'mlops.openDriftReport', title: 'Open Report', arguments: [{ reportId: a.reportId, folder: node.store.folder.uri.fsPath, ...feature }] };
     return it;
   }
 
@@ -302,6 +304,24 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
       if (r) return r;
     }
     return undefined;
+  }
+
+  /**
+   * A report and the workspace folder whose store holds it: by id (in `folder`, or in any folder), or the newest report
+   * of `folder` (or of every folder) when no id is given.
+   */
+  locateReport(folder?: string, reportId?: string): { report: DriftReport; folder: string } | undefined {
+    let best: { report: DriftReport; folder: string } | undefined;
+    for (const s of this.stores.all()) {
+      if (folder && s.folder.uri.fsPath !== folder) continue;
+      const t = s.tracker();
+      if (!t) continue;
+      const all = listReports(t.store.root);
+      const r = reportId ? all.find((x) => x.id === reportId) : all.at(-1);
+      if (r && reportId) return { report: r, folder: s.folder.uri.fsPath };
+      if (r && (!best || r.time > best.report.time)) best = { report: r, folder: s.folder.uri.fsPath };
+    }
+    return best;
   }
 
   reportsOf(folder?: string): DriftReport[] {

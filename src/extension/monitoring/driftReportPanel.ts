@@ -1,0 +1,408 @@
+/**
+ * The drift report: one editor tab per report (header and alerts, the per-feature table, score charts against the
+ * thresholds, reference-vs-current histograms, prediction distributions, and the monitor's timeline). The webview
+ * asks for the data once it is ready; the panel pushes an update when the store changes (a newer report of the same
+ * monitor, an alert acknowledged). The user's choices (feature, sort) live in the webview state, are mirrored here,
+ * and come back after a window reload through the serializer.
+ */
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { driftSummary, historyEntry, monitorHistory, newerReport, normalizeDriftSettings, parseDriftState, REPORT_ID, type DriftViewSettings } from '../../core/monitoring/driftView';
+import { listReports, reportsDir } from '../../core/monitoring/monitor';
+import type { DriftReport } from '../../core/monitoring/types';
+import { errorMessage } from '../../core/util/errors';
+import { type DriftAlertView, type DriftFromWebview, type DriftToWebview, isMessage } from '../../shared/protocol';
+import type { Log } from '../log';
+import type { PipelineManager } from '../pipelines/pipelineManager';
+import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
+import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+import type { MonitoringManager } from './monitoringManager';
+
+export interface DriftPanelDeps {
+  extensionUri: vscode.Uri;
+  stores: WorkspaceStores;
+  monitoring: MonitoringManager;
+  pipelines: PipelineManager;
+  log: Log;
+}
+
+export interface DriftOpenOptions {
+  /** Show this feature's histogram (e.g. opened from a feature's alert). */
+  feature?: string;
+  /** The choices to start from (restore). */
+  settings?: DriftViewSettings;
+  /** Epoch ms when the command started: the webview reports how long after it the panel was fully drawn. */
+  requestedAt?: number;
+}
+
+export type DriftRenderedMessage = Extract<DriftFromWebview, { type: 'rendered' }>;
+type DataMessage = Extract<DriftToWebview, { type: 'data' }>;
+
+export function driftPanelTitle(batch: string): string {
+  return `Drift: ${batch}`;
+}
+
+export class DriftReportPanel implements vscode.Disposable {
+  static readonly viewType = 'mlops.driftReport';
+  private static panels = new Set<DriftReportPanel>();
+
+  /** Messages posted to the webview and received from it, kept for the integration tests. */
+  readonly sent: DriftToWebview[] = [];
+  readonly received: DriftFromWebview[] = [];
+  settings: DriftViewSettings;
+  lastRendered: DriftRenderedMessage | undefined;
+  /** The report last sent to the webview. */
+  report: DriftReport | undefined;
+
+  private disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private sendInit = false;
+  private lastKey = '';
+  private goneSent = false;
+  private updateTimer: NodeJS.Timeout | undefined;
+  private requestedAt: number | undefined;
+  private cache: { dir: string; names: string; reports: DriftReport[] } | undefined;
+  private readonly renderedEmitter = new vscode.EventEmitter<DriftRenderedMessage>();
+  readonly onDidRender = this.renderedEmitter.event;
+  private disposed = false;
+  private loadTimer: NodeJS.Timeout | undefined;
+  static loadTimeoutMs = 10_000;
+
+  /** Open a report (or reveal the panel already showing it). */
+  static open(deps: DriftPanelDeps, folder: string, report: Pick<DriftReport, 'id' | 'batch'>, options: DriftOpenOptions = {}): DriftReportPanel {
+    const open = DriftReportPanel.find(folder, report.id);
+    if (open) {
+      open.panel.reveal();
+      if (options.feature) open.select(options.feature);
+      return open;
+    }
+    const title = driftPanelTitle(report.batch);
+    const panel = vscode.window.createWebviewPanel(DriftReportPanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(deps.extensionUri));
+    const settings = options.settings ?? { feature: null, sort: null };
+    if (options.feature) settings.feature = options.feature;
+    return new DriftReportPanel(deps, panel, folder, report.id, title, settings, options.requestedAt);
+  }
+
+  /** Restore a panel after a window reload from the state its webview saved. */
+  static revive(deps: DriftPanelDeps, panel: vscode.WebviewPanel, state: unknown): DriftReportPanel | undefined {
+    const s = parseDriftState(state);
+    const store = s && deps.stores.all().find((x) => x.folder.uri.fsPath === s.folder);
+    if (!s || !store) {
+      deps.log.warn(`A drift report panel could not be restored (${s ? `the folder ${s.folder} is not open` : 'no report in its saved state'}); closing it.`);
+      panel.dispose();
+      return undefined;
+    }
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    deps.log.info(`Restored the drift report panel of ${s.reportId}.`);
+    return new DriftReportPanel(deps, panel, s.folder, s.reportId, panel.title || driftPanelTitle(s.reportId), { feature: s.feature, sort: s.sort }, undefined);
+  }
+
+  static find(folder: string, reportId: string): DriftReportPanel | undefined {
+    return [...DriftReportPanel.panels].find((p) => p.folder === folder && p.reportId === reportId);
+  }
+
+  static all(): DriftReportPanel[] {
+    return [...DriftReportPanel.panels];
+  }
+
+  static disposeAll(): void {
+    for (const p of [...DriftReportPanel.panels]) p.dispose();
+  }
+
+  private constructor(
+    private readonly deps: DriftPanelDeps,
+    readonly panel: vscode.WebviewPanel,
+    readonly folder: string,
+    private shownId: string,
+    title: string,
+    settings: DriftViewSettings,
+    requestedAt: number | undefined,
+  ) {
+    this.settings = settings;
+    this.requestedAt = requestedAt;
+    panel.title = title;
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mlops.svg');
+    panel.webview.html = webviewHtml(panel.webview, deps.extensionUri, 'drift', title);
+    DriftReportPanel.panels.add(this);
+    this.disposables.push(
+      panel.onDidChangeViewState(() => this.watchLoad()),
+      panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+      // The monitoring manager refreshes after every store change (a new report from this window, the CLI or a
+      // watcher; an alert's status): check for a newer report and changed alerts then.
+      deps.monitoring.onDidChangeTreeData(() => this.scheduleUpdate()),
+      this.renderedEmitter,
+    );
+    this.watchLoad();
+  }
+
+  /**
+   * VS Code in a browser sometimes never starts a new webview (microsoft/vscode#125993, see ComparePanel.watchLoad):
+   * say so in the log instead of failing silently.
+   */
+  private watchLoad(): void {
+    if (this.ready || this.disposed || this.loadTimer || !this.panel.visible) return;
+    this.loadTimer = setTimeout(() => {
+      this.loadTimer = undefined;
+      if (this.ready || this.disposed || !this.panel.visible) return;
+      this.log.warn(`Drift report: the webview of '${this.panel.title}' has not started after ${DriftReportPanel.loadTimeoutMs / 1000} s. If it stays blank, close it and run the command again (or reload the window).`);
+    }, DriftReportPanel.loadTimeoutMs);
+  }
+
+  /** The id of the shown report. */
+  get reportId(): string {
+    return this.shownId;
+  }
+
+  private get log(): Log {
+    return this.deps.log;
+  }
+
+  private onMessage(raw: unknown): void {
+    if (!isMessage(raw)) return;
+    const m = raw as DriftFromWebview;
+    this.received.push(m);
+    if (this.received.length > 200) this.received.splice(0, this.received.length - 200);
+    try {
+      switch (m.type) {
+        case 'ready':
+          this.ready = true;
+          if (this.loadTimer) clearTimeout(this.loadTimer);
+          this.loadTimer = undefined;
+          this.sendInit = true;
+          this.lastKey = '';
+          this.update();
+          break;
+        case 'settings':
+          this.settings = normalizeDriftSettings(m.settings);
+          break;
+        case 'rendered':
+          this.onRendered(m);
+          break;
+        case 'openMarkdown':
+          void vscode.commands.executeCommand('mlops.openDriftReportMarkdown', { reportId: this.reportId, folder: this.folder });
+          break;
+        case 'exportJson':
+          void this.exportJsonInteractive();
+          break;
+        case 'copySummary':
+          void this.copySummary();
+          break;
+        case 'retrain':
+          void this.retrain();
+          break;
+        case 'openReport':
+          if (typeof m.reportId === 'string' && REPORT_ID.test(m.reportId)) this.showReport(m.reportId);
+          break;
+      }
+    } catch (e) {
+      this.log.error(`Drift report panel: handling '${m.type}' failed`, e);
+    }
+  }
+
+  private onRendered(m: DriftRenderedMessage): void {
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+    const str = (v: unknown, n: number) => (typeof v === 'string' ? v.slice(0, n) : '');
+    const r: DriftRenderedMessage = {
+      type: 'rendered',
+      reportId: str(m.reportId, 100),
+      rows: num(m.rows),
+      drifted: num(m.drifted),
+      charts: num(m.charts),
+      chartNames: Array.isArray(m.chartNames) ? m.chartNames.filter((x): x is string => typeof x === 'string').slice(0, 20).map((x) => x.slice(0, 60)) : [],
+      feature: typeof m.feature === 'string' ? m.feature.slice(0, 1000) : null,
+      histogramBins: num(m.histogramBins),
+      timelinePoints: num(m.timelinePoints),
+      sort: normalizeDriftSettings({ sort: m.sort }).sort,
+      theme: str(m.theme, 40),
+      renderMs: num(m.renderMs),
+      sinceRequestMs: typeof m.sinceRequestMs === 'number' && Number.isFinite(m.sinceRequestMs) ? m.sinceRequestMs : null,
+    };
+    this.lastRendered = r;
+    if (r.sinceRequestMs !== null) this.log.info(`Drift report ${r.reportId}: ${r.rows} features, ${r.charts} charts drawn ${Math.round(r.sinceRequestMs)} ms after the command (webview render ${Math.round(r.renderMs)} ms).`);
+    this.renderedEmitter.fire(r);
+  }
+
+  /** Show the feature's histogram (the panel is already open). */
+  select(feature: string): void {
+    this.settings = { ...this.settings, feature };
+    if (this.ready) this.post({ type: 'select', feature });
+  }
+
+  /** Show another report in this panel (or reveal the panel that shows it). */
+  showReport(reportId: string): void {
+    if (reportId === this.reportId) return;
+    const other = DriftReportPanel.find(this.folder, reportId);
+    if (other) {
+      other.panel.reveal();
+      return;
+    }
+    this.shownId = reportId;
+    this.goneSent = false;
+    this.sendInit = true;
+    this.lastKey = '';
+    this.update();
+  }
+
+  private scheduleUpdate(): void {
+    if (!this.ready || this.disposed) return;
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    this.updateTimer = setTimeout(() => {
+      this.updateTimer = undefined;
+      this.update();
+    }, 60);
+  }
+
+  private store(): WorkspaceStore | undefined {
+    return this.deps.stores.all().find((s) => s.folder.uri.fsPath === this.folder);
+  }
+
+  /**
+   * The folder's reports. Reports are written once (atomically) and never changed, so they are read again only when
+   * the list of report files changed: store changes (a metric logged by a training run) cost one directory listing.
+   */
+  private reports(store: WorkspaceStore): DriftReport[] {
+    const t = store.tracker();
+    if (!t) return [];
+    const dir = reportsDir(t.store.root);
+    let names = '';
+    try {
+      names = fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort().join('\n');
+    } catch {
+      names = '';
+    }
+    if (!this.cache || this.cache.dir !== dir || this.cache.names !== names) this.cache = { dir, names, reports: listReports(t.store.root) };
+    return this.cache.reports;
+  }
+
+  /** The report's findings with their status in the store's alert log (matched by type and subject). */
+  private alertsOf(store: WorkspaceStore, report: DriftReport): DriftAlertView[] {
+    const logged = this.deps.monitoring.allAlerts().filter((a) => a.store === store && a.alert.reportId === report.id).map((a) => a.alert);
+    return report.alerts.map((c) => {
+      const a = logged.find((x) => x.type === c.type && x.subject === c.subject);
+      return { id: a?.id ?? null, type: c.type, severity: c.severity, subject: c.subject, recommendation: c.recommendation, status: a?.status ?? 'open' };
+    });
+  }
+
+  /** Build the data message from the store now; post it if anything changed since the last one. */
+  update(): void {
+    if (!this.ready || this.disposed) return;
+    const store = this.store();
+    const all = store ? this.reports(store) : [];
+    const report = all.find((r) => r.id === this.reportId);
+    if (!store || !report) {
+      if (!this.goneSent) {
+        this.goneSent = true;
+        const reason = store ? `The drift report ${this.reportId} is no longer in the store of ${this.folder}.` : `The workspace folder ${this.folder} is not open.`;
+        this.log.info(`Drift report panel: ${reason}`);
+        this.post({ type: 'gone', reportId: this.reportId, reason });
+      }
+      return;
+    }
+    this.goneSent = false;
+    const newer = newerReport(all, report);
+    const model = report.model?.name;
+    const msg: DataMessage = {
+      type: 'data',
+      folder: this.folder,
+      report,
+      history: monitorHistory(all, report).map(historyEntry),
+      alerts: this.alertsOf(store, report),
+      newer: newer ? { id: newer.id, batch: newer.batch, time: newer.time } : null,
+      retrain: model ? { model, pipelines: this.deps.pipelines.all().filter((e) => e.def?.model === model && e.def.triggers.drift).length } : null,
+    };
+    const key = JSON.stringify(msg);
+    if (!this.sendInit && key === this.lastKey) return;
+    this.lastKey = key;
+    this.report = report;
+    this.panel.title = driftPanelTitle(report.batch);
+    if (this.sendInit) {
+      msg.settings = this.settings;
+      if (this.requestedAt !== undefined) msg.requestedAt = this.requestedAt;
+      this.requestedAt = undefined;
+      this.sendInit = false;
+    }
+    this.post(msg);
+  }
+
+  private post(msg: DriftToWebview): void {
+    this.sent.push(msg);
+    if (this.sent.length > 100) this.sent.splice(0, this.sent.length - 100);
+    void this.panel.webview.postMessage(msg);
+  }
+
+  // ------------------------------------------------------------------------------------ actions
+
+  /** Write the shown report as JSON to a file (no dialog: for tests and scripted use). */
+  async exportJson(target: vscode.Uri): Promise<string> {
+    if (!this.report) throw new Error('the drift report is not loaded yet');
+    const text = JSON.stringify(this.report, null, 2) + '\n';
+    await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+    this.log.info(`Drift report ${this.report.id} exported to ${target.fsPath}`);
+    return text;
+  }
+
+  private async exportJsonInteractive(): Promise<void> {
+    try {
+      if (!this.report) return;
+      const slug = this.report.batch.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'batch';
+      const uri = await vscode.window.showSaveDialog({ title: 'Export the drift report as JSON', defaultUri: vscode.Uri.joinPath(vscode.Uri.file(this.folder), `drift-${slug}-${this.report.id}.json`), filters: { JSON: ['json'] } });
+      if (!uri) return;
+      await this.exportJson(uri);
+      void vscode.window.showInformationMessage(`Saved the drift report to ${vscode.workspace.asRelativePath(uri)}.`);
+    } catch (e) {
+      this.log.error('Drift report: export failed', e);
+      void vscode.window.showErrorMessage(`Export failed: ${errorMessage(e)}`);
+    }
+  }
+
+  /** Put the plain-text summary of the report on the clipboard. */
+  async copySummary(): Promise<string | undefined> {
+    if (!this.report) return undefined;
+    const text = driftSummary(this.report);
+    await vscode.env.clipboard.writeText(text);
+    vscode.window.setStatusBarMessage('Copied the drift report summary', 3000);
+    return text;
+  }
+
+  /** Start the model's pipelines that have the drift trigger (what a drift alert's "Retrain" does). */
+  async retrain(): Promise<number> {
+    const model = this.report?.model?.name;
+    if (!model) return 0;
+    const count = this.deps.pipelines.all().filter((e) => e.def?.model === model && e.def.triggers.drift).length;
+    if (!count) {
+      void vscode.window.showInformationMessage(`No pipeline of ${model} has the drift trigger (triggers: drift: true in its *.pipeline.yaml).`);
+      return 0;
+    }
+    this.log.info(`Drift report ${this.reportId}: retraining ${model} (${count} pipeline(s) with the drift trigger)`);
+    void vscode.window.showInformationMessage(`Retraining ${model}: started ${count} pipeline${count === 1 ? '' : 's'} with the drift trigger (see the Pipelines view).`);
+    void this.deps.pipelines.triggerDrift(model).catch((e) => this.log.error(`Drift-triggered retraining of ${model} failed`, e));
+    return count;
+  }
+
+  /** Resolves with the next `rendered` message. */
+  waitForRender(timeoutMs = 20_000): Promise<DriftRenderedMessage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sub.dispose();
+        reject(new Error(`the drift report webview did not render within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const sub = this.onDidRender((r) => {
+        clearTimeout(timer);
+        sub.dispose();
+        resolve(r);
+      });
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    DriftReportPanel.panels.delete(this);
+    if (this.updateTimer) clearTimeout(this.updateTimer);
+    if (this.loadTimer) clearTimeout(this.loadTimer);
+    for (const d of this.disposables) d.dispose();
+    this.disposables = [];
+    this.panel.dispose();
+  }
+}

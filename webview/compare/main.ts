@@ -36,6 +36,7 @@ import {
 } from '../../src/core/compare/model';
 import type { CompareFromWebview, CompareRunView, CompareToWebview, CompareWebviewState } from '../../src/shared/protocol';
 import { clear, h } from '../common/dom';
+import { countCspViolations } from '../common/csp';
 import { ChartsView } from './charts';
 import { metricsTable, paramsTable, type TableActions, tagsTable } from './tables';
 import { onThemeChange, readTheme } from '../common/theme';
@@ -44,12 +45,7 @@ type DataMessage = Extract<CompareToWebview, { type: 'data' }>;
 
 const vscode = boot<CompareWebviewState>();
 const app = document.getElementById('app')!;
-// Anything the Content-Security-Policy blocks is counted where tests (and curious users) can see it.
-let cspViolations = 0;
-document.addEventListener('securitypolicyviolation', (e) => {
-  app.dataset.cspViolations = String(++cspViolations);
-  console.warn(`CSP blocked ${e.blockedURI || 'inline content'} (${e.violatedDirective})`);
-});
+countCspViolations(app);
 const saved = vscode.getState();
 let settings: CompareSettings = saved ? normalizeSettings(saved.settings) : defaultSettings();
 let data: DataMessage | null = null;

@@ -24,6 +24,7 @@ import {
 import type { ScoreKind } from '../../src/core/monitoring/stats/select';
 import type { DriftFromWebview, DriftToWebview, DriftWebviewState } from '../../src/shared/protocol';
 import { clear, h } from '../common/dom';
+import { countCspViolations } from '../common/csp';
 import { onThemeChange, readTheme } from '../common/theme';
 import { chartCard, ChartSet, histogramConfig, SCORE_TEXT, scoresConfig, TIMELINE_TEXT, timelineConfig, truncate } from './charts';
 import { alertsSection, metaLine, performanceSection, summaryCards } from './header';
@@ -34,17 +35,9 @@ type Parts = { header?: boolean; table?: boolean; scores?: boolean; histogram?: 
 const ALL: Parts = { header: true, table: true, scores: true, histogram: true, timeline: true };
 const KINDS: ScoreKind[] = ['p_value', 'distance'];
 
-// vscode-icon (inside vscode-button) finds the codicon stylesheet the page loads by this id.
-document.querySelector('link[href*="codicon.css"]')?.setAttribute('id', 'vscode-codicon-stylesheet');
-
 const vscode = boot<DriftToWebview, DriftFromWebview, DriftWebviewState>();
 const app = document.getElementById('app')!;
-// Anything the Content-Security-Policy blocks is counted where tests (and curious users) can see it.
-let cspViolations = 0;
-document.addEventListener('securitypolicyviolation', (e) => {
-  app.dataset.cspViolations = String(++cspViolations);
-  console.warn(`CSP blocked ${e.blockedURI || 'inline content'} (${e.violatedDirective})`);
-});
+countCspViolations(app);
 
 const saved = vscode.getState();
 let settings: DriftViewSettings = normalizeDriftSettings(saved);

@@ -380,21 +380,6 @@ export class DriftReportPanel implements vscode.Disposable {
     return count;
   }
 
-  /** Resolves with the next `rendered` message. */
-  waitForRender(timeoutMs = 20_000): Promise<DriftRenderedMessage> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        sub.dispose();
-        reject(new Error(`the drift report webview did not render within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const sub = this.onDidRender((r) => {
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(r);
-      });
-    });
-  }
-
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

@@ -194,6 +194,17 @@ export default async function drift(ctx) {
   s = await waitState(frame, (x) => x.sort === 'pValue:desc', 'the restored sort');
   assert.equal(s.feature, 'Temperature');
 
+  // The timeline's batches as buttons: the keyboard path to another batch's report (the tab switches to it).
+  const batchButtons = frame.locator('nav.batches button');
+  assert.equal(await batchButtons.count(), 3, 'one button per report of the monitor');
+  assert.equal((await frame.locator('nav.batches button[aria-current="true"]').innerText()).trim(), '⚠ temperature_drift_batch.csv');
+  const other = frame.locator('nav.batches button:not([disabled])').first();
+  const otherName = (await other.innerText()).trim().replace(/^⚠ /, '');
+  await other.focus();
+  await page.keyboard.press('Enter');
+  await frame.waitForFunction((t) => document.querySelector('h1')?.textContent === t, `Drift report — ${otherName}`, { timeout: 15_000 });
+  assert.equal((await frame.locator('nav.batches button[aria-current="true"]').innerText()).trim().replace(/^⚠ /, ''), otherName);
+
   // --- 5. User strings are text: the Alerts view's alert for the XSS-named column opens its report.
   await runCommand(page, 'View: Close All Editors');
   await openView(page, 'MLOps');

@@ -255,7 +255,7 @@ function renderTimeline(d: DataMessage): void {
   const current = hist.findIndex((x) => x.id === d.report.id);
   const order = d.report.columns.map((c) => c.name);
   els.timelineNote.textContent = hist.length > 1
-    ? `${hist.length} reports of this monitor (same ${d.report.model ? 'model and ' : ''}reference), oldest first; this batch is shaded, drifted points are triangles. Click a point to open that batch's report.`
+    ? `${hist.length} reports of this monitor (same ${d.report.model ? 'model and ' : ''}reference), oldest first; this batch is shaded, drifted points are triangles. Click a point, or a batch below, to open that batch's report.`
     : 'Only this report so far for this monitor (same model and reference): check more batches to see a trend.';
   for (const kind of KINDS) {
     const tl = timeline(hist, kind, order);
@@ -270,6 +270,22 @@ function renderTimeline(d: DataMessage): void {
       const id = tl.ids[i];
       if (id && id !== d.report.id) vscode.post({ type: 'openReport', reportId: id });
     }) as never, theme);
+  }
+  // The same choice from the keyboard (and for screen readers): one button per batch, this one marked as current.
+  if (hist.length > 1) {
+    els.timeline.append(h('nav', { class: 'batches', 'aria-label': 'Reports of this monitor, oldest first' },
+      hist.map((x) => {
+        const here = x.id === d.report.id;
+        const drifted = x.columns.filter((c) => c.drifted).length;
+        return h('button', {
+          class: `batch${here ? ' current' : ''}`,
+          'data-fk': `batch:${x.id}`,
+          'aria-current': here ? 'true' : undefined,
+          disabled: here,
+          title: `${x.batch} · ${new Date(x.time).toLocaleString()} · ${x.rows} rows · ${drifted} drifted feature${drifted === 1 ? '' : 's'}`,
+          onclick: () => vscode.post({ type: 'openReport', reportId: x.id }),
+        }, drifted ? '⚠ ' : '', x.batch);
+      })));
   }
 }
 

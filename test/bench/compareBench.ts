@@ -126,11 +126,11 @@ export async function compareBench(): Promise<void> {
   await webviewDraw(messages);
   const figures = path.join(__dirname, '..', '..', '..', 'test-output', 'compare-render-times.json');
   if (fs.existsSync(figures)) {
-    const f = JSON.parse(fs.readFileSync(figures, 'utf8')) as { render: { runs: number; metrics: number; again?: boolean; sinceCommandMs: number; webviewMs: number; phases?: Record<string, number> }[] };
+    const f = JSON.parse(fs.readFileSync(figures, 'utf8')) as { render: { runs: number; metrics: number; again?: boolean; reusedTab?: boolean; sinceCommandMs: number; webviewMs: number; phases?: Record<string, number> }[] };
     const when = fs.statSync(figures).mtime.toISOString();
     for (const r of f.render) {
       const p = r.phases;
-      report('compare', `${r.runs} runs × ${r.metrics} metrics: command → panel drawn (E2E${r.again ? ', again' : ''})`, fmtMs(r.sinceCommandMs),
+      report('compare', `${r.runs} runs × ${r.metrics} metrics: command → panel drawn (E2E${r.again ? ', again' : ''}${r.reusedTab ? ', reused tab' : ''})`, fmtMs(r.sinceCommandMs),
         p ? `webview start ${p.webviewStart} ms, document → ready ${p.script} ms${p.scriptFetch >= 0 ? ` (bundle download ${p.scriptFetch} ms)` : ''}, ready → data ${p.data} ms, data → drawn ${p.draw} ms (${when})` : when);
     }
   } else {

@@ -15,7 +15,7 @@ import type { CompareApi } from '../../src/extension/compare/compareCommands';
 import type { ComparePanel } from '../../src/extension/compare/comparePanel';
 import type { ExperimentsNode } from '../../src/extension/experiments/experimentsTree';
 import type { CompareToWebview } from '../../src/shared/protocol';
-import { api, mlops, waitFor, workspaceDir } from './helpers';
+import { api, mlops, REPO, waitFor, workspaceDir } from './helpers';
 
 type DataMessage = Extract<CompareToWebview, { type: 'data' }>;
 type Node<K extends ExperimentsNode['kind']> = Extract<ExperimentsNode, { kind: K }>;
@@ -260,6 +260,45 @@ describe('Compare Runs (editor)', function () {
     const { value: r } = await waitFor('the webview drew it', () => panel.lastRendered, 30_000);
     assert.equal(r.runs, 2);
     panel.dispose();
+  });
+
+  it('with mlops.compare.reuseTab a new comparison is shown in the open tab: same webview, new runs and settings, drawn', async () => {
+    const cmp = await compareApi();
+    for (const p of cmp.panels()) p.dispose();
+    const { panel } = await openCompare('mlops.compareRuns', sweepIds);
+    const { value: first } = await waitFor('the first render', () => panel.lastRendered, 30_000);
+    assert.ok(first.phases, 'the first render reports its start-up phases');
+    const config = vscode.workspace.getConfiguration('mlops');
+    await config.update('compare.reuseTab', true, vscode.ConfigurationTarget.Workspace);
+    try {
+      const sentBefore = panel.sent.length;
+      const same = (await vscode.commands.executeCommand('mlops.compareRuns', [xssId, otherId])) as ComparePanel;
+      assert.equal(same, panel, 'the open panel is reused');
+      assert.equal(cmp.panels().length, 1, 'no second tab');
+      assert.equal(panel.panel.title, 'Compare: 2 runs of Security');
+      assert.equal(cmp.panelFor([xssId, otherId]), panel);
+      assert.equal(cmp.panelFor(sweepIds), undefined, 'the sweep is no longer shown');
+      const { value: msg } = await waitFor('the new data message', () => panel.sent.slice(sentBefore).find((m): m is DataMessage => m.type === 'data'), 10_000);
+      assert.deepEqual(new Set(msg.runIds), new Set([xssId, otherId]));
+      assert.deepEqual(msg.settings, defaultSettings(), 'a fresh comparison: default settings');
+      assert.equal(typeof msg.requestedAt, 'number');
+      const { value: r } = await waitFor('the new runs drawn', () => (panel.lastRendered !== first && panel.lastRendered?.runs === 2 ? panel.lastRendered : undefined), 30_000);
+      assert.ok(r.sinceRequestMs !== null && r.sinceRequestMs >= 0, `timed from the command: ${r.sinceRequestMs}`);
+      assert.equal(r.phases, undefined, 'no start-up phases: no new webview started');
+      // Back to the sweep in the same tab, for the figure: command → drawn with the tab reused.
+      const again = (await vscode.commands.executeCommand('mlops.compareRuns', sweepIds)) as ComparePanel;
+      assert.equal(again, panel);
+      const { value: r5 } = await waitFor('the sweep drawn again', () => (panel.lastRendered?.runs === 5 && panel.lastRendered !== r ? panel.lastRendered : undefined), 30_000);
+      fs.mkdirSync(path.join(REPO, 'test-output'), { recursive: true });
+      fs.writeFileSync(path.join(REPO, 'test-output', 'compare-reuse-times.json'), JSON.stringify({ host: 'integration', twoRunsMs: r.sinceRequestMs, fiveRunsMs: r5.sinceRequestMs }, null, 2));
+    } finally {
+      await config.update('compare.reuseTab', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    // Without the setting, a different set of runs opens its own tab again.
+    const other = (await vscode.commands.executeCommand('mlops.compareRuns', [xssId, otherId])) as ComparePanel;
+    assert.notEqual(other, panel);
+    assert.equal(cmp.panels().length, 2);
+    for (const p of cmp.panels()) p.dispose();
   });
 
   it('restores a panel after a reload from the state its webview saved (serializer)', async () => {

@@ -51,6 +51,7 @@ let settings: CompareSettings = saved ? normalizeSettings(saved.settings) : defa
 let data: DataMessage | null = null;
 let theme = readTheme();
 let requestedAt: number | null = null;
+let phasesReported = false;
 let renderSeq = 0;
 // Epoch times of the webview's start-up, for the command → drawn breakdown of the first render.
 const bootAt = { document: performance.timeOrigin, ready: vscode.readyAt, data: 0 };
@@ -336,7 +337,8 @@ function render(parts: { tables?: boolean; charts?: boolean } = { tables: true, 
     const drawnAt = Date.now();
     const sinceRequestMs = requestedAt !== null ? drawnAt - requestedAt : null;
     const script = performance.getEntriesByType('resource').find((e) => /\/compare\.js(\?|$)/.test(e.name)) as PerformanceResourceTiming | undefined;
-    const phases = requestedAt !== null
+    // The start-up phases belong to the panel's first render only (a reused tab gets data, not a new document).
+    const phases = requestedAt !== null && !phasesReported
       ? {
           webviewStart: Math.round(bootAt.document - requestedAt),
           script: Math.round(bootAt.ready - bootAt.document),
@@ -346,6 +348,7 @@ function render(parts: { tables?: boolean; charts?: boolean } = { tables: true, 
         }
       : undefined;
     if (phases) app.dataset.phases = JSON.stringify(phases);
+    if (requestedAt !== null) phasesReported = true;
     requestedAt = null;
     measureFrom = null;
     app.dataset.rendered = String(seq);

@@ -91,6 +91,14 @@ export class ComparePanel implements vscode.Disposable {
       }
     }
     const title = options.title ?? `Compare: ${ids.length} runs`;
+    // Setting mlops.compare.reuseTab: show the new comparison in the Compare tab used last (like VS Code's preview
+    // editors) — no new webview to start, which in VS Code for the Web is most of the time an open takes.
+    const target = vscode.workspace.getConfiguration('mlops').get<boolean>('compare.reuseTab', false) ? ComparePanel.lastActive ?? ComparePanel.all().at(-1) : undefined;
+    if (target && !target.disposed) {
+      target.retarget(ids, title, options.settings ?? defaultSettings(), options.requestedAt);
+      target.panel.reveal();
+      return target;
+    }
     const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(deps.extensionUri));
     return new ComparePanel(deps, panel, ids, title, options.settings ?? defaultSettings(), options.requestedAt);
   }
@@ -108,6 +116,23 @@ export class ComparePanel implements vscode.Disposable {
     return new ComparePanel(deps, panel, s.runIds, s.title, s.settings, undefined);
   }
 
+  /** The compare panel that was active last (the one mlops.compare.reuseTab reuses). */
+  private static lastActive: ComparePanel | undefined;
+
+  /** Show other runs in this panel: a fresh comparison (new settings, the command's time for the render figures). */
+  retarget(runIds: string[], title: string, settings: CompareSettings, requestedAt: number | undefined): void {
+    this.runIds = runIds;
+    this.title = title;
+    this.panel.title = title;
+    this.settings = settings;
+    this.requestedAt = requestedAt;
+    this.lastNames.clear();
+    this.loggedGone.clear();
+    this.sendInit = true;
+    this.lastKey = '';
+    this.update(); // before `ready` the webview asks for the data itself
+  }
+
   static all(): ComparePanel[] {
     return [...ComparePanel.panels];
   }
@@ -119,8 +144,8 @@ export class ComparePanel implements vscode.Disposable {
   private constructor(
     private readonly deps: ComparePanelDeps,
     readonly panel: vscode.WebviewPanel,
-    readonly runIds: string[],
-    readonly title: string,
+    public runIds: string[],
+    public title: string,
     settings: CompareSettings,
     requestedAt: number | undefined,
   ) {
@@ -130,8 +155,12 @@ export class ComparePanel implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mlops.svg');
     panel.webview.html = webviewHtml(panel.webview, deps.extensionUri, 'compare', title);
     ComparePanel.panels.add(this);
+    ComparePanel.lastActive = this;
     this.disposables.push(
-      panel.onDidChangeViewState(() => this.watchLoad()),
+      panel.onDidChangeViewState((e) => {
+        if (e.webviewPanel.active) ComparePanel.lastActive = this;
+        this.watchLoad();
+      }),
       panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
       panel.onDidDispose(() => this.dispose()),
       deps.stores.onDidChange(() => this.scheduleUpdate()),
@@ -423,6 +452,7 @@ export class ComparePanel implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     ComparePanel.panels.delete(this);
+    if (ComparePanel.lastActive === this) ComparePanel.lastActive = undefined;
     if (this.updateTimer) clearTimeout(this.updateTimer);
     if (this.loadTimer) clearTimeout(this.loadTimer);
     for (const d of this.disposables) d.dispose();

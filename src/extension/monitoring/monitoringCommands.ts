@@ -71,7 +71,7 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
     provideTextDocumentContent(uri: vscode.Uri): string {
       const q = new URLSearchParams(uri.query);
       const folder = q.get('folder') ?? undefined;
-      const r = monitoring.latestReport(folder, q.get('report') ?? undefined);
+      const r = monitoring.locateReport(folder, q.get('report') ?? undefined)?.report;
       return r ? driftMarkdown(r, monitoring.reportsOf(folder)) : '# No drift report yet\n\nRun **MLOps: Check Drift** to compare a batch with the reference.\n';
     }
   })();

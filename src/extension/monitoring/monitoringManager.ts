@@ -294,29 +294,14 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
     this.log.warn(`${file}: ${message}`);
   };
 
-  latestReport(folder?: string, reportId?: string): DriftReport | undefined {
-    for (const s of this.stores.all()) {
-      if (folder && s.folder.uri.fsPath !== folder) continue;
-      const t = s.tracker();
-      if (!t) continue;
-      const all = listReports(t.store.root, this.reportProblem);
-      const r = reportId ? all.find((x) => x.id === reportId) : all.at(-1);
-      if (r) return r;
-    }
-    return undefined;
-  }
-
-  /**
-   * A report and the workspace folder whose store holds it: by id (in `folder`, or in any folder), or the newest report
-   * of `folder` (or of every folder) when no id is given.
-   */
+  /** The report `reportId` (or, without one, the newest report of the folder or of any folder) and its folder. */
   locateReport(folder?: string, reportId?: string): { report: DriftReport; folder: string } | undefined {
     let best: { report: DriftReport; folder: string } | undefined;
     for (const s of this.stores.all()) {
       if (folder && s.folder.uri.fsPath !== folder) continue;
       const t = s.tracker();
       if (!t) continue;
-      const all = listReports(t.store.root);
+      const all = listReports(t.store.root, this.reportProblem);
       const r = reportId ? all.find((x) => x.id === reportId) : all.at(-1);
       if (r && reportId) return { report: r, folder: s.folder.uri.fsPath };
       if (r && (!best || r.time > best.report.time)) best = { report: r, folder: s.folder.uri.fsPath };

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExperimentsNode } from '../../src/extension/experiments/experimentsTree';
+import type { RunDetailsToWebview } from '../../src/shared/protocol';
 import { api, FIXTURES, item, labels, mlops, waitFor, workspaceDir } from './helpers';
 
 type Node<K extends ExperimentsNode['kind']> = Extract<ExperimentsNode, { kind: K }>;
@@ -83,11 +84,24 @@ describe('Experiments view (foundation)', function () {
     const a = await api();
     const exp = a.experimentsTree.getChildren().find((n) => n.kind === 'experiment')!;
     const run = (a.experimentsTree.getChildren(exp) as Node<'run'>[]).find((r) => r.run.name === 'rf-100-10')!;
-    await vscode.commands.executeCommand('mlops.openRun', run);
-    const panel = a.runDetailsPanel(run.run.id);
-    assert.ok(panel, 'panel opened');
-    assert.equal(panel!.panel.title, 'Run: rf-100-10');
-    const { value: msg } = await waitFor('the run message (the webview posted ready)', () => panel!.sent.find((m) => m.type === 'run'), 20_000);
+    // VS Code for the Web sometimes never starts a webview created soon after others were closed (its service worker
+    // handshake hangs, microsoft/vscode#125993; the compare and drift suites open many): then close it and open it
+    // once more, as a person would.
+    let panel: ReturnType<typeof a.runDetailsPanel>;
+    let msg: RunDetailsToWebview | undefined;
+    for (let attempt = 1; !msg; attempt++) {
+      await vscode.commands.executeCommand('mlops.openRun', run);
+      panel = a.runDetailsPanel(run.run.id);
+      assert.ok(panel, 'panel opened');
+      assert.equal(panel.panel.title, 'Run: rf-100-10');
+      try {
+        msg = (await waitFor('the run message (the webview posted ready)', () => panel!.sent.find((m) => m.type === 'run'), attempt === 1 ? 15_000 : 30_000)).value;
+      } catch (e) {
+        if (attempt > 1) throw e;
+        panel.dispose();
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
     assert.ok(msg.type === 'run');
     assert.equal(msg.run.id, run.run.id);
     assert.deepEqual(msg.run.params, { n_estimators: 100, max_depth: 10 });

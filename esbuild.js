@@ -54,7 +54,7 @@ async function main() {
       // Always minified (development builds keep their source maps): the bundle is inlined into each webview's
       // document (src/extension/webviews/webviewHtml.ts), so its size is paid on every panel open; minified,
       // the compare app is about half.
-      minify: true,
+      minify: process.env.MLOPS_WEBVIEW_MINIFY !== '0', // MLOPS_WEBVIEW_MINIFY=0: readable names for profiling
       outdir: 'dist/webview',
       platform: 'browser',
       format: 'iife',

@@ -82,6 +82,8 @@ export interface CompareWebviewState {
   runIds: string[];
   title: string;
   settings: CompareSettings;
+  /** A locked tab is never replaced by a new comparison (mlops.compare.reuseTab). */
+  locked?: boolean;
 }
 
 export type CompareToWebview =
@@ -102,7 +104,9 @@ export type CompareToWebview =
       requestedAt?: number;
     }
   /** Ask for a chart as PNG (the export command and tests); answered with `png`. */
-  | { type: 'requestPng'; requestId: number; chart: ChartKind; index: number };
+  | { type: 'requestPng'; requestId: number; chart: ChartKind; index: number }
+  /** The tab was locked or unlocked: kept in the webview state (restored after a reload) and shown in the header. */
+  | { type: 'lock'; locked: boolean };
 
 export type CompareFromWebview =
   | { type: 'ready' }
@@ -127,6 +131,8 @@ export type CompareFromWebview =
       phases?: { webviewStart: number; script: number; scriptFetch: number; data: number; draw: number };
     }
   | { type: 'export'; format: CompareExportFormat; target: 'file' | 'clipboard' }
+  /** The Lock / Unlock button in the panel's toolbar (same as the editor title actions). */
+  | { type: 'setLock'; locked: boolean }
   | { type: 'savePng'; name: string; dataUrl: string }
   | { type: 'png'; requestId: number; name: string; dataUrl: string | null }
   | { type: 'openRun'; runId: string };

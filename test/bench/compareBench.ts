@@ -83,6 +83,7 @@ async function webviewDraw(messages: { label: string; data: unknown }[]): Promis
           }
         }, data));
       }
+      if (process.env.MLOPS_BENCH_PROFILE === '1') await profileDraw(page as unknown as ProfilablePage, html, data, label);
       await page.close();
       // The first sample pays Chromium's own warm-up: left out.
       report('compare', `${label}: webview document → ready (Chromium, median)`, fmtMs(median(ready.slice(1))), `bundle ${(js.length / 1024).toFixed(0)} KB inline`);
@@ -91,6 +92,38 @@ async function webviewDraw(messages: { label: string; data: unknown }[]): Promis
   } finally {
     await browser.close();
   }
+}
+
+type ProfilablePage = Page0 & { context(): { newCDPSession(p: unknown): Promise<{ send(m: string, p?: object): Promise<unknown> }> } };
+type Page0 = { setContent(h: string): Promise<void>; evaluate<T>(fn: (d: unknown) => Promise<T> | T, arg?: unknown): Promise<T> };
+
+/**
+ * MLOPS_BENCH_PROFILE=1: a CPU profile of one more draw (the data message → painted), printed as the functions with
+ * the most self time (layout and style recalculation show up as "(program)" or under the function that forced them).
+ */
+async function profileDraw(page: ProfilablePage, html: string, data: unknown, label: string): Promise<void> {
+  if (process.env.MLOPS_BENCH_DUMP) fs.writeFileSync(`${process.env.MLOPS_BENCH_DUMP}-${label.split(' ')[0]}.json`, JSON.stringify({ html, data }));
+  await page.setContent(html);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+  await cdp.send('Profiler.start');
+  await page.evaluate(async (d) => {
+    const w = globalThis as unknown as { __posted: { type: string }[]; postMessage(m: unknown, o: string): void };
+    w.postMessage(d, '*');
+    while (!w.__posted.some((m) => m.type === 'rendered')) await new Promise((res) => setTimeout(res, 2));
+  }, data);
+  const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number } }[]; samples: number[]; timeDeltas: number[] } };
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const f = byNode.get(id)!.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url ? `${path.basename(f.url)}:${f.lineNumber + 1}:${f.columnNumber + 1}` : ''}`;
+    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  console.log(`  profile of one draw, ${label}: ${total.toFixed(0)} ms sampled; most self time:`);
+  for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`    ${ms.toFixed(1).padStart(7)} ms  ${k}`);
 }
 
 export async function compareBench(): Promise<void> {

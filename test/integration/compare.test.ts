@@ -257,47 +257,81 @@ describe('Compare Runs (editor)', function () {
     assert.equal(html.match(/<\/script>/g)?.length, 1, 'one script element, closed once');
     assert.ok(html.includes(`<script nonce="${nonce}">`) && !/<script[^>]*\ssrc=/.test(html), 'inline with the nonce, no src');
     assert.ok(html.length > 100_000, `the compare bundle is in the document (${html.length} chars)`);
+    // Nothing is fetched through the webview service worker: codicon rules as a data: stylesheet (allowed by the
+    // nonce it carries), the font as a data: URL (font-src data: only), styles only with the nonce.
+    assert.match(html, /<link id="vscode-codicon-stylesheet" rel="stylesheet" href="data:text\/css;base64,[A-Za-z0-9+/=]+" nonce="[A-Za-z0-9]+">/);
+    assert.match(html, /@font-face\{font-family:"codicon";font-display:block;src:url\("data:font\/ttf;base64,/);
+    assert.match(html, /style-src 'nonce-[A-Za-z0-9]+'; font-src data:; /);
+    assert.ok(!/(src|href)="(https?|vscode-webview|vscode-resource)[^"]*"/.test(html.replace(/sourceMappingURL=\S+/g, '')), 'no resource URL in the document');
     const { value: r } = await waitFor('the webview drew it', () => panel.lastRendered, 30_000);
     assert.equal(r.runs, 2);
     panel.dispose();
   });
 
-  it('with mlops.compare.reuseTab a new comparison is shown in the open tab: same webview, new runs and settings, drawn', async () => {
+  it('a new comparison replaces the Compare tab used last (same webview, new runs and settings) unless that tab is locked', async () => {
     const cmp = await compareApi();
     for (const p of cmp.panels()) p.dispose();
     const { panel } = await openCompare('mlops.compareRuns', sweepIds);
     const { value: first } = await waitFor('the first render', () => panel.lastRendered, 30_000);
     assert.ok(first.phases, 'the first render reports its start-up phases');
+    assert.equal(panel.locked, false, 'a new tab is not locked');
+    // Default (mlops.compare.reuseTab on): the open tab shows the new runs.
+    let sentBefore = panel.sent.length;
+    const same = (await vscode.commands.executeCommand('mlops.compareRuns', [xssId, otherId])) as ComparePanel;
+    assert.equal(same, panel, 'the open panel is reused');
+    assert.equal(cmp.panels().length, 1, 'no second tab');
+    assert.equal(panel.panel.title, 'Compare: 2 runs of Security');
+    assert.equal(cmp.panelFor([xssId, otherId]), panel);
+    assert.equal(cmp.panelFor(sweepIds), undefined, 'the sweep is no longer shown');
+    const { value: msg } = await waitFor('the new data message', () => panel.sent.slice(sentBefore).find((m): m is DataMessage => m.type === 'data'), 10_000);
+    assert.deepEqual(new Set(msg.runIds), new Set([xssId, otherId]));
+    assert.deepEqual(msg.settings, defaultSettings(), 'a fresh comparison: default settings');
+    assert.equal(typeof msg.requestedAt, 'number');
+    const { value: r } = await waitFor('the new runs drawn', () => (panel.lastRendered !== first && panel.lastRendered?.runs === 2 ? panel.lastRendered : undefined), 30_000);
+    assert.ok(r.sinceRequestMs !== null && r.sinceRequestMs >= 0, `timed from the command: ${r.sinceRequestMs}`);
+    assert.equal(r.phases, undefined, 'no start-up phases: no new webview started');
+    // Back to the sweep in the same tab, for the figure: command → drawn with the tab reused.
+    const again = (await vscode.commands.executeCommand('mlops.compareRuns', sweepIds)) as ComparePanel;
+    assert.equal(again, panel);
+    const { value: r5 } = await waitFor('the sweep drawn again', () => (panel.lastRendered?.runs === 5 && panel.lastRendered !== r ? panel.lastRendered : undefined), 30_000);
+    fs.mkdirSync(path.join(REPO, 'test-output'), { recursive: true });
+    fs.writeFileSync(path.join(REPO, 'test-output', 'compare-reuse-times.json'), JSON.stringify({ host: 'integration', twoRunsMs: r.sinceRequestMs, fiveRunsMs: r5.sinceRequestMs }, null, 2));
+
+    // Lock the tab (the editor title action): it keeps the sweep; the next comparison opens its own tab.
+    panel.panel.reveal();
+    await waitFor('the compare tab active', () => panel.panel.active || undefined, 10_000);
+    sentBefore = panel.sent.length;
+    assert.equal(await vscode.commands.executeCommand('mlops.lockCompareTab'), panel);
+    assert.equal(panel.locked, true);
+    assert.equal(panel.panel.title, '[Locked] Compare: 5 runs of ' + EXP, 'the tab title shows the lock');
+    assert.ok(panel.sent.slice(sentBefore).some((m) => m.type === 'lock' && m.locked === true), 'the webview is told (it keeps the lock in its state)');
+    const other = (await vscode.commands.executeCommand('mlops.compareRuns', [xssId, otherId])) as ComparePanel;
+    assert.notEqual(other, panel, 'a locked tab is not replaced');
+    assert.equal(cmp.panels().length, 2);
+    assert.equal(cmp.panelFor(sweepIds), panel, 'the locked tab still shows the sweep');
+    await waitFor('the new tab drawn', () => other.lastRendered, 30_000);
+    // The next comparison replaces the unlocked tab, not the locked one.
+    const third = (await vscode.commands.executeCommand('mlops.compareRuns', [sweepIds[0], xssId])) as ComparePanel;
+    assert.equal(third, other);
+    assert.equal(cmp.panels().length, 2);
+    assert.equal(cmp.panelFor(sweepIds), panel);
+    // Unlock (the title action on the active tab; the panel's toolbar button is clicked in the E2E).
+    panel.panel.reveal();
+    await waitFor('the locked tab active', () => panel.panel.active || undefined, 10_000);
+    assert.equal(await vscode.commands.executeCommand('mlops.unlockCompareTab'), panel);
+    assert.equal(panel.locked, false);
+    assert.equal(panel.panel.title, 'Compare: 5 runs of ' + EXP);
+
+    // Setting off: a different set of runs opens its own tab.
     const config = vscode.workspace.getConfiguration('mlops');
-    await config.update('compare.reuseTab', true, vscode.ConfigurationTarget.Workspace);
+    await config.update('compare.reuseTab', false, vscode.ConfigurationTarget.Workspace);
     try {
-      const sentBefore = panel.sent.length;
-      const same = (await vscode.commands.executeCommand('mlops.compareRuns', [xssId, otherId])) as ComparePanel;
-      assert.equal(same, panel, 'the open panel is reused');
-      assert.equal(cmp.panels().length, 1, 'no second tab');
-      assert.equal(panel.panel.title, 'Compare: 2 runs of Security');
-      assert.equal(cmp.panelFor([xssId, otherId]), panel);
-      assert.equal(cmp.panelFor(sweepIds), undefined, 'the sweep is no longer shown');
-      const { value: msg } = await waitFor('the new data message', () => panel.sent.slice(sentBefore).find((m): m is DataMessage => m.type === 'data'), 10_000);
-      assert.deepEqual(new Set(msg.runIds), new Set([xssId, otherId]));
-      assert.deepEqual(msg.settings, defaultSettings(), 'a fresh comparison: default settings');
-      assert.equal(typeof msg.requestedAt, 'number');
-      const { value: r } = await waitFor('the new runs drawn', () => (panel.lastRendered !== first && panel.lastRendered?.runs === 2 ? panel.lastRendered : undefined), 30_000);
-      assert.ok(r.sinceRequestMs !== null && r.sinceRequestMs >= 0, `timed from the command: ${r.sinceRequestMs}`);
-      assert.equal(r.phases, undefined, 'no start-up phases: no new webview started');
-      // Back to the sweep in the same tab, for the figure: command → drawn with the tab reused.
-      const again = (await vscode.commands.executeCommand('mlops.compareRuns', sweepIds)) as ComparePanel;
-      assert.equal(again, panel);
-      const { value: r5 } = await waitFor('the sweep drawn again', () => (panel.lastRendered?.runs === 5 && panel.lastRendered !== r ? panel.lastRendered : undefined), 30_000);
-      fs.mkdirSync(path.join(REPO, 'test-output'), { recursive: true });
-      fs.writeFileSync(path.join(REPO, 'test-output', 'compare-reuse-times.json'), JSON.stringify({ host: 'integration', twoRunsMs: r.sinceRequestMs, fiveRunsMs: r5.sinceRequestMs }, null, 2));
+      const fresh = (await vscode.commands.executeCommand('mlops.compareRuns', [sweepIds[1], otherId])) as ComparePanel;
+      assert.ok(fresh !== panel && fresh !== other, 'a new tab');
+      assert.equal(cmp.panels().length, 3);
     } finally {
       await config.update('compare.reuseTab', undefined, vscode.ConfigurationTarget.Workspace);
     }
-    // Without the setting, a different set of runs opens its own tab again.
-    const other = (await vscode.commands.executeCommand('mlops.compareRuns', [xssId, otherId])) as ComparePanel;
-    assert.notEqual(other, panel);
-    assert.equal(cmp.panels().length, 2);
     for (const p of cmp.panels()) p.dispose();
   });
 
@@ -308,11 +342,13 @@ describe('Compare Runs (editor)', function () {
     let webviewPanel: vscode.WebviewPanel | undefined;
     const { panel: restored, data: msg } = await openCompare(async () => {
       webviewPanel = vscode.window.createWebviewPanel('mlops.compare', 'Compare: restored', vscode.ViewColumn.Active, {});
-      await cmp.serializer.deserializeWebviewPanel(webviewPanel, { v: 1, runIds: sweepIds, title: 'Compare: restored', settings });
+      await cmp.serializer.deserializeWebviewPanel(webviewPanel, { v: 1, runIds: sweepIds, title: 'Compare: restored', settings, locked: true });
       return cmp.panelFor(sweepIds)!;
     });
     assert.equal(restored.panel, webviewPanel);
-    assert.equal(webviewPanel!.title, 'Compare: restored');
+    assert.equal(restored.locked, true, 'a locked tab comes back locked');
+    assert.equal(webviewPanel!.title, '[Locked] Compare: restored');
+    assert.ok(restored.sent.some((m) => m.type === 'lock' && m.locked), 'and its webview keeps the lock in its state');
     assert.deepEqual(msg.settings, settings, 'the saved settings come back');
     assert.deepEqual(msg.runIds, sweepIds);
     const { value: r } = await waitFor('the restored panel drawn', () => restored.lastRendered, 30_000);

@@ -48,6 +48,7 @@ const app = document.getElementById('app')!;
 countCspViolations(app);
 const saved = vscode.getState();
 let settings: CompareSettings = saved ? normalizeSettings(saved.settings) : defaultSettings();
+let locked = saved?.locked === true;
 let data: DataMessage | null = null;
 let theme = readTheme();
 let requestedAt: number | null = null;
@@ -61,7 +62,7 @@ let measureFrom: number | null = null;
 // ------------------------------------------------------------------------------------------ state
 
 function persist(): void {
-  vscode.setState({ v: 1, runIds: data?.runIds ?? saved?.runIds ?? [], title: data?.title ?? saved?.title ?? 'Compare', settings });
+  vscode.setState({ v: 1, runIds: data?.runIds ?? saved?.runIds ?? [], title: data?.title ?? saved?.title ?? 'Compare', settings, ...(locked ? { locked } : {}) });
 }
 
 function update(p: Partial<CompareSettings>, parts: { tables?: boolean; charts?: boolean } = { tables: true, charts: true }): void {
@@ -117,6 +118,7 @@ const els = {
   metricsBody: h('div', { class: 'section-body' }),
   tagsCollapsible: h('vscode-collapsible', { heading: 'Tags', class: 'tags-section' }),
   tagsBody: h('div', { class: 'section-body' }),
+  lock: h('vscode-button', { secondary: true, 'data-fk': 'lock', onclick: () => vscode.post({ type: 'setLock', locked: !locked }) }),
   paramsDiff: h('vscode-checkbox', { label: 'Differences only', 'data-fk': 'params-diff', onchange: (e: Event) => update({ paramsDiffOnly: (e.target as HTMLElementTagNameMap['vscode-checkbox']).checked }, { tables: true }) }),
   metricsDiff: h('vscode-checkbox', { label: 'Differences only', 'data-fk': 'metrics-diff', onchange: (e: Event) => update({ metricsDiffOnly: (e.target as HTMLElementTagNameMap['vscode-checkbox']).checked }, { tables: true }) }),
 };
@@ -130,6 +132,18 @@ const charts = new ChartsView({
 
 function exportButton(label: string, icon: string, title: string, msg: Extract<CompareFromWebview, { type: 'export' }>): HTMLElement {
   return h('vscode-button', { secondary: true, icon, title, 'aria-label': title, 'data-fk': `export-${msg.format}-${msg.target}`, onclick: () => vscode.post(msg) }, label);
+}
+
+/** The Lock toggle: a locked tab keeps its runs; a new comparison then opens in another tab. */
+function showLock(): void {
+  els.lock.setAttribute('icon', locked ? 'lock' : 'unlock');
+  els.lock.textContent = locked ? 'Locked' : 'Lock tab';
+  const tip = locked
+    ? 'This tab is locked: new comparisons open in another tab. Click to unlock.'
+    : 'Lock this tab: keep these runs here, new comparisons open in another tab (otherwise a new comparison replaces this one).';
+  els.lock.setAttribute('title', tip);
+  els.lock.setAttribute('aria-label', tip);
+  els.lock.setAttribute('aria-pressed', String(locked));
 }
 
 function buildLayout(): void {
@@ -152,6 +166,7 @@ function buildLayout(): void {
           exportButton('Copy CSV', 'copy', 'Copy the comparison as CSV', { type: 'export', format: 'csv', target: 'clipboard' }),
           exportButton('Copy Markdown', 'copy', 'Copy the comparison as Markdown tables (for a pull request or a report)', { type: 'export', format: 'markdown', target: 'clipboard' }),
         ),
+        h('span', { class: 'group' }, els.lock),
       ),
     ),
     h('section', { class: 'runs', 'aria-label': 'Runs' }, els.runsCollapsible),
@@ -398,13 +413,21 @@ vscode.onMessage((msg) => {
       if (msg.settings) settings = normalizeSettings(msg.settings);
       if (typeof msg.requestedAt === 'number') requestedAt = msg.requestedAt;
       data = msg;
-      if (first) buildLayout();
+      if (first) {
+        buildLayout();
+        showLock();
+      }
       persist();
       render();
       break;
     }
     case 'requestPng':
       void answerPng(msg);
+      break;
+    case 'lock':
+      locked = msg.locked === true;
+      showLock();
+      persist();
       break;
   }
 });

@@ -271,6 +271,19 @@ export function registerCompare(deps: CompareDeps): CompareApi {
     return open(choice.runs.map((r) => r.id), { title: `Compare: sweep ${choice.id}` });
   });
 
+  // Lock / Unlock the active Compare tab (editor title actions, the palette and the panel's own toolbar button).
+  const lockCommand = (locked: boolean) => () => {
+    const p = ComparePanel.active() ?? ComparePanel.all().at(-1);
+    if (!p) {
+      void vscode.window.showInformationMessage('No Compare Runs tab is open.');
+      return undefined;
+    }
+    p.setLocked(locked);
+    return p;
+  };
+  reg('mlops.lockCompareTab', lockCommand(true));
+  reg('mlops.unlockCompareTab', lockCommand(false));
+
   const serializer: vscode.WebviewPanelSerializer = {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
       ComparePanel.revive(panelDeps, panel, state);

@@ -45,7 +45,7 @@ export function parseState(v: unknown): CompareWebviewState | undefined {
   const runIds = [...new Set(o.runIds.filter((x): x is string => typeof x === 'string' && RUN_ID.test(x)))].slice(0, MAX_RUNS);
   if (!runIds.length) return undefined;
   const title = typeof o.title === 'string' && o.title.length <= 300 ? o.title : `Compare: ${runIds.length} runs`;
-  return { v: 1, runIds, title, settings: normalizeSettings(o.settings) };
+  return { v: 1, runIds, title, settings: normalizeSettings(o.settings), ...(o.locked === true ? { locked: true } : {}) };
 }
 
 function fileSlug(s: string): string {
@@ -91,16 +91,27 @@ export class ComparePanel implements vscode.Disposable {
       }
     }
     const title = options.title ?? `Compare: ${ids.length} runs`;
-    // Setting mlops.compare.reuseTab: show the new comparison in the Compare tab used last (like VS Code's preview
-    // editors) — no new webview to start, which in VS Code for the Web is most of the time an open takes.
-    const target = vscode.workspace.getConfiguration('mlops').get<boolean>('compare.reuseTab', false) ? ComparePanel.lastActive ?? ComparePanel.all().at(-1) : undefined;
-    if (target && !target.disposed) {
+    // mlops.compare.reuseTab (default on): show the new comparison in the Compare tab used last unless it is locked
+    // (like VS Code's Markdown preview) — no new webview to start, which in VS Code for the Web is most of the time
+    // an open takes (~0.5–1.5 s against ~0.3 s to redraw an open tab).
+    const target = vscode.workspace.getConfiguration('mlops').get<boolean>('compare.reuseTab', true) ? ComparePanel.reusable() : undefined;
+    if (target) {
       target.retarget(ids, title, options.settings ?? defaultSettings(), options.requestedAt);
       target.panel.reveal();
       return target;
     }
     const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(deps.extensionUri));
-    return new ComparePanel(deps, panel, ids, title, options.settings ?? defaultSettings(), options.requestedAt);
+    return new ComparePanel(deps, panel, ids, title, options.settings ?? defaultSettings(), options.requestedAt, false);
+  }
+
+  /** The unlocked Compare tab used most recently: the one a new comparison replaces. */
+  static reusable(): ComparePanel | undefined {
+    return ComparePanel.recent.find((p) => !p.locked && !p.disposed);
+  }
+
+  /** The Compare tab that is the active editor, if any. */
+  static active(): ComparePanel | undefined {
+    return ComparePanel.recent.find((p) => !p.disposed && p.panel.active);
   }
 
   /** Restore a panel after a window reload from the state its webview saved. */
@@ -113,17 +124,42 @@ export class ComparePanel implements vscode.Disposable {
     }
     panel.webview.options = webviewOptions(deps.extensionUri);
     deps.log.info(`Restored a Compare Runs panel (${s.runIds.length} runs).`);
-    return new ComparePanel(deps, panel, s.runIds, s.title, s.settings, undefined);
+    return new ComparePanel(deps, panel, s.runIds, s.title, s.settings, undefined, s.locked === true);
   }
 
-  /** The compare panel that was active last (the one mlops.compare.reuseTab reuses). */
-  private static lastActive: ComparePanel | undefined;
+  /** Compare panels, the one active most recently first. */
+  private static recent: ComparePanel[] = [];
+
+  private static touch(p: ComparePanel): void {
+    ComparePanel.recent = [p, ...ComparePanel.recent.filter((x) => x !== p)];
+  }
+
+  /** Context key for the editor title's Lock / Unlock actions: whether the active Compare tab is locked. */
+  private static syncContext(): void {
+    void vscode.commands.executeCommand('setContext', 'mlops.compareTabLocked', ComparePanel.active()?.locked ?? false);
+  }
+
+  /**
+   * Lock (or unlock) this tab: a locked tab keeps its runs; new comparisons replace another tab or open a new one.
+   * Kept in the webview's state, so a reload restores it.
+   */
+  setLocked(locked: boolean): void {
+    if (this.disposed || this.locked === locked) return;
+    this.locked = locked;
+    this.panel.title = this.tabTitle();
+    this.post({ type: 'lock', locked });
+    ComparePanel.syncContext();
+  }
+
+  private tabTitle(): string {
+    return this.locked ? `[Locked] ${this.title}` : this.title;
+  }
 
   /** Show other runs in this panel: a fresh comparison (new settings, the command's time for the render figures). */
   retarget(runIds: string[], title: string, settings: CompareSettings, requestedAt: number | undefined): void {
     this.runIds = runIds;
     this.title = title;
-    this.panel.title = title;
+    this.panel.title = this.tabTitle();
     this.settings = settings;
     this.requestedAt = requestedAt;
     this.lastNames.clear();
@@ -148,17 +184,20 @@ export class ComparePanel implements vscode.Disposable {
     public title: string,
     settings: CompareSettings,
     requestedAt: number | undefined,
+    public locked: boolean,
   ) {
     this.settings = settings;
     this.requestedAt = requestedAt;
-    panel.title = title;
+    panel.title = this.tabTitle();
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mlops.svg');
     panel.webview.html = webviewHtml(panel.webview, deps.extensionUri, 'compare', title);
     ComparePanel.panels.add(this);
-    ComparePanel.lastActive = this;
+    ComparePanel.touch(this);
+    ComparePanel.syncContext();
     this.disposables.push(
       panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.active) ComparePanel.lastActive = this;
+        if (e.webviewPanel.active) ComparePanel.touch(this);
+        ComparePanel.syncContext();
         this.watchLoad();
       }),
       panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
@@ -202,6 +241,7 @@ export class ComparePanel implements vscode.Disposable {
           this.loadTimer = undefined;
           this.sendInit = true;
           this.lastKey = '';
+          if (this.locked) this.post({ type: 'lock', locked: true });
           this.update();
           break;
         case 'settings':
@@ -224,6 +264,9 @@ export class ComparePanel implements vscode.Disposable {
           }
           break;
         }
+        case 'setLock':
+          if (typeof m.locked === 'boolean') this.setLocked(m.locked);
+          break;
         case 'openRun':
           if (typeof m.runId === 'string' && this.runIds.includes(m.runId)) void vscode.commands.executeCommand('mlops.openRun', m.runId);
           break;
@@ -452,7 +495,8 @@ export class ComparePanel implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     ComparePanel.panels.delete(this);
-    if (ComparePanel.lastActive === this) ComparePanel.lastActive = undefined;
+    ComparePanel.recent = ComparePanel.recent.filter((p) => p !== this);
+    ComparePanel.syncContext();
     if (this.updateTimer) clearTimeout(this.updateTimer);
     if (this.loadTimer) clearTimeout(this.loadTimer);
     for (const d of this.disposables) d.dispose();

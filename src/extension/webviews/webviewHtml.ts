@@ -40,6 +40,28 @@ function readAsset(file: string): string | undefined {
   }
 }
 
+/** Codicons for a document: @font-face with the font as a data: URL, and the class rules as a data: stylesheet URL. */
+let codiconCache: { key: string; fontFace: string; rulesHref: string } | undefined;
+
+function codicons(root: vscode.Uri): { fontFace: string; rulesHref: string } | undefined {
+  const cssFile = vscode.Uri.joinPath(root, 'codicons', 'codicon.css').fsPath;
+  const fontFile = vscode.Uri.joinPath(root, 'codicons', 'codicon.ttf').fsPath;
+  const css = readAsset(cssFile);
+  let key: string;
+  try {
+    key = `${css?.length}:${fs.statSync(fontFile).mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+  if (css === undefined) return undefined;
+  if (codiconCache?.key === key) return codiconCache;
+  const font = fs.readFileSync(fontFile).toString('base64');
+  const fontFace = `@font-face{font-family:"codicon";font-display:block;src:url("data:font/ttf;base64,${font}") format("truetype")}`;
+  const rules = css.replace(/@font-face\s*\{[^}]*\}/g, '');
+  codiconCache = { key, fontFace, rulesHref: `data:text/css;base64,${Buffer.from(rules).toString('base64')}` };
+  return codiconCache;
+}
+
 /**
  * The app's script and styles go inline into the document, each carrying the nonce, instead of being loaded with
  * <script src> / <link href>. Why: in VS Code for the Web (and Codespaces, remote hosts) every webview resource is
@@ -47,20 +69,28 @@ function readAsset(file: string): string | undefined {
  * was 0.75–1.1 s of a 1.5 s open (measured by the E2E's phase timings), more than everything else together. Inline,
  * the document arrives with its code in one message. The CSP stays as strict: scripts only with the nonce (no
  * 'unsafe-inline'), no remote origin; the inlined text is our own built bundle, never a user string, and any
- * `</script` or `</style` in it is escaped so it cannot end its element early. The codicon stylesheet stays a
- * link (vscode-icon copies its href and nonce into each icon's shadow root, by the id it has here), placed after
- * the script so that it never holds the script back.
+ * `</script` or `</style` in it is escaped so it cannot end its element early.
+ *
+ * The codicons come inline too, so that a webview fetches nothing at all through the service worker: a webview
+ * closed while one of its fetches was in flight left that fetch pending in VS Code's webview service worker for
+ * its 30 s timeout, and no new webview could start until then (the new worker cannot take over while the old one
+ * has a fetch in flight) — seen as blank Compare tabs for ~30 s after closing one quickly. The font is a data: URL
+ * in an @font-face of the inline style (hence `font-src data:`; fonts cannot run script); the class rules are a
+ * data: stylesheet URL on the link that vscode-icon looks up by its id and copies, with its nonce, into each icon's
+ * shadow root (allowed by that nonce, not by the URL).
  */
 export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, app: string, title: string): string {
   const root = webviewRoot(extensionUri);
   const n = nonce();
   const uri = (...parts: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(root, ...parts)).toString();
   const file = (...parts: string[]) => vscode.Uri.joinPath(root, ...parts).fsPath;
+  const icons = codicons(root);
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} data:`,
-    `style-src ${webview.cspSource} 'nonce-${n}'`,
-    `font-src ${webview.cspSource}`,
+    `style-src 'nonce-${n}'`,
+    // Without the inline codicons (not built), the font comes from the webview folder.
+    icons ? 'font-src data:' : `font-src ${webview.cspSource}`,
     `script-src 'nonce-${n}'`,
   ].join('; ');
   const safeTitle = title.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -77,13 +107,13 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, a
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-${style(appCss, `${app}.css`)}
+${icons ? `<style nonce="${n}">${icons.fontFace}</style>\n` : ''}${style(appCss, `${app}.css`)}
 <title>${safeTitle}</title>
 </head>
 <body>
 <div id="app" data-app="${app}"><p class="loading">Loading…</p></div>
 ${script}
-<link id="vscode-codicon-stylesheet" rel="stylesheet" href="${uri('codicons', 'codicon.css')}" nonce="${n}">
+<link id="vscode-codicon-stylesheet" rel="stylesheet" href="${icons?.rulesHref ?? uri('codicons', 'codicon.css')}" nonce="${n}">
 </body>
 </html>`;
 }

@@ -173,6 +173,34 @@ describe('Monitoring (editor)', function () {
     assert.equal(list.find((x) => x.id === node.alert.id)?.status, 'open');
   });
 
+  it('a batch that lands while the monitor is not watching is checked when it is armed again, and no batch twice', async () => {
+    const a = await api();
+    const batchesOf = (name: string) => a.monitoring.reportsOf(ws).filter((r) => r.batch === name).length;
+    // Not watching (as when VS Code is closed or the workspace restricted): a batch lands and nothing checks it.
+    writeConfig({ monitors: [{ model: MODEL, current: 'mon/batches/*.csv', watch: false }] });
+    await waitFor('the monitor disarmed', () => !a.monitoring.armed.get(ws)?.some((x) => x.model === MODEL) || undefined, 10_000);
+    fs.writeFileSync(path.join(ws, 'mon', 'batches', 'while-off.csv'), rows(200, 13, 10));
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(batchesOf('while-off.csv'), 0, 'not checked while not watched');
+    // Watching again: the missed batch is checked; the baseline (old.csv) and the batch already checked are not.
+    writeConfig({ monitors: [{ model: MODEL, current: 'mon/batches/*.csv', watch: true, performance_threshold: 0.2 }] });
+    const { value: report } = await waitFor('the missed batch checked', () => a.monitoring.reportsOf(ws).find((r) => r.batch === 'while-off.csv'), 20_000, 100);
+    assert.deepEqual(report.columns.filter((c) => c.drifted).map((c) => c.name), ['a']);
+    assert.ok((await alertNodes()).some((n) => n.alert.batch === 'while-off.csv' && n.alert.subject === 'a'), 'its alerts are in the tree');
+    assert.equal(batchesOf('old.csv'), 0, 'the batch present when monitoring began is its baseline, never checked');
+    assert.equal(batchesOf('shifted.csv'), 1, 'the batch checked before is not checked again');
+    // The store keeps what was seen, append-only.
+    const log = fs.readFileSync(path.join(ws, '.mlops', 'monitoring', 'batches.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { monitor: string; file: string; mark: string });
+    const mine = log.filter((l) => l.monitor === `${MODEL} mon/batches/*.csv`).map((l) => `${l.mark} ${l.file}`);
+    assert.deepEqual(mine, ['baseline mon/batches/old.csv', 'checked mon/batches/shifted.csv', 'checked mon/batches/while-off.csv']);
+    // Armed once more (any edit of mlops.yaml): nothing is checked again.
+    const reports = a.monitoring.reportsOf(ws).length;
+    writeConfig({ monitors: [{ model: MODEL, current: 'mon/batches/*.csv', watch: true, performance_threshold: 0.25 }] });
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(a.monitoring.reportsOf(ws).length, reports, 'no batch checked twice');
+    assert.equal(batchesOf('while-off.csv'), 1);
+  });
+
   it('Check Drift with a batch that lacks a column names the column and records nothing', async () => {
     const a = await api();
     const bad = path.join(ws, 'mon', 'no_b.csv');

@@ -4,14 +4,16 @@
  * alerts, with acknowledge / dismiss / reopen), a status-bar item while coding ("$(warning) 2 drift alerts", in the
  * error colour when one is critical) that opens the latest drift report, a notification for a new critical alert
  * with "Open Report" and "Retrain", watching of batch folders (`monitoring.monitors[].current` globs in mlops.yaml;
- * debounced; off in Restricted Mode) and drift-triggered retraining (`retrain: true` starts the model's pipeline
- * with trigger `drift`).
+ * debounced; off in Restricted Mode; batches that landed while nothing watched are checked at the next arming, see
+ * core/monitoring/batchLog.ts) and drift-triggered retraining (`retrain: true` starts the model's pipeline with
+ * trigger `drift`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, ConfigError, findConfig, loadConfig, type MonitorConfig, resolveConfigPath } from '../../core/config/config';
 import { Alert, AlertStatus, AlertStore, Severity } from '../../core/monitoring/alerts';
+import { BatchLog, monitorKey } from '../../core/monitoring/batchLog';
 import { parseColumnOverride } from '../../core/monitoring/columnOverride';
 import { checkDriftInWorker, type DriftJobModel } from '../../core/monitoring/driftJob';
 import { DriftReport, listReports, saveReport } from '../../core/monitoring/monitor';
@@ -247,18 +249,41 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
         }
         continue;
       }
-      // Watching runs checks on files as they appear: nothing starts by itself in Restricted Mode.
-      if (!vscode.workspace.isTrusted) continue;
+      const tracker = store.tracker();
+      const batchLog = tracker ? new BatchLog(tracker.store.root, this.reportProblem) : undefined;
+      const folderPath = store.folder.uri.fsPath;
+      const relOf = (abs: string) => path.relative(folderPath, abs).split(path.sep).join('/');
+      const watched = (cfg?.monitors ?? []).filter((m) => m.watch && m.current).map((m) => ({ m, rel: relOf(resolveConfigPath({ dir: cfg!.dir } as never, m.current!)) }));
+      // Watching runs checks on files as they appear: nothing starts by itself in Restricted Mode. The batch log
+      // still gets its baseline there, so that batches arriving now are checked once the workspace is trusted.
+      if (!vscode.workspace.isTrusted) {
+        for (const { m, rel } of watched) {
+          try {
+            if (batchLog && !batchLog.knows(monitorKey(m.model, rel))) batchLog.arm(monitorKey(m.model, rel), globFiles(folderPath, rel).map(relOf));
+          } catch (e) {
+            this.log.warn(`Monitoring: could not record the batches of ${rel}: ${errorMessage(e)}`);
+          }
+        }
+        continue;
+      }
       const armed: { model: string; glob: string }[] = [];
-      for (const m of cfg?.monitors ?? []) {
-        if (!m.watch || !m.current) continue;
-        const rel = path.relative(store.folder.uri.fsPath, resolveConfigPath({ dir: cfg!.dir } as never, m.current)).split(path.sep).join('/');
+      for (const { m, rel } of watched) {
         armed.push({ model: m.model, glob: rel });
         const re = globToRegExp(rel);
-        const known = new Set(globFiles(store.folder.uri.fsPath, rel));
+        const key = monitorKey(m.model, rel);
+        const present = globFiles(folderPath, rel);
+        // Batches that arrived while no trusted window watched this monitor (VS Code closed, Restricted Mode, the
+        // monitor off) are checked now; on its first arming the files present are its baseline, not checked.
+        let missed: string[] = [];
+        try {
+          missed = batchLog ? batchLog.arm(key, present.map(relOf)) : [];
+        } catch (e) {
+          this.log.warn(`Monitoring: could not read the batch log of ${store.folder.name}: ${errorMessage(e)}`);
+        }
+        const known = new Set(present.filter((f) => !missed.includes(relOf(f))));
         const pending = new Map<string, NodeJS.Timeout>();
         const onFile = (u: vscode.Uri) => {
-          const r = path.relative(store.folder.uri.fsPath, u.fsPath).split(path.sep).join('/');
+          const r = relOf(u.fsPath);
           if (!re.test(r) || known.has(u.fsPath)) return;
           // Debounced: a file written in several chunks is checked once, after the writes stop.
           clearTimeout(pending.get(u.fsPath));
@@ -266,6 +291,11 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
             pending.delete(u.fsPath);
             if (!fs.existsSync(u.fsPath) || known.has(u.fsPath)) return;
             known.add(u.fsPath); // each new file is a new batch, checked once
+            try {
+              batchLog?.mark(key, [r], 'checked');
+            } catch (e) {
+              this.log.warn(`Monitoring: could not record ${r} in the batch log: ${errorMessage(e)}`);
+            }
             this.log.info(`New batch ${r} for the ${m.model} monitor: checking drift`);
             void this.check(store, { current: u.fsPath, reference: m.reference ? resolveConfigPath({ dir: cfg!.dir } as never, m.reference) : undefined, modelUri: m.model_uri, model: m.model, retrain: m.retrain, driftShare: m.drift_share, performanceThreshold: m.performance_threshold, columns: m.columns }).catch((e) => {
               this.log.error(`Drift check of ${r} failed`, e);
@@ -273,10 +303,12 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
             });
           }, 500));
         };
+        if (missed.length) this.log.info(`Monitoring ${store.folder.name}: ${missed.length} batch(es) of ${rel} arrived while ${m.model} was not watched (${missed.join(', ')}): checking them`);
+        for (const f of missed) onFile(vscode.Uri.file(path.join(folderPath, f)));
         const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(store.folder, rel));
         // File events can be late or missing (network drives, some remote hosts): a slow poll catches those.
         const poll = setInterval(() => {
-          for (const f of globFiles(store.folder.uri.fsPath, rel)) if (!known.has(f) && !pending.has(f)) onFile(vscode.Uri.file(f));
+          for (const f of globFiles(folderPath, rel)) if (!known.has(f) && !pending.has(f)) onFile(vscode.Uri.file(f));
         }, 2000);
         this.watchers.push(w, w.onDidCreate(onFile), w.onDidChange(onFile), { dispose: () => { clearInterval(poll); for (const t of pending.values()) clearTimeout(t); } });
       }

@@ -11,10 +11,11 @@ import { comparisonToCsv, comparisonToMarkdown, type ExportLayout } from '../../
 import { buildComparison, CHART_KINDS, type ChartKind, type CompareSettings, defaultSettings, type Direction, normalizeSettings } from '../../core/compare/model';
 import type { Experiment, Run } from '../../core/tracking/types';
 import { errorMessage } from '../../core/util/errors';
-import { type CompareExportFormat, type CompareFromWebview, type CompareRunView, type CompareToWebview, type CompareWebviewState, isMessage } from '../../shared/protocol';
+import type { CompareExportFormat, CompareFromWebview, CompareRunView, CompareToWebview, CompareWebviewState } from '../../shared/protocol';
 import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
-import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
+import { webviewOptions } from '../webviews/webviewHtml';
+import { WebviewPanelHost } from '../webviews/webviewPanelHost';
 import { toCompareRun } from './compareData';
 
 export interface ComparePanelDeps {
@@ -52,18 +53,18 @@ function fileSlug(s: string): string {
   return s.replace(/^Compare:\s*/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'comparison';
 }
 
-export class ComparePanel implements vscode.Disposable {
+/** A locked tab's title says so. */
+function tabTitle(title: string, locked: boolean): string {
+  return locked ? `[Locked] ${title}` : title;
+}
+
+export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFromWebview> {
   static readonly viewType = 'mlops.compare';
   private static panels = new Set<ComparePanel>();
 
-  /** Messages posted to the webview and received from it, kept for the integration tests. */
-  readonly sent: CompareToWebview[] = [];
-  readonly received: CompareFromWebview[] = [];
   settings: CompareSettings;
   lastRendered: RenderedMessage | undefined;
 
-  private disposables: vscode.Disposable[] = [];
-  private ready = false;
   private sendInit = false;
   private lastKey = '';
   private updateTimer: NodeJS.Timeout | undefined;
@@ -76,9 +77,6 @@ export class ComparePanel implements vscode.Disposable {
   private pending = new Map<number, (m: Extract<CompareFromWebview, { type: 'png' }>) => void>();
   private readonly renderedEmitter = new vscode.EventEmitter<RenderedMessage>();
   readonly onDidRender = this.renderedEmitter.event;
-  private disposed = false;
-  private loadTimer: NodeJS.Timeout | undefined;
-  static loadTimeoutMs = 10_000;
 
   /** Open a comparison (or reveal the one already showing exactly these runs). */
   static open(deps: ComparePanelDeps, runIds: string[], options: CompareOpenOptions = {}): ComparePanel {
@@ -146,20 +144,17 @@ export class ComparePanel implements vscode.Disposable {
   setLocked(locked: boolean): void {
     if (this.disposed || this.locked === locked) return;
     this.locked = locked;
-    this.panel.title = this.tabTitle();
+    this.panel.title = tabTitle(this.title, locked);
     this.post({ type: 'lock', locked });
     ComparePanel.syncContext();
   }
 
-  private tabTitle(): string {
-    return this.locked ? `[Locked] ${this.title}` : this.title;
-  }
 
   /** Show other runs in this panel: a fresh comparison (new settings, the command's time for the render figures). */
   retarget(runIds: string[], title: string, settings: CompareSettings, requestedAt: number | undefined): void {
     this.runIds = runIds;
     this.title = title;
-    this.panel.title = this.tabTitle();
+    this.panel.title = tabTitle(title, this.locked);
     this.settings = settings;
     this.requestedAt = requestedAt;
     this.lastNames.clear();
@@ -179,18 +174,16 @@ export class ComparePanel implements vscode.Disposable {
 
   private constructor(
     private readonly deps: ComparePanelDeps,
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     public runIds: string[],
     public title: string,
     settings: CompareSettings,
     requestedAt: number | undefined,
     public locked: boolean,
   ) {
+    super(panel, deps.log, deps.extensionUri, 'compare', tabTitle(title, locked), 'Compare');
     this.settings = settings;
     this.requestedAt = requestedAt;
-    panel.title = this.tabTitle();
-    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mlops.svg');
-    panel.webview.html = webviewHtml(panel.webview, deps.extensionUri, 'compare', title);
     ComparePanel.panels.add(this);
     ComparePanel.touch(this);
     ComparePanel.syncContext();
@@ -198,81 +191,49 @@ export class ComparePanel implements vscode.Disposable {
       panel.onDidChangeViewState((e) => {
         if (e.webviewPanel.active) ComparePanel.touch(this);
         ComparePanel.syncContext();
-        this.watchLoad();
       }),
-      panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
-      panel.onDidDispose(() => this.dispose()),
       deps.stores.onDidChange(() => this.scheduleUpdate()),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('mlops.compare')) this.scheduleUpdate();
       }),
       this.renderedEmitter,
     );
-    this.watchLoad();
   }
 
-  /**
-   * VS Code in a browser sometimes never starts a new webview: its frame waits forever for the webview service
-   * worker when another webview registered one at about the same time (microsoft/vscode#125993 and related; a
-   * new frame does not help while the other webviews live). Say so in the log instead of failing silently.
-   */
-  private watchLoad(): void {
-    if (this.ready || this.disposed || this.loadTimer || !this.panel.visible) return;
-    this.loadTimer = setTimeout(() => {
-      this.loadTimer = undefined;
-      if (this.ready || this.disposed || !this.panel.visible) return;
-      this.log.warn(`Compare: the webview of '${this.title}' has not started after ${ComparePanel.loadTimeoutMs / 1000} s. If it stays blank, close it and run the command again (or reload the window).`);
-    }, ComparePanel.loadTimeoutMs);
-  }
-
-  private get log(): Log {
-    return this.deps.log;
-  }
-
-  private onMessage(raw: unknown): void {
-    if (!isMessage(raw)) return;
-    const m = raw as CompareFromWebview;
-    this.received.push(m);
-    try {
-      switch (m.type) {
-        case 'ready':
-          this.ready = true;
-          if (this.loadTimer) clearTimeout(this.loadTimer);
-          this.loadTimer = undefined;
-          this.sendInit = true;
-          this.lastKey = '';
-          if (this.locked) this.post({ type: 'lock', locked: true });
-          this.update();
-          break;
-        case 'settings':
-          this.settings = normalizeSettings(m.settings);
-          break;
-        case 'rendered':
-          this.onRendered(m);
-          break;
-        case 'export':
-          if ((m.format === 'csv' || m.format === 'markdown') && (m.target === 'file' || m.target === 'clipboard')) void this.exportInteractive(m.format, m.target);
-          break;
-        case 'savePng':
-          if (typeof m.name === 'string' && typeof m.dataUrl === 'string') void this.savePngInteractive(m.name, m.dataUrl);
-          break;
-        case 'png': {
-          const resolve = this.pending.get(m.requestId);
-          if (resolve) {
-            this.pending.delete(m.requestId);
-            resolve(m);
-          }
-          break;
+  protected handle(m: CompareFromWebview): void {
+    switch (m.type) {
+      case 'ready':
+        this.sendInit = true;
+        this.lastKey = '';
+        if (this.locked) this.post({ type: 'lock', locked: true });
+        this.update();
+        break;
+      case 'settings':
+        this.settings = normalizeSettings(m.settings);
+        break;
+      case 'rendered':
+        this.onRendered(m);
+        break;
+      case 'export':
+        if ((m.format === 'csv' || m.format === 'markdown') && (m.target === 'file' || m.target === 'clipboard')) void this.exportInteractive(m.format, m.target);
+        break;
+      case 'savePng':
+        if (typeof m.name === 'string' && typeof m.dataUrl === 'string') void this.savePngInteractive(m.name, m.dataUrl);
+        break;
+      case 'png': {
+        const resolve = this.pending.get(m.requestId);
+        if (resolve) {
+          this.pending.delete(m.requestId);
+          resolve(m);
         }
-        case 'setLock':
-          if (typeof m.locked === 'boolean') this.setLocked(m.locked);
-          break;
-        case 'openRun':
-          if (typeof m.runId === 'string' && this.runIds.includes(m.runId)) void vscode.commands.executeCommand('mlops.openRun', m.runId);
-          break;
+        break;
       }
-    } catch (e) {
-      this.log.error(`Compare panel: handling '${m.type}' failed`, e);
+      case 'setLock':
+        if (typeof m.locked === 'boolean') this.setLocked(m.locked);
+        break;
+      case 'openRun':
+        if (typeof m.runId === 'string' && this.runIds.includes(m.runId)) void vscode.commands.executeCommand('mlops.openRun', m.runId);
+        break;
     }
   }
 
@@ -370,12 +331,6 @@ export class ComparePanel implements vscode.Disposable {
       this.log.info(`Compare: run ${g.id} (${g.name}) is gone (deleted or unreadable).`);
     }
     this.post(msg);
-  }
-
-  private post(msg: CompareToWebview): void {
-    this.sent.push(msg);
-    if (this.sent.length > 200) this.sent.splice(0, this.sent.length - 200);
-    void this.panel.webview.postMessage(msg);
   }
 
   // ------------------------------------------------------------------------------------ exports
@@ -491,17 +446,12 @@ export class ComparePanel implements vscode.Disposable {
     });
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  protected override onDispose(): void {
     ComparePanel.panels.delete(this);
     ComparePanel.recent = ComparePanel.recent.filter((p) => p !== this);
     ComparePanel.syncContext();
     if (this.updateTimer) clearTimeout(this.updateTimer);
-    if (this.loadTimer) clearTimeout(this.loadTimer);
-    for (const d of this.disposables) d.dispose();
-    this.disposables = [];
     this.pending.clear();
-    this.panel.dispose();
   }
+
 }

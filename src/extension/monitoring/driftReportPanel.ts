@@ -11,10 +11,11 @@ import { driftSummary, historyEntry, monitorHistory, newerReport, normalizeDrift
 import { listReports, reportsDir } from '../../core/monitoring/monitor';
 import type { DriftReport } from '../../core/monitoring/types';
 import { errorMessage } from '../../core/util/errors';
-import { type DriftAlertView, type DriftFromWebview, type DriftToWebview, isMessage } from '../../shared/protocol';
+import type { DriftAlertView, DriftFromWebview, DriftToWebview } from '../../shared/protocol';
 import type { Log } from '../log';
 import type { PipelineManager } from '../pipelines/pipelineManager';
-import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
+import { webviewOptions } from '../webviews/webviewHtml';
+import { WebviewPanelHost } from '../webviews/webviewPanelHost';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import type { MonitoringManager } from './monitoringManager';
 
@@ -42,20 +43,15 @@ export function driftPanelTitle(batch: string): string {
   return `Drift: ${batch}`;
 }
 
-export class DriftReportPanel implements vscode.Disposable {
+export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFromWebview> {
   static readonly viewType = 'mlops.driftReport';
   private static panels = new Set<DriftReportPanel>();
 
-  /** Messages posted to the webview and received from it, kept for the integration tests. */
-  readonly sent: DriftToWebview[] = [];
-  readonly received: DriftFromWebview[] = [];
   settings: DriftViewSettings;
   lastRendered: DriftRenderedMessage | undefined;
   /** The report last sent to the webview. */
   report: DriftReport | undefined;
 
-  private disposables: vscode.Disposable[] = [];
-  private ready = false;
   private sendInit = false;
   private lastKey = '';
   private goneSent = false;
@@ -64,9 +60,6 @@ export class DriftReportPanel implements vscode.Disposable {
   private cache: { dir: string; names: string; reports: DriftReport[] } | undefined;
   private readonly renderedEmitter = new vscode.EventEmitter<DriftRenderedMessage>();
   readonly onDidRender = this.renderedEmitter.event;
-  private disposed = false;
-  private loadTimer: NodeJS.Timeout | undefined;
-  static loadTimeoutMs = 10_000;
 
   /** Open a report (or reveal the panel already showing it). */
   static open(deps: DriftPanelDeps, folder: string, report: Pick<DriftReport, 'id' | 'batch'>, options: DriftOpenOptions = {}): DriftReportPanel {
@@ -111,42 +104,23 @@ export class DriftReportPanel implements vscode.Disposable {
 
   private constructor(
     private readonly deps: DriftPanelDeps,
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     readonly folder: string,
     private shownId: string,
     title: string,
     settings: DriftViewSettings,
     requestedAt: number | undefined,
   ) {
+    super(panel, deps.log, deps.extensionUri, 'drift', title, 'Drift report');
     this.settings = settings;
     this.requestedAt = requestedAt;
-    panel.title = title;
-    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'mlops.svg');
-    panel.webview.html = webviewHtml(panel.webview, deps.extensionUri, 'drift', title);
     DriftReportPanel.panels.add(this);
     this.disposables.push(
-      panel.onDidChangeViewState(() => this.watchLoad()),
-      panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
-      panel.onDidDispose(() => this.dispose()),
       // The monitoring manager refreshes after every store change (a new report from this window, the CLI or a
       // watcher; an alert's status): check for a newer report and changed alerts then.
       deps.monitoring.onDidChangeTreeData(() => this.scheduleUpdate()),
       this.renderedEmitter,
     );
-    this.watchLoad();
-  }
-
-  /**
-   * VS Code in a browser sometimes never starts a new webview (microsoft/vscode#125993, see ComparePanel.watchLoad):
-   * say so in the log instead of failing silently.
-   */
-  private watchLoad(): void {
-    if (this.ready || this.disposed || this.loadTimer || !this.panel.visible) return;
-    this.loadTimer = setTimeout(() => {
-      this.loadTimer = undefined;
-      if (this.ready || this.disposed || !this.panel.visible) return;
-      this.log.warn(`Drift report: the webview of '${this.panel.title}' has not started after ${DriftReportPanel.loadTimeoutMs / 1000} s. If it stays blank, close it and run the command again (or reload the window).`);
-    }, DriftReportPanel.loadTimeoutMs);
   }
 
   /** The id of the shown report. */
@@ -154,49 +128,34 @@ export class DriftReportPanel implements vscode.Disposable {
     return this.shownId;
   }
 
-  private get log(): Log {
-    return this.deps.log;
-  }
-
-  private onMessage(raw: unknown): void {
-    if (!isMessage(raw)) return;
-    const m = raw as DriftFromWebview;
-    this.received.push(m);
-    if (this.received.length > 200) this.received.splice(0, this.received.length - 200);
-    try {
-      switch (m.type) {
-        case 'ready':
-          this.ready = true;
-          if (this.loadTimer) clearTimeout(this.loadTimer);
-          this.loadTimer = undefined;
-          this.sendInit = true;
-          this.lastKey = '';
-          this.update();
-          break;
-        case 'settings':
-          this.settings = normalizeDriftSettings(m.settings);
-          break;
-        case 'rendered':
-          this.onRendered(m);
-          break;
-        case 'openMarkdown':
-          void vscode.commands.executeCommand('mlops.openDriftReportMarkdown', { reportId: this.reportId, folder: this.folder });
-          break;
-        case 'exportJson':
-          void this.exportJsonInteractive();
-          break;
-        case 'copySummary':
-          void this.copySummary();
-          break;
-        case 'retrain':
-          void this.retrain();
-          break;
-        case 'openReport':
-          if (typeof m.reportId === 'string' && REPORT_ID.test(m.reportId)) this.showReport(m.reportId);
-          break;
-      }
-    } catch (e) {
-      this.log.error(`Drift report panel: handling '${m.type}' failed`, e);
+  protected handle(m: DriftFromWebview): void {
+    switch (m.type) {
+      case 'ready':
+        this.sendInit = true;
+        this.lastKey = '';
+        this.update();
+        break;
+      case 'settings':
+        this.settings = normalizeDriftSettings(m.settings);
+        break;
+      case 'rendered':
+        this.onRendered(m);
+        break;
+      case 'openMarkdown':
+        void vscode.commands.executeCommand('mlops.openDriftReportMarkdown', { reportId: this.reportId, folder: this.folder });
+        break;
+      case 'exportJson':
+        void this.exportJsonInteractive();
+        break;
+      case 'copySummary':
+        void this.copySummary();
+        break;
+      case 'retrain':
+        void this.retrain();
+        break;
+      case 'openReport':
+        if (typeof m.reportId === 'string' && REPORT_ID.test(m.reportId)) this.showReport(m.reportId);
+        break;
     }
   }
 
@@ -325,12 +284,6 @@ export class DriftReportPanel implements vscode.Disposable {
     this.post(msg);
   }
 
-  private post(msg: DriftToWebview): void {
-    this.sent.push(msg);
-    if (this.sent.length > 100) this.sent.splice(0, this.sent.length - 100);
-    void this.panel.webview.postMessage(msg);
-  }
-
   // ------------------------------------------------------------------------------------ actions
 
   /** Write the shown report as JSON to a file (no dialog: for tests and scripted use). */
@@ -380,14 +333,8 @@ export class DriftReportPanel implements vscode.Disposable {
     return count;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
+  protected override onDispose(): void {
     DriftReportPanel.panels.delete(this);
     if (this.updateTimer) clearTimeout(this.updateTimer);
-    if (this.loadTimer) clearTimeout(this.loadTimer);
-    for (const d of this.disposables) d.dispose();
-    this.disposables = [];
-    this.panel.dispose();
   }
 }

@@ -6,20 +6,17 @@
 import * as vscode from 'vscode';
 import { readMetricSeries } from '../../core/store/runIndex';
 import { errorMessage } from '../../core/util/errors';
-import { isMessage, type RunDetailsToWebview } from '../../shared/protocol';
+import type { RunDetailsFromWebview, RunDetailsToWebview } from '../../shared/protocol';
 import type { Log } from '../log';
 import type { WorkspaceStore } from '../workspaceStores';
-import { webviewHtml, webviewOptions } from '../webviews/webviewHtml';
+import { webviewOptions } from '../webviews/webviewHtml';
+import { WebviewPanelHost } from '../webviews/webviewPanelHost';
 import { toRunView, toSeries } from './runView';
 
-export class RunDetailsPanel implements vscode.Disposable {
+export class RunDetailsPanel extends WebviewPanelHost<RunDetailsToWebview, RunDetailsFromWebview> {
   static readonly viewType = 'mlops.runDetails';
   private static panels = new Map<string, RunDetailsPanel>();
-  private disposables: vscode.Disposable[] = [];
-  private ready = false;
   private lastSent = '';
-  /** Messages posted to the webview, kept for the integration tests. */
-  readonly sent: RunDetailsToWebview[] = [];
 
   static show(extensionUri: vscode.Uri, store: WorkspaceStore, runId: string, log: Log): RunDetailsPanel {
     const existing = RunDetailsPanel.panels.get(runId);
@@ -39,39 +36,28 @@ export class RunDetailsPanel implements vscode.Disposable {
   }
 
   private constructor(
-    readonly panel: vscode.WebviewPanel,
+    panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
     private readonly store: WorkspaceStore,
     readonly runId: string,
-    private readonly log: Log,
+    log: Log,
   ) {
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'runDetails', panel.title);
-    this.disposables.push(
-      panel.webview.onDidReceiveMessage((m) => this.onMessage(m)),
-      store.onDidChange(() => this.update()),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    super(panel, log, extensionUri, 'runDetails', panel.title, 'Open Run');
+    this.disposables.push(store.onDidChange(() => this.update()));
   }
 
-  private onMessage(m: unknown): void {
-    if (!isMessage(m)) return;
+  protected handle(m: RunDetailsFromWebview): void {
     switch (m.type) {
       case 'ready':
-        this.ready = true;
         this.lastSent = '';
         this.update();
         break;
-      case 'openArtifact': {
-        const rel = (m as { path?: unknown }).path;
-        if (typeof rel !== 'string') return;
-        this.openArtifact(rel);
+      case 'openArtifact':
+        if (typeof m.path === 'string') this.openArtifact(m.path);
         break;
-      }
-      case 'copy': {
-        const text = (m as { text?: unknown }).text;
-        if (typeof text === 'string') void vscode.env.clipboard.writeText(text);
+      case 'copy':
+        if (typeof m.text === 'string') void vscode.env.clipboard.writeText(m.text);
         break;
-      }
     }
   }
 
@@ -87,12 +73,12 @@ export class RunDetailsPanel implements vscode.Disposable {
     }
   }
 
-  private post(msg: RunDetailsToWebview): void {
+  /** Post only what changed (store changes come often while a run trains). */
+  private send(msg: RunDetailsToWebview): void {
     const key = JSON.stringify(msg);
     if (key === this.lastSent) return;
     this.lastSent = key;
-    this.sent.push(msg);
-    void this.panel.webview.postMessage(msg);
+    this.post(msg);
   }
 
   update(): void {
@@ -100,19 +86,16 @@ export class RunDetailsPanel implements vscode.Disposable {
     const run = this.store.snapshot.runs.find((r) => r.id === this.runId);
     const t = this.store.tracker();
     if (!run || !t) {
-      this.post({ type: 'gone', runId: this.runId, reason: 'This run was deleted or can no longer be read (see the MLOps output).' });
+      this.send({ type: 'gone', runId: this.runId, reason: 'This run was deleted or can no longer be read (see the MLOps output).' });
       return;
     }
     this.panel.title = `Run: ${run.name}`;
     const series = readMetricSeries(t.store, run.id);
-    this.post({ type: 'run', run: toRunView(run), history: toSeries(series.points) });
+    this.send({ type: 'run', run: toRunView(run), history: toSeries(series.points) });
   }
 
-  dispose(): void {
+  protected override onDispose(): void {
     RunDetailsPanel.panels.delete(this.runId);
-    for (const d of this.disposables) d.dispose();
-    this.disposables = [];
-    this.panel.dispose();
   }
 
   static disposeAll(): void {

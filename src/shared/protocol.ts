@@ -175,7 +175,9 @@ export type DriftToWebview =
   /** The shown report was deleted (or its folder closed). */
   | { type: 'gone'; reportId: string; reason: string }
   /** Show this feature's histogram (the panel was opened again for one feature, e.g. from an alert). */
-  | { type: 'select'; feature: string };
+  | { type: 'select'; feature: string }
+  /** Ask for a drawn chart (by its name, as in `rendered.chartNames`) as PNG; answered with `png`. */
+  | { type: 'requestPng'; requestId: number; chart: string };
 
 export type DriftFromWebview =
   | { type: 'ready' }
@@ -207,7 +209,11 @@ export type DriftFromWebview =
   | { type: 'copySummary' }
   | { type: 'retrain' }
   /** Show another report of the same monitor (the "newer report" link, a batch on the timeline). */
-  | { type: 'openReport'; reportId: string };
+  | { type: 'openReport'; reportId: string }
+  /** A chart's PNG button: the extension asks where to save it. */
+  | { type: 'savePng'; name: string; dataUrl: string }
+  /** The answer to `requestPng` (dataUrl null: no such chart is drawn). */
+  | { type: 'png'; requestId: number; name: string; dataUrl: string | null };
 
 /** Any message a webview may post; the extension validates `type` before acting. */
 export type FromWebview = RunDetailsFromWebview | CompareFromWebview | DriftFromWebview;

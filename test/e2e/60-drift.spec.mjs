@@ -183,6 +183,25 @@ export default async function drift(ctx) {
   await frame.locator('h1').evaluate((el) => el.scrollIntoView());
   await sleep(200);
   await ctx.screenshot(page, '60-drift-7-header-light');
+  // A chart's PNG button: VS Code's save dialog suggests a name in the workspace; Enter saves the image.
+  await frame.locator('button[data-fk="png:histogram"], vscode-button[data-fk="png:histogram"]').first().click();
+  const saveInput = page.locator('.quick-input-widget .quick-input-box input');
+  await saveInput.waitFor({ state: 'visible', timeout: 15_000 });
+  // The dialog fills in the folder first and the suggested name a moment later.
+  let suggested = '';
+  for (const end = Date.now() + 10_000; !suggested.endsWith('.png') && Date.now() < end; ) {
+    suggested = await saveInput.inputValue();
+    if (!suggested.endsWith('.png')) await sleep(100);
+  }
+  assert.match(suggested, /drift-temperature_drift_batch-histogram\.png$/, `the suggested file name: ${suggested}`);
+  await page.keyboard.press('Enter');
+  const pngFile = path.join(ws, 'drift-temperature_drift_batch-histogram.png');
+  for (const end = Date.now() + 15_000; !fs.existsSync(pngFile) && Date.now() < end; ) await sleep(100);
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+  await waitForText(page.locator('.notifications-toasts'), 'Saved the chart to drift-temperature_drift_batch-histogram.png', 15_000);
+  const png = fs.readFileSync(pngFile);
+  assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG', 'a PNG image was saved');
+  assert.ok(png.length > 5000, `the chart was drawn into it (${png.length} bytes)`);
 
   // --- 4. Reload the window: the panel comes back with the same report, feature and sort (WebviewPanelSerializer).
   const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });

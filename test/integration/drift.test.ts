@@ -258,6 +258,19 @@ describe('Drift report (editor)', function () {
     assert.match(summary!, /^Drift report: hot\.csv /);
     assert.match(summary!, /Drifted: Temperature \(ks p = /);
     assert.equal(await panel.retrain(), 0, 'no model: nothing to retrain');
+    // Charts as PNG: each drawn chart, by the name the webview reported, as a real image on the theme's background.
+    const { value: r } = await waitFor('the panel drawn', () => panel.lastRendered, 30_000);
+    for (const name of r.chartNames) {
+      const target = vscode.Uri.file(path.join(ws, 'drift-data', `${name}.png`));
+      const png = await panel.saveChartPng(name, target);
+      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${name}: PNG signature`);
+      assert.ok(png.length > 2000, `${name}: a drawn image (${png.length} bytes)`);
+      const width = png.readUInt32BE(16);
+      const height = png.readUInt32BE(20);
+      assert.ok(width > 200 && height > 100, `${name}: ${width} × ${height}`);
+      assert.deepEqual(fs.readFileSync(target.fsPath), png, `${name}: written to the file`);
+    }
+    await assert.rejects(panel.saveChartPng('prediction', undefined), /shows no prediction chart/, 'no model: no prediction chart');
     panel.dispose();
   });
 

@@ -200,14 +200,36 @@ export class ChartSet {
   get names(): string[] {
     return [...this.charts.keys()].sort();
   }
+
+  /** A drawn chart as a PNG data URL (on the theme's background), or null when there is no such chart. */
+  png(name: string): string | null {
+    return this.charts.get(name)?.toBase64Image('image/png', 1) ?? null;
+  }
 }
 
-/** A chart card: a figure with a title, an explanation of its scale and a sized box for the canvas. */
+/** The event a chart card's PNG button dispatches (bubbling; detail: the chart's name). */
+export const CHART_PNG_EVENT = 'chart-png';
+
+/**
+ * A chart card: a figure with a title, an explanation of its scale, a PNG button (dispatches CHART_PNG_EVENT) and a
+ * sized box for the canvas.
+ */
 export function chartCard(name: string, title: string, note: string, height: number, summary: string, wide = false): { figure: HTMLElement; canvas: HTMLCanvasElement } {
   const canvas = h('canvas', { role: 'img', 'aria-label': summary });
   const box = h('div', { class: 'chart-box' }, canvas);
   box.style.height = `${Math.round(height)}px`;
-  const figure = h('figure', { class: `chart-card${wide ? ' wide' : ''}`, 'data-chart': name }, h('figcaption', {}, h('strong', {}, title), note ? h('span', { class: 'muted note' }, note) : null), box);
+  const save = h('vscode-button', {
+    secondary: true,
+    icon: 'desktop-download',
+    class: 'png',
+    title: `Save "${title}" as PNG`,
+    'aria-label': `Save chart ${title} as PNG`,
+    'data-fk': `png:${name}`,
+    onclick: (e: Event) => (e.currentTarget as HTMLElement).dispatchEvent(new CustomEvent(CHART_PNG_EVENT, { detail: name, bubbles: true })),
+  }, 'PNG');
+  const figure = h('figure', { class: `chart-card${wide ? ' wide' : ''}`, 'data-chart': name },
+    h('figcaption', {}, h('strong', {}, title), note ? h('span', { class: 'muted note' }, note) : null, h('span', { class: 'chart-actions' }, save)),
+    box);
   return { figure, canvas };
 }
 

@@ -26,7 +26,7 @@ import type { DriftFromWebview, DriftToWebview, DriftWebviewState } from '../../
 import { clear, h } from '../common/dom';
 import { countCspViolations } from '../common/csp';
 import { onThemeChange, readTheme } from '../common/theme';
-import { chartCard, ChartSet, histogramConfig, SCORE_TEXT, scoresConfig, TIMELINE_TEXT, timelineConfig, truncate } from './charts';
+import { CHART_PNG_EVENT, chartCard, ChartSet, histogramConfig, SCORE_TEXT, scoresConfig, TIMELINE_TEXT, timelineConfig, truncate } from './charts';
 import { alertsSection, metaLine, performanceSection, summaryCards } from './header';
 import { featureTable } from './table';
 
@@ -48,6 +48,12 @@ let measureFrom: number | null = null;
 let renderSeq = 0;
 let layoutBuilt = false;
 const charts = new ChartSet();
+// A chart card's PNG button: the image goes to the extension, which asks where to save it.
+app.addEventListener(CHART_PNG_EVENT, (e) => {
+  const name = (e as CustomEvent<string>).detail;
+  const dataUrl = charts.png(name);
+  if (dataUrl) vscode.post({ type: 'savePng', name, dataUrl });
+});
 
 // ------------------------------------------------------------------------------------------ state
 
@@ -392,6 +398,9 @@ vscode.onMessage((msg) => {
       break;
     case 'gone':
       showGone(msg.reason);
+      break;
+    case 'requestPng':
+      vscode.post({ type: 'png', requestId: msg.requestId, name: msg.chart, dataUrl: charts.png(msg.chart) });
       break;
   }
 });

@@ -16,6 +16,7 @@ import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { webviewOptions } from '../webviews/webviewHtml';
 import { WebviewPanelHost } from '../webviews/webviewPanelHost';
+import { decodePng, fileSlug as pngSlug, inWorkspace, PngRequests, savePngInteractive } from '../webviews/pngExport';
 import { toCompareRun } from './compareData';
 
 export interface ComparePanelDeps {
@@ -35,7 +36,6 @@ export type RenderedMessage = Extract<CompareFromWebview, { type: 'rendered' }>;
 type DataMessage = Extract<CompareToWebview, { type: 'data' }>;
 
 const MAX_RUNS = 2000;
-const MAX_PNG_BYTES = 30 * 1024 * 1024;
 const RUN_ID = /^[0-9a-f]{8,64}$/i;
 
 /** The state a webview saved (untrusted: checked field by field), or undefined when it names no run. */
@@ -73,8 +73,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
   private runs: CompareRunView[] = [];
   private directions: Record<string, Direction> = {};
   private requestedAt: number | undefined;
-  private nextRequest = 1;
-  private pending = new Map<number, (m: Extract<CompareFromWebview, { type: 'png' }>) => void>();
+  private readonly pngs = new PngRequests();
   private readonly renderedEmitter = new vscode.EventEmitter<RenderedMessage>();
   readonly onDidRender = this.renderedEmitter.event;
 
@@ -220,14 +219,9 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
       case 'savePng':
         if (typeof m.name === 'string' && typeof m.dataUrl === 'string') void this.savePngInteractive(m.name, m.dataUrl);
         break;
-      case 'png': {
-        const resolve = this.pending.get(m.requestId);
-        if (resolve) {
-          this.pending.delete(m.requestId);
-          resolve(m);
-        }
+      case 'png':
+        this.pngs.answer(m);
         break;
-      }
       case 'setLock':
         if (typeof m.locked === 'boolean') this.setLocked(m.locked);
         break;
@@ -350,11 +344,6 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     return text;
   }
 
-  private defaultUri(name: string): vscode.Uri | undefined {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    return folder ? vscode.Uri.joinPath(folder.uri, name) : undefined;
-  }
-
   private async exportInteractive(format: CompareExportFormat, target: 'file' | 'clipboard'): Promise<void> {
     try {
       if (target === 'clipboard') {
@@ -365,7 +354,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
       const ext = format === 'csv' ? 'csv' : 'md';
       const uri = await vscode.window.showSaveDialog({
         title: `Export the comparison as ${format === 'csv' ? 'CSV' : 'Markdown'}`,
-        defaultUri: this.defaultUri(`${fileSlug(this.title)}.${ext}`),
+        defaultUri: inWorkspace(`${fileSlug(this.title)}.${ext}`),
         filters: format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] },
       });
       if (!uri) return;
@@ -379,32 +368,13 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     }
   }
 
-  /** Decode a `data:image/png;base64,` URL from the webview (checked: PNG signature, size). */
+  /** Decode a PNG data URL from the webview (kept here for the tests: see webviews/pngExport). */
   static decodePng(dataUrl: string): Buffer {
-    const prefix = 'data:image/png;base64,';
-    if (!dataUrl.startsWith(prefix)) throw new Error('not a PNG data URL');
-    if (dataUrl.length > (MAX_PNG_BYTES * 4) / 3 + prefix.length + 4) throw new Error('image too large');
-    const buf = Buffer.from(dataUrl.slice(prefix.length), 'base64');
-    if (buf.length < 8 || buf.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG image');
-    return buf;
+    return decodePng(dataUrl);
   }
 
-  private async savePngInteractive(name: string, dataUrl: string): Promise<void> {
-    try {
-      const png = ComparePanel.decodePng(dataUrl);
-      const uri = await vscode.window.showSaveDialog({
-        title: 'Save the chart as PNG',
-        defaultUri: this.defaultUri(`${fileSlug(this.title)}-${fileSlug(name)}.png`),
-        filters: { 'PNG image': ['png'] },
-      });
-      if (!uri) return;
-      await vscode.workspace.fs.writeFile(uri, png);
-      this.log.info(`Compare: saved chart '${name}' to ${uri.fsPath}`);
-      void vscode.window.showInformationMessage(`Saved the chart to ${vscode.workspace.asRelativePath(uri)}.`);
-    } catch (e) {
-      this.log.error('Compare: saving the chart failed', e);
-      void vscode.window.showErrorMessage(`Saving the chart failed: ${errorMessage(e)}`);
-    }
+  private savePngInteractive(name: string, dataUrl: string): Promise<void> {
+    return savePngInteractive(this.log, 'Compare', name, `${fileSlug(this.title)}-${pngSlug(name)}.png`, dataUrl);
   }
 
   /**
@@ -413,20 +383,9 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
    */
   async saveChartPng(chart: ChartKind, target: vscode.Uri | undefined, index = 0, timeoutMs = 15_000): Promise<{ name: string; png: Buffer }> {
     if (!this.ready) throw new Error('the compare webview is not ready');
-    const requestId = this.nextRequest++;
-    const answer = await new Promise<Extract<CompareFromWebview, { type: 'png' }>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(requestId);
-        reject(new Error(`no PNG of the ${chart} chart from the webview within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(requestId, (m) => {
-        clearTimeout(timer);
-        resolve(m);
-      });
-      this.post({ type: 'requestPng', requestId, chart, index });
-    });
+    const answer = await this.pngs.ask((requestId) => this.post({ type: 'requestPng', requestId, chart, index }), `the ${chart} chart`, timeoutMs);
     if (!answer.dataUrl) throw new Error(`the webview has no ${chart} chart #${index} to export`);
-    const png = ComparePanel.decodePng(answer.dataUrl);
+    const png = decodePng(answer.dataUrl);
     if (target) await vscode.workspace.fs.writeFile(target, png);
     return { name: typeof answer.name === 'string' ? answer.name : chart, png };
   }
@@ -451,7 +410,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     ComparePanel.recent = ComparePanel.recent.filter((p) => p !== this);
     ComparePanel.syncContext();
     if (this.updateTimer) clearTimeout(this.updateTimer);
-    this.pending.clear();
+    this.pngs.clear();
   }
 
 }

@@ -16,6 +16,7 @@ import type { Log } from '../log';
 import type { PipelineManager } from '../pipelines/pipelineManager';
 import { webviewOptions } from '../webviews/webviewHtml';
 import { WebviewPanelHost } from '../webviews/webviewPanelHost';
+import { decodePng, fileSlug, PngRequests, savePngInteractive } from '../webviews/pngExport';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import type { MonitoringManager } from './monitoringManager';
 
@@ -53,6 +54,7 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
   report: DriftReport | undefined;
 
   private sendInit = false;
+  private readonly pngs = new PngRequests();
   private lastKey = '';
   private goneSent = false;
   private updateTimer: NodeJS.Timeout | undefined;
@@ -155,6 +157,15 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
         break;
       case 'openReport':
         if (typeof m.reportId === 'string' && REPORT_ID.test(m.reportId)) this.showReport(m.reportId);
+        break;
+      case 'savePng':
+        if (typeof m.name === 'string' && typeof m.dataUrl === 'string') {
+          const batch = this.report?.batch.replace(/\.[^.]+$/, '') ?? this.reportId;
+          void savePngInteractive(this.log, 'Drift report', m.name, `drift-${fileSlug(batch)}-${fileSlug(m.name)}.png`, m.dataUrl);
+        }
+        break;
+      case 'png':
+        this.pngs.answer(m);
         break;
     }
   }
@@ -333,7 +344,21 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
     return count;
   }
 
+  /**
+   * Ask the webview for a drawn chart (`histogram`, `scores-p_value`, `timeline-distance`, …: the names in
+   * `rendered.chartNames`) as PNG and write it to `target` (no dialog: for tests and scripted use).
+   */
+  async saveChartPng(chart: string, target: vscode.Uri | undefined, timeoutMs = 15_000): Promise<Buffer> {
+    if (!this.ready) throw new Error('the drift report webview is not ready');
+    const answer = await this.pngs.ask((requestId) => this.post({ type: 'requestPng', requestId, chart }), `the ${chart} chart`, timeoutMs);
+    if (!answer.dataUrl) throw new Error(`the drift report shows no ${chart} chart`);
+    const png = decodePng(answer.dataUrl);
+    if (target) await vscode.workspace.fs.writeFile(target, png);
+    return png;
+  }
+
   protected override onDispose(): void {
+    this.pngs.clear();
     DriftReportPanel.panels.delete(this);
     if (this.updateTimer) clearTimeout(this.updateTimer);
   }

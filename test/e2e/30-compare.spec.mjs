@@ -21,7 +21,7 @@ const CHARTS = [
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export default async function compare(ctx) {
-  const { openView, runCommand, waitForText, waitForWorkbench, webviewFrames } = ctx.helpers;
+  const { openView, runCommand, waitForText, waitForWorkbench } = ctx.helpers;
   const ws = ctx.makeWorkspace('compare');
   fs.writeFileSync(path.join(ws, 'README.md'), '# Wafer yield\n');
   const mlops = (...args) => execFileSync(process.execPath, [ctx.cli, ...args], { cwd: ws, encoding: 'utf8' }).trim();
@@ -67,53 +67,13 @@ export default async function compare(ctx) {
     if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
   }
   await waitForText(sidebar, 'rf_n50_d5', 30_000);
-  /** Preferences: Color Theme → `name` (VS Code for the Web starts in the browser's scheme, whatever the settings say). */
-  async function setTheme(name) {
-    await runCommand(page, 'Preferences: Color Theme');
-    await page.locator('.quick-input-widget .quick-input-box input').fill(name);
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
-    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
-  }
+  // VS Code for the Web starts in the browser's scheme, whatever the settings say.
+  const setTheme = (name) => ctx.helpers.setTheme(page, name);
   await setTheme('Dark Modern');
   await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark'), null, { timeout: 10_000 });
-
-  /** The compare webview frame whose <h1> is `title` and that has drawn (data-rendered set). */
-  async function compareFrame(title, timeout = 30_000) {
-    const end = Date.now() + timeout;
-    for (;;) {
-      for (const f of webviewFrames(page)) {
-        const s = await f.evaluate(() => ({ h1: document.querySelector('h1')?.textContent, rendered: document.getElementById('app')?.dataset.rendered })).catch(() => null);
-        if (s && s.h1 === title && s.rendered) return f;
-      }
-      if (Date.now() > end) return null;
-      await sleep(50);
-    }
-  }
-  const state = (frame) => frame.evaluate(() => ({ ...document.getElementById('app').dataset }));
-  async function waitState(frame, pred, what, timeout = 15_000) {
-    const end = Date.now() + timeout;
-    for (;;) {
-      const s = await state(frame).catch(() => null);
-      if (s && pred(s)) return s;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last state ${JSON.stringify(s)}`);
-      await sleep(50);
-    }
-  }
-  /** Opens a comparison with `open()` and returns its frame. VS Code in a browser sometimes never starts a new
-   *  webview (its service worker handshake hangs, microsoft/vscode#125993): then the tab is closed and `open` run again. */
-  async function openCompare(title, open) {
-    for (let attempt = 1; ; attempt++) {
-      const t0 = Date.now();
-      await open();
-      const frame = await compareFrame(title, attempt === 1 ? 25_000 : 45_000);
-      if (frame) return { frame, attempt, seenMs: Date.now() - t0 };
-      if (attempt > 1) throw new Error(`the compare panel '${title}' did not show`);
-      ctx.log(`the webview of '${title}' did not start (VS Code web service worker handshake); closing it and opening it again`);
-      await runCommand(page, 'View: Close Editor');
-      await sleep(1000);
-    }
-  }
+  const { appState: state, waitAppState: waitState } = ctx.helpers;
+  const compareFrame = (title, timeout) => ctx.helpers.appFrame(page, title, timeout);
+  const openCompare = (title, open) => ctx.helpers.openAppPanel(page, title, open, { log: ctx.log });
   async function waitCount(locator, n, what, timeout = 10_000) {
     const end = Date.now() + timeout;
     for (;;) {

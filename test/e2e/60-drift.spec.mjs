@@ -17,7 +17,7 @@ const XSS_COLUMN = '<img src=x onerror=alert(1)>';
 const XSS_BATCH = '<b>batch.csv';
 
 export default async function drift(ctx) {
-  const { openView, runCommand, waitForText, waitForWorkbench, webviewFrames } = ctx.helpers;
+  const { openView, runCommand, waitForText, waitForWorkbench } = ctx.helpers;
   const ws = ctx.makeWorkspace('drift');
   const mlops = (...args) => execFileSync(process.execPath, [ctx.cli, ...args], { cwd: ws, encoding: 'utf8' }).trim();
   /** `mlops drift` exits 3 when it raised alerts: that is a result, not a failure. */
@@ -58,58 +58,12 @@ export default async function drift(ctx) {
   await page.goto(server.url(ws, { devExtension: true }), { waitUntil: 'domcontentloaded' });
   await waitForWorkbench(page, 60_000);
 
-  /** Preferences: Color Theme → `name`; retried while the theme list is still loading (early in start-up). */
-  async function setTheme(name) {
-    for (let attempt = 1; ; attempt++) {
-      await runCommand(page, 'Preferences: Color Theme');
-      await page.locator('.quick-input-widget .quick-input-box input').fill(name);
-      const found = await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
-      if (found) break;
-      await page.keyboard.press('Escape');
-      if (attempt >= 6) throw new Error(`the colour theme ${name} is not offered`);
-      await sleep(1000);
-    }
-    await page.keyboard.press('Enter');
-    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
-  }
+  const setTheme = (name) => ctx.helpers.setTheme(page, name);
   await setTheme('Dark Modern');
   await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs-dark'), null, { timeout: 10_000 });
-
-  /** The drift webview frame whose <h1> is `title` and that has drawn (data-rendered set). */
-  async function driftFrame(title, timeout = 30_000) {
-    const end = Date.now() + timeout;
-    for (;;) {
-      for (const f of webviewFrames(page)) {
-        const s = await f.evaluate(() => ({ h1: document.querySelector('h1')?.textContent, rendered: document.getElementById('app')?.dataset.rendered })).catch(() => null);
-        if (s && s.h1 === title && s.rendered) return f;
-      }
-      if (Date.now() > end) return null;
-      await sleep(50);
-    }
-  }
-  const state = (frame) => frame.evaluate(() => ({ ...document.getElementById('app').dataset }));
-  async function waitState(frame, pred, what, timeout = 15_000) {
-    const end = Date.now() + timeout;
-    for (;;) {
-      const s = await state(frame).catch(() => null);
-      if (s && pred(s)) return s;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last state ${JSON.stringify(s)}`);
-      await sleep(50);
-    }
-  }
-  /** Opens a report with `open()` and returns its frame. VS Code in a browser sometimes never starts a new webview (its
-   *  service worker handshake hangs, microsoft/vscode#125993): then the tab is closed and `retry` (or `open`) run. */
-  async function openReport(title, open, retry = open) {
-    for (let attempt = 1; ; attempt++) {
-      await (attempt === 1 ? open() : retry());
-      const frame = await driftFrame(title, attempt === 1 ? 25_000 : 45_000);
-      if (frame) return frame;
-      if (attempt > 1) throw new Error(`the drift report '${title}' did not show`);
-      ctx.log(`the webview of '${title}' did not start (VS Code web service worker handshake); closing it and opening it again`);
-      await runCommand(page, 'View: Close Editor');
-      await sleep(1000);
-    }
-  }
+  const { appState: state, waitAppState: waitState } = ctx.helpers;
+  const driftFrame = (title, timeout) => ctx.helpers.appFrame(page, title, timeout);
+  const openReport = async (title, open, retry = open) => (await ctx.helpers.openAppPanel(page, title, open, { retry, log: ctx.log })).frame;
   const editor = page.locator('.part.editor');
   /** Scroll a part of the report to the top of the panel and screenshot the editor area. */
   async function shoot(frame, selector, name) {

@@ -1,3 +1,4 @@
+/* global document */
 // Shared helpers for the runners that use the VS Code server shipped in the `code-server` npm package
 // (see test/host/install-vscode-server.sh): find a free port, start/stop the server in its own process group,
 // build the workbench URL that loads the extension under development (and optionally its tests), and launch
@@ -554,5 +555,67 @@ export async function notifications(page) {
   return page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
 }
 
+/** Preferences: Color Theme → `name`; retried while the theme list is still loading (early in start-up). */
+export async function setTheme(page, name) {
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, 'Preferences: Color Theme');
+    await page.locator('.quick-input-widget .quick-input-box input').fill(name);
+    const found = await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
+    if (found) break;
+    await page.keyboard.press('Escape');
+    if (attempt >= 6) throw new Error(`the colour theme ${name} is not offered`);
+    await sleep(1000);
+  }
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+}
+
+/** The data-* state one of our webview apps keeps on its #app element (rendered, theme, chart, …). */
+export function appState(frame) {
+  return frame.evaluate(() => ({ ...document.getElementById('app').dataset }));
+}
+
+/** Waits until the app's state passes `pred`; throws with the last state after `timeout`. */
+export async function waitAppState(frame, pred, what, timeout = 15_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const s = await appState(frame).catch(() => null);
+    if (s && pred(s)) return s;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last state ${JSON.stringify(s)}`);
+    await sleep(50);
+  }
+}
+
+/** The webview frame of one of our apps whose <h1> is `title` and that has drawn (data-rendered set), or null. */
+export async function appFrame(page, title, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    for (const f of webviewFrames(page)) {
+      const s = await f.evaluate(() => ({ h1: document.querySelector('h1')?.textContent, rendered: document.getElementById('app')?.dataset.rendered })).catch(() => null);
+      if (s && s.h1 === title && s.rendered) return f;
+    }
+    if (Date.now() > end) return null;
+    await sleep(50);
+  }
+}
+
+/**
+ * Opens a webview panel with `open()` and returns its drawn frame (and the attempt, and how long the test waited).
+ * VS Code in a browser sometimes never starts a new webview (its service worker handshake hangs,
+ * microsoft/vscode#125993): then the tab is closed and `retry` (default: `open`) run once more, and `log` says so.
+ */
+export async function openAppPanel(page, title, open, { retry = open, log = () => {} } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    const t0 = Date.now();
+    await (attempt === 1 ? open() : retry());
+    const frame = await appFrame(page, title, attempt === 1 ? 25_000 : 45_000);
+    if (frame) return { frame, attempt, seenMs: Date.now() - t0 };
+    if (attempt > 1) throw new Error(`the panel '${title}' did not show`);
+    log(`the webview of '${title}' did not start (VS Code web service worker handshake); closing it and opening it again`);
+    await runCommand(page, 'View: Close Editor');
+    await sleep(1000);
+  }
+}
+
 /** The helpers the E2E runner passes to specs as ctx.helpers. */
-export const helpers = { openView, runCommand, waitForText, webviewFrames, waitForWebviewFrame, waitForWorkbench, notifications };
+export const helpers = { openView, runCommand, waitForText, webviewFrames, waitForWebviewFrame, waitForWorkbench, notifications, setTheme, appState, waitAppState, appFrame, openAppPanel };

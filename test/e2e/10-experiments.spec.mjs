@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export default async function experiments(ctx) {
-  const { openView, waitForText, waitForWorkbench, waitForWebviewFrame } = ctx.helpers;
+  const { openView, waitForText, waitForWebviewFrame } = ctx.helpers;
   const ws = ctx.makeWorkspace('experiments');
   fs.writeFileSync(path.join(ws, 'README.md'), '# Wafer yield\n');
   const mlops = (...args) => execFileSync(process.execPath, [ctx.cli, ...args], { cwd: ws, encoding: 'utf8' }).trim();
@@ -19,14 +19,7 @@ export default async function experiments(ctx) {
   }
   const xssId = mlops('runs', 'create', '-e', 'Security', '-n', '<img src=x onerror=alert(1)>', '-p', 'note=</script><b>bold</b>', '-m', 'rmse_test=9');
 
-  const server = await ctx.startServer();
-  const browser = await ctx.launchBrowser();
-  const page = await ctx.newPage(browser);
-  page.on('dialog', (d) => {
-    throw new Error(`a script ran: dialog ${d.message()}`);
-  });
-  await page.goto(server.url(ws, { devExtension: true }), { waitUntil: 'domcontentloaded' });
-  await waitForWorkbench(page, 60_000);
+  const { page } = await ctx.openWorkbench(ws);
   await openView(page, 'MLOps');
   const sidebar = page.locator('.part.sidebar');
   await waitForText(sidebar, 'YieldPrediction_RandomForest', 60_000);

@@ -4,14 +4,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
 export default async function training(ctx) {
-  const { openView, runCommand, waitForText, waitForWorkbench, notifications } = ctx.helpers;
+  const { openView, runCommand, waitForText, notifications } = ctx.helpers;
   const ws = ctx.makeWorkspace('training');
   execFileSync(process.execPath, [ctx.cli, 'init', '.', '--sample'], { cwd: ws });
-  const server = await ctx.startServer();
-  const browser = await ctx.launchBrowser();
-  const page = await ctx.newPage(browser);
-  await page.goto(server.url(ws, { devExtension: true }), { waitUntil: 'domcontentloaded' });
-  await waitForWorkbench(page, 60_000);
+  const { page } = await ctx.openWorkbench(ws);
   await openView(page, 'MLOps');
   await runCommand(page, 'MLOps: Run Sweep');
   // The input box offers the config's grid; Enter accepts it.

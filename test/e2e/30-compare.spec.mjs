@@ -50,14 +50,7 @@ export default async function compare(ctx) {
   mlops('runs', 'create', '-e', 'Security', '-n', '<img src=x onerror=alert(1)>', '-p', 'note=</script><b>bold</b>', '-m', 'rmse_test=9', '-t', 'owner=<script>alert(2)</script>');
   mlops('runs', 'create', '-e', 'Security', '-n', 'plain', '-p', 'note=ok', '-m', 'rmse_test=8');
 
-  const server = await ctx.startServer();
-  const browser = await ctx.launchBrowser();
-  const page = await ctx.newPage(browser);
-  page.on('dialog', (d) => {
-    throw new Error(`a script ran: dialog ${d.message()}`);
-  });
-  await page.goto(server.url(ws, { devExtension: true }), { waitUntil: 'domcontentloaded' });
-  await waitForWorkbench(page, 60_000);
+  const { page } = await ctx.openWorkbench(ws);
   await openView(page, 'MLOps');
   const sidebar = page.locator('.part.sidebar');
   await waitForText(sidebar, 'rf_n200_dnone', 60_000);

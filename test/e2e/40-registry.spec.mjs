@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 export default async function registry(ctx) {
-  const { openView, waitForText, waitForWorkbench } = ctx.helpers;
+  const { openView, waitForText } = ctx.helpers;
   const ws = ctx.makeWorkspace('registry');
   const mlops = (...args) => execFileSync(process.execPath, [ctx.cli, ...args], { cwd: ws, encoding: 'utf8', env: { ...process.env, MLOPS_STORE: '' } }).trim();
   mlops('init', '.', '--sample');
@@ -19,11 +19,7 @@ export default async function registry(ctx) {
   mlops('models', 'alias', 'YieldPredictor', 'champion', '2');
   mlops('models', 'alias', 'YieldPredictor', 'challenger', '3');
 
-  const server = await ctx.startServer();
-  const browser = await ctx.launchBrowser();
-  const page = await ctx.newPage(browser);
-  await page.goto(server.url(ws, { devExtension: true }), { waitUntil: 'domcontentloaded' });
-  await waitForWorkbench(page, 60_000);
+  const { page } = await ctx.openWorkbench(ws);
   await openView(page, 'MLOps');
   const sidebar = page.locator('.part.sidebar');
   await waitForText(sidebar, 'YieldPredictor', 60_000);

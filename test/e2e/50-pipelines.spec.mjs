@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export default async function pipelines(ctx) {
-  const { openView, waitForText, waitForWorkbench } = ctx.helpers;
+  const { openView, waitForText } = ctx.helpers;
   const ws = ctx.makeWorkspace('pipelines');
   const mlops = (...args) => spawnSync(process.execPath, [ctx.cli, ...args], { cwd: ws, encoding: 'utf8', env: { ...process.env, MLOPS_STORE: '' } });
   execFileSync(process.execPath, [ctx.cli, 'init', '.', '--sample'], { cwd: ws });
@@ -19,11 +19,7 @@ export default async function pipelines(ctx) {
   const bad = mlops('pipeline', 'run', '--file', 'yield.pipeline.yaml', '--trigger', 'code_commit');
   assert.equal(bad.status, 1, bad.stdout + bad.stderr);
 
-  const server = await ctx.startServer();
-  const browser = await ctx.launchBrowser();
-  const page = await ctx.newPage(browser);
-  await page.goto(server.url(ws, { devExtension: true }), { waitUntil: 'domcontentloaded' });
-  await waitForWorkbench(page, 60_000);
+  const { page } = await ctx.openWorkbench(ws);
   await openView(page, 'MLOps');
   const sidebar = page.locator('.part.sidebar');
   // Make room: collapse the Experiments and Model Registry views.

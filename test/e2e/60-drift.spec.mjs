@@ -49,14 +49,7 @@ export default async function drift(ctx) {
   const tempOut = driftCheck('--reference', 'data/wafer_yield.csv', '--current', 'data/batches/temperature_drift_batch.csv', '--no-save');
   assert.match(tempOut, /Temperature\s+ks\s+.*yes \(critical\)/, 'the CLI flags Temperature on the +10 °C batch');
 
-  const server = await ctx.startServer();
-  const browser = await ctx.launchBrowser();
-  const page = await ctx.newPage(browser);
-  page.on('dialog', (d) => {
-    throw new Error(`a script ran: dialog ${d.message()}`);
-  });
-  await page.goto(server.url(ws, { devExtension: true }), { waitUntil: 'domcontentloaded' });
-  await waitForWorkbench(page, 60_000);
+  const { page } = await ctx.openWorkbench(ws);
 
   const setTheme = (name) => ctx.helpers.setTheme(page, name);
   await setTheme('Dark Modern');

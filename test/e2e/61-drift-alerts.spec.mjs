@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout } from 'node:timers';
 
 export default async function driftAlerts(ctx) {
-  const { openView, waitForText, waitForWorkbench, notifications } = ctx.helpers;
+  const { openView, waitForText, notifications } = ctx.helpers;
   const ws = ctx.makeWorkspace('drift-alerts');
   const mlops = (...args) => execFileSync(process.execPath, [ctx.cli, ...args], { cwd: ws, encoding: 'utf8', env: { ...process.env, MLOPS_STORE: '' } }).trim();
   mlops('init', '.', '--sample');
@@ -23,14 +23,7 @@ export default async function driftAlerts(ctx) {
   mlops('models', 'transition', 'YieldPredictor', '1', 'Staging');
   mlops('models', 'transition', 'YieldPredictor', '1', 'Production');
 
-  const server = await ctx.startServer();
-  const browser = await ctx.launchBrowser();
-  const page = await ctx.newPage(browser);
-  page.on('dialog', (d) => {
-    throw new Error(`a script ran: dialog ${d.message()}`);
-  });
-  await page.goto(server.url(ws, { devExtension: true }), { waitUntil: 'domcontentloaded' });
-  await waitForWorkbench(page, 60_000);
+  const { page } = await ctx.openWorkbench(ws);
   await openView(page, 'MLOps');
   const sidebar = page.locator('.part.sidebar');
   await waitForText(sidebar, 'YieldPredictor', 60_000);

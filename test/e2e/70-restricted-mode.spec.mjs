@@ -11,7 +11,7 @@ import { setTimeout } from 'node:timers';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export default async function restrictedMode(ctx) {
-  const { openView, runCommand, waitForText, waitForWorkbench } = ctx.helpers;
+  const { openView, runCommand, waitForText } = ctx.helpers;
   const ws = ctx.makeWorkspace('restricted');
   const mlops = (...args) => execFileSync(process.execPath, [ctx.cli, ...args], { cwd: ws, encoding: 'utf8', env: { ...process.env, MLOPS_STORE: '' } }).trim();
   mlops('init', '.', '--sample');
@@ -20,11 +20,7 @@ export default async function restrictedMode(ctx) {
   mlops('models', 'transition', 'YieldPredictor', '1', 'Staging');
   mlops('models', 'transition', 'YieldPredictor', '1', 'Production');
 
-  const server = await ctx.startServer({ disableWorkspaceTrust: false });
-  const browser = await ctx.launchBrowser();
-  const page = await ctx.newPage(browser);
-  await page.goto(server.url(ws, { devExtension: true }), { waitUntil: 'domcontentloaded' });
-  await waitForWorkbench(page, 60_000);
+  const { page } = await ctx.openWorkbench(ws, { server: { disableWorkspaceTrust: false } });
   // VS Code asks whether to trust the folder: no.
   const noTrust = page.locator('.monaco-dialog-box .monaco-button', { hasText: "No, I don't trust the authors" }).first();
   await noTrust.waitFor({ timeout: 30_000 });

@@ -17,6 +17,8 @@
 //   startServer(opts) -> server: { port, url(folder, { devExtension = true, testsPath }), stop(), logFile, logTail() }
 //       opts: disableWorkspaceTrust (default true; false to test Restricted Mode), env, settings, name
 //   launchBrowser() -> playwright Browser;  newPage(browser) -> Page with a 1400x900 viewport, console logged
+//   openWorkbench(folder, { server: startServer opts }) -> { server, browser, page }: the workbench on folder with the
+//       extension under development; a JavaScript dialog fails the spec
 //   makeWorkspace(name) -> fresh absolute folder test-output/e2e/<spec>/<name>
 //   screenshot(page, name) -> saves test-output/screenshots/<name>.png
 //   helpers: openView(page, containerTitle), runCommand(page, title), waitForText(locatorOrPageOrFrame, text, timeout),
@@ -84,6 +86,21 @@ function makeContext(specName) {
     },
     async newPage(browser, opts = {}) {
       return newPage(browser, { logFile: path.join(outDir, `browser-${browser.contexts().length + 1}.log`), ...opts });
+    },
+    /**
+     * A VS Code server, a browser and a page showing the workbench on `folder` with the extension under development.
+     * Any JavaScript dialog (alert, confirm) fails the spec: no user string may ever run as script.
+     */
+    async openWorkbench(folder, { server: serverOpts = {}, devExtension = true } = {}) {
+      const server = await ctx.startServer(serverOpts);
+      const browser = await ctx.launchBrowser();
+      const page = await ctx.newPage(browser);
+      page.on('dialog', (d) => {
+        throw new Error(`a script ran: dialog ${d.message()}`);
+      });
+      await page.goto(server.url(folder, { devExtension }), { waitUntil: 'domcontentloaded' });
+      await helpers.waitForWorkbench(page, 60_000);
+      return { server, browser, page };
     },
     makeWorkspace(name = 'workspace') {
       return freshDir(path.join(outDir, 'ws', name));

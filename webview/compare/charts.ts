@@ -28,6 +28,7 @@ import {
 import { LinearAxis, LineSegment, ParallelCoordinatesController, PCPScale } from 'chartjs-chart-pcp';
 import { CHART_KINDS, type ChartKind, type ChartSettings, compareParamValues, type Comparison, formatDelta, formatNumber, formatValue, type MetricRow } from '../../src/core/compare/model';
 import type { CompareRunView, ParamValue } from '../../src/shared/protocol';
+import { background, truncate } from '../common/charts';
 import { clear, h } from '../common/dom';
 import { mix, rgba, type ThemeColors } from '../common/theme';
 
@@ -65,25 +66,6 @@ export interface ChartsHost {
 interface Drawn {
   chart: Chart;
   name: string;
-}
-
-function truncate(s: string, n = 28): string {
-  return s.length > n ? s.slice(0, n - 1) + '…' : s;
-}
-
-/** Paints the theme's editor background under the chart, so an exported PNG looks like the panel. */
-function background(color: string): Plugin {
-  return {
-    id: 'mlopsBackground',
-    beforeDraw(chart) {
-      const { ctx } = chart;
-      ctx.save();
-      ctx.globalCompositeOperation = 'destination-over';
-      ctx.fillStyle = color;
-      ctx.fillRect(0, 0, chart.width, chart.height);
-      ctx.restore();
-    },
-  };
 }
 
 /** Writes a label beside each point of the first dataset. */

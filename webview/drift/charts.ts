@@ -26,33 +26,15 @@ import {
 } from 'chart.js';
 import { type HistogramShares, P_FLOOR, type ScoreBar, shortNum, type Timeline } from '../../src/core/monitoring/driftView';
 import type { ScoreKind } from '../../src/core/monitoring/stats/select';
+import { background, truncate } from '../common/charts';
 import { h } from '../common/dom';
 import { parseColor, rgba, type ThemeColors } from '../common/theme';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Legend, Title, Tooltip);
 
-export function truncate(s: string, n = 28): string {
-  return s.length > n ? s.slice(0, n - 1) + '…' : s;
-}
-
 function alpha(color: string, a: number): string {
   const c = parseColor(color);
   return c ? rgba(c, a) : color;
-}
-
-/** Paints the theme's editor background under the chart (so a copied image looks like the panel). */
-function background(color: string): Plugin {
-  return {
-    id: 'mlopsBackground',
-    beforeDraw(chart) {
-      const { ctx } = chart;
-      ctx.save();
-      ctx.globalCompositeOperation = 'destination-over';
-      ctx.fillStyle = color;
-      ctx.fillRect(0, 0, chart.width, chart.height);
-      ctx.restore();
-    },
-  };
 }
 
 /**

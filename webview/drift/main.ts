@@ -26,7 +26,8 @@ import type { DriftFromWebview, DriftToWebview, DriftWebviewState } from '../../
 import { clear, h } from '../common/dom';
 import { countCspViolations } from '../common/csp';
 import { onThemeChange, readTheme } from '../common/theme';
-import { CHART_PNG_EVENT, chartCard, ChartSet, histogramConfig, SCORE_TEXT, scoresConfig, TIMELINE_TEXT, timelineConfig, truncate } from './charts';
+import { CHART_PNG_EVENT, chartCard, ChartSet, histogramConfig, SCORE_TEXT, scoresConfig, TIMELINE_TEXT, timelineConfig } from './charts';
+import { truncate } from '../common/charts';
 import { alertsSection, metaLine, performanceSection, summaryCards } from './header';
 import { featureTable } from './table';
 

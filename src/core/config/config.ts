@@ -106,6 +106,8 @@ const TRAINING_KEYS = ['data', 'target', 'task', 'engine', 'experiment', 'test_s
 const SWEEP_KEYS = ['experiment', 'parallel', 'grid', 'space', 'random', 'seed'];
 const TOP_KEYS = ['training', 'sweep', 'registry', 'pipelines', 'monitoring'];
 const MONITOR_KEYS = ['model', 'model_uri', 'reference', 'current', 'watch', 'retrain', 'drift_share', 'performance_threshold', 'columns'];
+/** The keys this parser knows, per section (schemas/mlops.schema.json describes the same; a unit test keeps them equal). */
+export const CONFIG_KEYS = { top: TOP_KEYS, training: TRAINING_KEYS, sweep: SWEEP_KEYS, monitor: MONITOR_KEYS } as const;
 
 export function findConfig(dir: string): string | undefined {
   const f = path.join(dir, CONFIG_FILE);

@@ -28,7 +28,7 @@ import {
 import { LinearAxis, LineSegment, ParallelCoordinatesController, PCPScale } from 'chartjs-chart-pcp';
 import { CHART_KINDS, type ChartKind, type ChartSettings, compareParamValues, type Comparison, formatDelta, formatNumber, formatValue, type MetricRow } from '../../src/core/compare/model';
 import type { CompareRunView, ParamValue } from '../../src/shared/protocol';
-import { background, truncate } from '../common/charts';
+import { background, pngButton, truncate } from '../common/charts';
 import { clear, h } from '../common/dom';
 import { mix, rgba, type ThemeColors } from '../common/theme';
 
@@ -230,18 +230,10 @@ export class ChartsView {
     const box = h('div', { class: 'chart-box' }, canvas);
     box.style.height = `${Math.round(height)}px`;
     const index = this.drawn.length + this.pending.length;
-    const save = h('vscode-button', {
-      secondary: true,
-      icon: 'desktop-download',
-      class: 'png',
-      title: `Save "${name}" as PNG`,
-      'aria-label': `Save chart ${name} as PNG`,
-      'data-fk': `png:${this.activeTab}:${name}`,
-      onclick: () => {
-        const p = this.png(index);
-        if (p) this.host.savePng(p.name, p.dataUrl);
-      },
-    }, 'PNG');
+    const save = pngButton(name, `png:${this.activeTab}:${name}`, () => {
+      const p = this.png(index);
+      if (p) this.host.savePng(p.name, p.dataUrl);
+    });
     grid.append(h('figure', { class: `chart-card${wide ? ' wide' : ''}`, 'data-chart': name }, h('div', { class: 'chart-actions' }, save), box));
     config.plugins = [...(config.plugins ?? []), background(this.inputs!.theme.bg)];
     const opts = (config.options ??= {}) as Record<string, unknown>;

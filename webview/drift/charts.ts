@@ -26,7 +26,7 @@ import {
 } from 'chart.js';
 import { type HistogramShares, P_FLOOR, type ScoreBar, shortNum, type Timeline } from '../../src/core/monitoring/driftView';
 import type { ScoreKind } from '../../src/core/monitoring/stats/select';
-import { background, truncate } from '../common/charts';
+import { background, pngButton, truncate } from '../common/charts';
 import { h } from '../common/dom';
 import { parseColor, rgba, type ThemeColors } from '../common/theme';
 
@@ -200,15 +200,7 @@ export function chartCard(name: string, title: string, note: string, height: num
   const canvas = h('canvas', { role: 'img', 'aria-label': summary });
   const box = h('div', { class: 'chart-box' }, canvas);
   box.style.height = `${Math.round(height)}px`;
-  const save = h('vscode-button', {
-    secondary: true,
-    icon: 'desktop-download',
-    class: 'png',
-    title: `Save "${title}" as PNG`,
-    'aria-label': `Save chart ${title} as PNG`,
-    'data-fk': `png:${name}`,
-    onclick: (e: Event) => (e.currentTarget as HTMLElement).dispatchEvent(new CustomEvent(CHART_PNG_EVENT, { detail: name, bubbles: true })),
-  }, 'PNG');
+  const save = pngButton(title, `png:${name}`, (e) => (e.currentTarget as HTMLElement).dispatchEvent(new CustomEvent(CHART_PNG_EVENT, { detail: name, bubbles: true })));
   const figure = h('figure', { class: `chart-card${wide ? ' wide' : ''}`, 'data-chart': name },
     h('figcaption', {}, h('strong', {}, title), note ? h('span', { class: 'muted note' }, note) : null, h('span', { class: 'chart-actions' }, save)),
     box);

@@ -273,7 +273,7 @@ export function registerCompare(deps: CompareDeps): CompareApi {
 
   // Lock / Unlock the active Compare tab (editor title actions, the palette and the panel's own toolbar button).
   const lockCommand = (locked: boolean) => () => {
-    const p = ComparePanel.active() ?? ComparePanel.all().at(-1);
+    const p = ComparePanel.active() ?? ComparePanel.all()[0]; // else the one used last
     if (!p) {
       void vscode.window.showInformationMessage('No Compare Runs tab is open.');
       return undefined;

@@ -60,7 +60,6 @@ function tabTitle(title: string, locked: boolean): string {
 
 export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFromWebview> {
   static readonly viewType = 'mlops.compare';
-  private static panels = new Set<ComparePanel>();
 
   settings: CompareSettings;
   lastRendered: RenderedMessage | undefined;
@@ -81,7 +80,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
   static open(deps: ComparePanelDeps, runIds: string[], options: CompareOpenOptions = {}): ComparePanel {
     const ids = [...new Set(runIds)].slice(0, MAX_RUNS);
     const key = [...ids].sort().join(',');
-    for (const p of ComparePanel.panels) {
+    for (const p of ComparePanel.recent) {
       if ([...p.runIds].sort().join(',') === key) {
         p.panel.reveal();
         return p;
@@ -124,7 +123,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     return new ComparePanel(deps, panel, s.runIds, s.title, s.settings, undefined, s.locked === true);
   }
 
-  /** Compare panels, the one active most recently first. */
+  /** The open Compare panels, the one active most recently first. */
   private static recent: ComparePanel[] = [];
 
   private static touch(p: ComparePanel): void {
@@ -164,11 +163,11 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
   }
 
   static all(): ComparePanel[] {
-    return [...ComparePanel.panels];
+    return [...ComparePanel.recent];
   }
 
   static disposeAll(): void {
-    for (const p of [...ComparePanel.panels]) p.dispose();
+    for (const p of [...ComparePanel.recent]) p.dispose();
   }
 
   private constructor(
@@ -183,7 +182,6 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     super(panel, deps.log, deps.extensionUri, 'compare', tabTitle(title, locked), 'Compare');
     this.settings = settings;
     this.requestedAt = requestedAt;
-    ComparePanel.panels.add(this);
     ComparePanel.touch(this);
     ComparePanel.syncContext();
     this.disposables.push(
@@ -406,7 +404,6 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
   }
 
   protected override onDispose(): void {
-    ComparePanel.panels.delete(this);
     ComparePanel.recent = ComparePanel.recent.filter((p) => p !== this);
     ComparePanel.syncContext();
     if (this.updateTimer) clearTimeout(this.updateTimer);

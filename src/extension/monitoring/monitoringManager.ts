@@ -259,7 +259,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
       if (!vscode.workspace.isTrusted) {
         for (const { m, rel } of watched) {
           try {
-            if (batchLog && !batchLog.knows(monitorKey(m.model, rel))) batchLog.arm(monitorKey(m.model, rel), globFiles(folderPath, rel).map(relOf));
+            batchLog?.arm(monitorKey(m.model, rel), globFiles(folderPath, rel).map(relOf)); // records a baseline only the first time
           } catch (e) {
             this.log.warn(`Monitoring: could not record the batches of ${rel}: ${errorMessage(e)}`);
           }

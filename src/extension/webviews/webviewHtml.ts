@@ -40,20 +40,19 @@ function readAsset(file: string): string | undefined {
   }
 }
 
-/** Codicons for a document: @font-face with the font as a data: URL, and the class rules as a data: stylesheet URL. */
 let codiconCache: { key: string; fontFace: string; rulesHref: string } | undefined;
 
+/** Codicons for a document: @font-face with the font as a data: URL, and the class rules as a data: stylesheet URL. */
 function codicons(root: vscode.Uri): { fontFace: string; rulesHref: string } | undefined {
-  const cssFile = vscode.Uri.joinPath(root, 'codicons', 'codicon.css').fsPath;
+  const css = readAsset(vscode.Uri.joinPath(root, 'codicons', 'codicon.css').fsPath);
   const fontFile = vscode.Uri.joinPath(root, 'codicons', 'codicon.ttf').fsPath;
-  const css = readAsset(cssFile);
+  if (css === undefined) return undefined;
   let key: string;
   try {
-    key = `${css?.length}:${fs.statSync(fontFile).mtimeMs}`;
+    key = `${css.length}:${fs.statSync(fontFile).mtimeMs}`;
   } catch {
     return undefined;
   }
-  if (css === undefined) return undefined;
   if (codiconCache?.key === key) return codiconCache;
   const font = fs.readFileSync(fontFile).toString('base64');
   const fontFace = `@font-face{font-family:"codicon";font-display:block;src:url("data:font/ttf;base64,${font}") format("truetype")}`;

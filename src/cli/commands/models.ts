@@ -8,13 +8,14 @@ import { ModelVersion, parseStage, Registry } from '../../core/registry/registry
 import type { Tracker } from '../../core/tracking/tracker';
 import { UserInputError } from '../../core/util/errors';
 import { GlobalOptions, openTracker, out } from '../context';
+import { warnProblem } from '../warnings';
 import { fmtNumber, fmtTime, table } from '../format';
 
 function registryFor(cmd: Command, forWrite = false): { tracker: Tracker; registry: Registry } {
   const tracker = openTracker(cmd.optsWithGlobals() as GlobalOptions, forWrite);
   const cfgFile = findConfig(process.cwd()) ?? findConfig(path.dirname(tracker.store.root));
   const cfg = cfgFile ? loadConfig(cfgFile) : undefined;
-  return { tracker, registry: new Registry(tracker.store, registryOptions(cfg)) };
+  return { tracker, registry: new Registry(tracker.store, { ...registryOptions(cfg), onProblem: warnProblem }) };
 }
 
 function versionJson(v: ModelVersion) {

@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Store } from '../store/store';
-import { appendLine } from '../util/atomicFs';
+import { appendRecord, formatLogProblem, readJsonLog, verifyAppended } from '../util/jsonLog';
 import { UserInputError } from '../util/errors';
 import type { Alert, AlertStatus } from './types';
 
@@ -23,8 +23,9 @@ export class AlertStore {
   raise(a: Omit<Alert, 'id' | 'time' | 'status'>): Alert {
     const alert: Omit<Alert, 'status'> = { ...a, id: crypto.randomBytes(8).toString('hex'), time: Date.now() };
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    appendLine(this.file, JSON.stringify({ kind: 'raised', alert } satisfies AlertEvent));
+    appendRecord(this.file, { kind: 'raised', alert } satisfies AlertEvent, { checksum: true });
     this.store.touch();
+    verifyAppended<AlertEvent>(this.file, (e) => e.kind === 'raised' && e.alert?.id === alert.id);
     return { ...alert, status: 'open' };
   }
 
@@ -32,34 +33,32 @@ export class AlertStore {
     const cur = this.list().alerts.find((a) => a.id === id || a.id.startsWith(id));
     if (!cur) throw new UserInputError(`No alert with id ${id}.`);
     if (cur.status === status) throw new UserInputError(`Alert ${cur.id} is already ${status}.`);
-    appendLine(this.file, JSON.stringify({ kind: 'status', id: cur.id, status, by, time: Date.now(), note } satisfies AlertEvent));
+    const time = Date.now();
+    appendRecord(this.file, { kind: 'status', id: cur.id, status, by, time, note } satisfies AlertEvent, { checksum: true });
     this.store.touch();
+    // Report the change only when it reads back (issue 18 #1).
+    const now = this.list().alerts.find((a) => a.id === cur.id);
+    if (now?.status !== status) throw new Error(`${this.file}: the status change of alert ${cur.id} does not read back; nothing was changed (run 'mlops store check')`);
     return { ...cur, status, statusBy: by, statusAt: Date.now() };
   }
 
   list(): { alerts: Alert[]; problems: string[] } {
-    let text = '';
-    try {
-      text = fs.readFileSync(this.file, 'utf8');
-    } catch {
-      return { alerts: [], problems: [] };
-    }
+    const { records, problems } = readJsonLog<AlertEvent>(this.file, { validate: validateAlertEvent });
     const byId = new Map<string, Alert>();
-    const problems: string[] = [];
-    const last = text.lastIndexOf('\n');
-    (last >= 0 ? text.slice(0, last).split('\n') : []).forEach((line, i) => {
-      if (!line.trim()) return;
-      try {
-        const e = JSON.parse(line) as AlertEvent;
-        if (e.kind === 'raised') byId.set(e.alert.id, { ...e.alert, status: 'open' });
-        else if (e.kind === 'status') {
-          const a = byId.get(e.id);
-          if (a) Object.assign(a, { status: e.status, statusBy: e.by, statusAt: e.time });
-        }
-      } catch (err) {
-        problems.push(`${this.file}: line ${i + 1}: ${(err as Error).message}; skipped`);
+    for (const { value: e } of records) {
+      if (e.kind === 'raised') byId.set(e.alert.id, { ...e.alert, status: 'open' });
+      else {
+        const a = byId.get(e.id);
+        if (a) Object.assign(a, { status: e.status, statusBy: e.by, statusAt: e.time });
       }
-    });
-    return { alerts: [...byId.values()].sort((a, b) => b.time - a.time), problems };
+    }
+    return { alerts: [...byId.values()].sort((a, b) => b.time - a.time), problems: problems.map(formatLogProblem) };
   }
+}
+
+function validateAlertEvent(e: AlertEvent): string | undefined {
+  if (!e || typeof e !== 'object') return 'not an alert event';
+  if (e.kind === 'raised') return e.alert && typeof e.alert.id === 'string' && typeof e.alert.time === 'number' ? undefined : 'not an alert (id and time are needed)';
+  if (e.kind === 'status') return typeof e.id === 'string' && typeof e.status === 'string' ? undefined : 'not an alert status change (id and status are needed)';
+  return `unknown alert event kind ${JSON.stringify((e as { kind?: unknown }).kind)}`;
 }

@@ -5,13 +5,14 @@
  *
  * An append-only log (`monitoring/batches.jsonl`), one line per file: `baseline` (present when the monitor was
  * first armed: not checked, like files that were there before monitoring began) or `checked` (a drift check was
- * started for it). Append-only, so a killed process leaves at most a partial last line (ignored) and two windows
+ * started for it). Append-only (src/core/util/jsonLog.ts, each line checksummed), so a killed process leaves at most a
+ * partial line (skipped; the next append starts a new line) and two windows
  * writing at once cannot lose each other's lines. A line that does not parse is reported and skipped, never
  * rewritten.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { appendLine, splitCompleteLines } from '../util/atomicFs';
+import { appendRecords, readJsonLog } from '../util/jsonLog';
 
 export type BatchMark = 'baseline' | 'checked';
 
@@ -42,31 +43,15 @@ export class BatchLog {
   read(): Map<string, Set<string>> {
     const seen = new Map<string, Set<string>>();
     const file = batchLogFile(this.storeRoot);
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return seen;
-      throw e;
-    }
-    const { lines } = splitCompleteLines(text);
-    lines.forEach((line, i) => {
-      if (!line.trim()) return;
-      let o: Partial<BatchLogLine>;
-      try {
-        o = JSON.parse(line) as Partial<BatchLogLine>;
-      } catch {
-        this.onProblem(file, `line ${i + 1}: not JSON; skipped (the file is left as it is)`);
-        return;
-      }
-      if (typeof o.monitor !== 'string' || typeof o.file !== 'string' || (o.mark !== 'baseline' && o.mark !== 'checked')) {
-        this.onProblem(file, `line ${i + 1}: not a batch record (monitor, file, mark); skipped`);
-        return;
-      }
+    const { records, problems } = readJsonLog<BatchLogLine>(file, {
+      validate: (o) => (o && typeof o.monitor === 'string' && typeof o.file === 'string' && (o.mark === 'baseline' || o.mark === 'checked') ? undefined : 'not a batch record (monitor, file, mark)'),
+    });
+    for (const p of problems) this.onProblem(file, `line ${p.line}: ${p.message} (the file is left as it is)`);
+    for (const { value: o } of records) {
       let set = seen.get(o.monitor);
       if (!set) seen.set(o.monitor, (set = new Set()));
       set.add(o.file);
-    });
+    }
     return seen;
   }
 
@@ -79,7 +64,8 @@ export class BatchLog {
     if (!files.length) return;
     fs.mkdirSync(path.dirname(batchLogFile(this.storeRoot)), { recursive: true });
     const at = new Date().toISOString();
-    for (const file of files) appendLine(batchLogFile(this.storeRoot), JSON.stringify({ monitor, file, mark, at } satisfies BatchLogLine));
+    // One write for all of them; a torn tail left by a killed writer is ended first (issue 18 #1).
+    appendRecords(batchLogFile(this.storeRoot), files.map((file) => ({ monitor, file, mark, at }) satisfies BatchLogLine), { checksum: true });
   }
 
   /**

@@ -298,52 +298,57 @@ export async function runPipeline(tracker: Tracker, def: PipelineDefinition, tri
     // 6. Smoke test on the artifact loaded fresh from the registry
     const s6 = start('smoke_test');
     const uri = `models:/${def.model}/${version.version}`;
-    const fresh = loadModelByUri(registry, uri);
-    const task = fresh.loaded.meta.task;
-    const prep = prepare(v.dataset, def.data.target, task);
-    const parts = split(v.dataset.info.rows, def.trainer.test_size, def.trainer.split, Number(run.params.seed ?? 42), prep.y, task === 'classification');
-    const held = parts.test.slice(0, Math.max(1, Math.min(def.smoke.rows, parts.test.length)));
-    const heldDs = sliceDataset(v.dataset, held);
-    const x = encodeForPrediction(heldDs, fresh.loaded.meta.encoding);
-    const p = fresh.loaded.model.predict(x);
-    const nonFinite = Array.from(p).filter((q) => !Number.isFinite(q)).length;
-    s6.checks.push({ name: 'predictions finite', passed: nonFinite === 0, detail: `${p.length - nonFinite}/${p.length} finite` });
-    if (task === 'regression') {
-      const tr = def.validation.ranges[def.data.target] ?? (fresh.loaded.meta.targetRange ? [fresh.loaded.meta.targetRange.min, fresh.loaded.meta.targetRange.max] : undefined);
-      if (tr) {
-        const w = (tr[1] - tr[0]) * def.validation.range_tolerance;
-        const lo = tr[0] - w;
-        const hi = tr[1] + w;
-        const out = Array.from(p).filter((q) => q < lo || q > hi).length;
-        s6.checks.push({ name: 'predictions plausible', passed: out === 0, detail: `${out} outside [${+lo.toFixed(3)}, ${+hi.toFixed(3)}]` });
+    try {
+      const fresh = loadModelByUri(registry, uri);
+      const task = fresh.loaded.meta.task;
+      const prep = prepare(v.dataset, def.data.target, task);
+      const parts = split(v.dataset.info.rows, def.trainer.test_size, def.trainer.split, Number(run.params.seed ?? 42), prep.y, task === 'classification');
+      const held = parts.test.slice(0, Math.max(1, Math.min(def.smoke.rows, parts.test.length)));
+      const heldDs = sliceDataset(v.dataset, held);
+      const x = encodeForPrediction(heldDs, fresh.loaded.meta.encoding);
+      const p = fresh.loaded.model.predict(x);
+      const nonFinite = Array.from(p).filter((q) => !Number.isFinite(q)).length;
+      s6.checks.push({ name: 'predictions finite', passed: nonFinite === 0, detail: `${p.length - nonFinite}/${p.length} finite` });
+      if (task === 'regression') {
+        const tr = def.validation.ranges[def.data.target] ?? (fresh.loaded.meta.targetRange ? [fresh.loaded.meta.targetRange.min, fresh.loaded.meta.targetRange.max] : undefined);
+        if (tr) {
+          const w = (tr[1] - tr[0]) * def.validation.range_tolerance;
+          const lo = tr[0] - w;
+          const hi = tr[1] + w;
+          const out = Array.from(p).filter((q) => q < lo || q > hi).length;
+          s6.checks.push({ name: 'predictions plausible', passed: out === 0, detail: `${out} outside [${+lo.toFixed(3)}, ${+hi.toFixed(3)}]` });
+        }
+      } else {
+        const k = fresh.loaded.meta.encoding.classes?.length ?? 0;
+        const bad = Array.from(p).filter((q) => !(Number.isInteger(q) && q >= 0 && q < k)).length;
+        s6.checks.push({ name: 'predictions plausible', passed: bad === 0, detail: `${bad} not a known class` });
       }
-    } else {
-      const k = fresh.loaded.meta.encoding.classes?.length ?? 0;
-      const bad = Array.from(p).filter((q) => !(Number.isInteger(q) && q >= 0 && q < k)).length;
-      s6.checks.push({ name: 'predictions plausible', passed: bad === 0, detail: `${bad} not a known class` });
-    }
-    // Single-row latency.
-    const lat: number[] = [];
-    const one = (i: number) => ({ rows: 1, columns: x.columns.map((c) => c.subarray(i % x.rows, (i % x.rows) + 1)) });
-    for (let i = 0; i < def.smoke.latency_calls; i++) {
-      const t0 = process.hrtime.bigint();
-      fresh.loaded.model.predict(one(i));
-      lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-    const p50 = percentile(lat, 50);
-    const p95 = percentile(lat, 95);
-    s6.details = { uri, rows: held.length, latency: { calls: lat.length, p50_ms: p50, p95_ms: p95, budget_ms: def.smoke.latency_budget_ms } };
-    s6.checks.push({ name: 'latency p95', passed: p95 <= def.smoke.latency_budget_ms, detail: `p50 ${p50.toFixed(3)} ms, p95 ${p95.toFixed(3)} ms (budget ${def.smoke.latency_budget_ms} ms, ${lat.length} calls)` });
-    // Accuracy again, on the loaded model over the whole test set.
-    const testDs = sliceDataset(v.dataset, parts.test);
-    const pt = fresh.loaded.model.predict(encodeForPrediction(testDs, fresh.loaded.meta.encoding));
-    const yt = Float64Array.from(parts.test, (i) => prep.y[i]);
-    if (task === 'regression') {
-      const again = rmse(yt, pt);
-      s6.checks.push({ name: 'accuracy on the loaded model', passed: Math.abs(again - m.rmse_test) <= def.smoke.accuracy_tolerance * Math.max(1, m.rmse_test), detail: `rmse ${+again.toFixed(6)} vs ${+m.rmse_test.toFixed(6)} at evaluation; mae ${+mae(yt, pt).toFixed(4)}, r2 ${+r2(yt, pt).toFixed(4)}` });
-    } else {
-      const again = classificationMetrics(yt, pt, fresh.loaded.meta.encoding.classes!.length).accuracy;
-      s6.checks.push({ name: 'accuracy on the loaded model', passed: Math.abs(again - m.accuracy_test) <= def.smoke.accuracy_tolerance, detail: `accuracy ${+again.toFixed(6)} vs ${+m.accuracy_test.toFixed(6)} at evaluation` });
+      // Single-row latency.
+      const lat: number[] = [];
+      const one = (i: number) => ({ rows: 1, columns: x.columns.map((c) => c.subarray(i % x.rows, (i % x.rows) + 1)) });
+      for (let i = 0; i < def.smoke.latency_calls; i++) {
+        const t0 = process.hrtime.bigint();
+        fresh.loaded.model.predict(one(i));
+        lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      const p50 = lat.length ? percentile(lat, 50) : NaN;
+      const p95 = lat.length ? percentile(lat, 95) : NaN;
+      s6.details = { uri, rows: held.length, latency: { calls: lat.length, p50_ms: p50, p95_ms: p95, budget_ms: def.smoke.latency_budget_ms } };
+      s6.checks.push(lat.length ? { name: 'latency p95', passed: p95 <= def.smoke.latency_budget_ms, detail: `p50 ${p50.toFixed(3)} ms, p95 ${p95.toFixed(3)} ms (budget ${def.smoke.latency_budget_ms} ms, ${lat.length} calls)` } : { name: 'latency p95', passed: false, detail: `no latency measured (smoke.latency_calls is ${def.smoke.latency_calls})` });
+      // Accuracy again, on the loaded model over the whole test set.
+      const testDs = sliceDataset(v.dataset, parts.test);
+      const pt = fresh.loaded.model.predict(encodeForPrediction(testDs, fresh.loaded.meta.encoding));
+      const yt = Float64Array.from(parts.test, (i) => prep.y[i]);
+      if (task === 'regression') {
+        const again = rmse(yt, pt);
+        s6.checks.push({ name: 'accuracy on the loaded model', passed: Math.abs(again - m.rmse_test) <= def.smoke.accuracy_tolerance * Math.max(1, m.rmse_test), detail: `rmse ${+again.toFixed(6)} vs ${+m.rmse_test.toFixed(6)} at evaluation; mae ${+mae(yt, pt).toFixed(4)}, r2 ${+r2(yt, pt).toFixed(4)}` });
+      } else {
+        const again = classificationMetrics(yt, pt, fresh.loaded.meta.encoding.classes!.length).accuracy;
+        s6.checks.push({ name: 'accuracy on the loaded model', passed: Math.abs(again - m.accuracy_test) <= def.smoke.accuracy_tolerance, detail: `accuracy ${+again.toFixed(6)} vs ${+m.accuracy_test.toFixed(6)} at evaluation` });
+      }
+    } catch (e) {
+      // A smoke test that cannot run is a failed smoke test: the version must not stay in Staging (issue 18 #5).
+      s6.checks.push({ name: 'smoke test ran', passed: false, detail: `it stopped with an error: ${(e as Error)?.message ?? String(e)}` });
     }
     if (s6.checks.some((c) => !c.passed)) {
       const why = s6.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`).join('; ');

@@ -1,15 +1,23 @@
 /**
  * The model registry: versions, stages, aliases, rollback, and an append-only audit history.
  *
- * Storage (inside the store): registry/events.jsonl — one JSON event per line, appended with a single write and
- * never rewritten — and registry/artifacts/<artifact-id>/ — an immutable copy of each registered model.
- * The registry state is *derived* by replaying the log: version numbers are assigned in log order, a promotion to
- * Production archives the previous Production version as it is replayed, rollback pops the Production history.
+ * Storage (inside the store): registry/events.jsonl — one JSON event per line with its checksum, appended with a
+ * single write and never rewritten (src/core/util/jsonLog.ts) — registry/artifacts/<artifact-id>/ — an immutable
+ * copy of each registered model — and registry/claims/<model-hash>/<n>: the version numbers taken.
+ * The registry state is *derived* by replaying the log: a promotion to Production archives the previous Production
+ * version as it is replayed, rollback pops the Production history. Every event names its version explicitly: a
+ * registration claims its number first (a file created with O_EXCL, so two concurrent registrations get different
+ * numbers), and a damaged or missing line never shifts the meaning of another one (issue 18 #2). Only logs written
+ * before that change have register events without a number; those are numbered in log order, as they were.
  * Consequences:
- *  - a killed process never leaves a half-applied transition (an event is one line; a torn last line is ignored);
+ *  - a killed process never leaves a half-applied transition (an event is one line; a torn line is skipped and the
+ *    next append starts a new line); a registration killed after its claim leaves a gap in the numbers, never a
+ *    reused number;
  *  - two processes writing at the same instant never corrupt each other: both events land, in one order, and the
  *    replay of that order is the state (two concurrent promotions end with exactly one version in Production, the
- *    later one; two concurrent registrations get different version numbers);
+ *    later one);
+ *  - a damaged line is reported (file and line) and skipped; a command verifies its event reads back before it
+ *    reports success;
  *  - "what was in Production at T" is the replay of the events up to T.
  */
 import * as crypto from 'node:crypto';
@@ -17,7 +25,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Store } from '../store/store';
 import type { Tracker } from '../tracking/tracker';
-import { appendLine, copyFileAtomic, sha256File } from '../util/atomicFs';
+import { copyFileAtomic, sha256File } from '../util/atomicFs';
+import { appendRecord, LogProblem, readJsonLog, verifyAppended } from '../util/jsonLog';
 import { UserInputError } from '../util/errors';
 import { currentIdentity, Identity } from './identity';
 
@@ -41,6 +50,8 @@ export interface RegistryEvent {
   action: RegistryAction;
   model: string;
   version?: number;
+  /** Line in events.jsonl (set when read; never written). */
+  line?: number;
   /** register: the artifact folder id */
   artifact?: string;
   to?: Stage | string | null;
@@ -93,7 +104,7 @@ export interface HistoryEntry {
 export interface RegistryState {
   models: Map<string, RegisteredModel>;
   history: Map<string, HistoryEntry[]>;
-  problems: { line: number; message: string }[];
+  problems: LogProblem[];
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,99}$/;
@@ -117,6 +128,8 @@ export interface RegistryOptions {
   /** Promoting to Production archives the current Production version (default true, as the seed does). */
   archiveOnPromote?: boolean;
   identity?: Identity;
+  /** Told of every damaged line (file, line, reason) each time the log is read (the CLI prints each once). */
+  onProblem?: (p: LogProblem) => void;
 }
 
 export class Registry {
@@ -139,35 +152,23 @@ export class Registry {
 
   // ------------------------------------------------------------ reading
 
-  readEvents(): { events: RegistryEvent[]; problems: { line: number; message: string }[] } {
-    let text = '';
-    try {
-      text = fs.readFileSync(this.eventsFile, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { events: [], problems: [] };
-      throw e;
-    }
-    const last = text.lastIndexOf('\n');
-    const lines = last >= 0 ? text.slice(0, last).split('\n') : []; // a torn last line is not an event
-    const events: RegistryEvent[] = [];
-    const problems: { line: number; message: string }[] = [];
-    lines.forEach((l, i) => {
-      if (!l.trim()) return;
-      try {
-        const e = JSON.parse(l) as RegistryEvent;
-        if (!e || typeof e.action !== 'string' || typeof e.model !== 'string' || typeof e.time !== 'number') throw new Error('not a registry event');
-        events.push(e);
-      } catch (err) {
-        problems.push({ line: i + 1, message: `${this.eventsFile}: line ${i + 1}: ${(err as Error).message}; skipped` });
-      }
-    });
-    return { events, problems };
+  readEvents(): { events: RegistryEvent[]; problems: LogProblem[] } {
+    const { records, problems } = readJsonLog<RegistryEvent>(this.eventsFile, { validate: validateEvent });
+    return { events: records.map((r) => Object.assign(r.value, { line: r.line })), problems };
   }
 
   /** Replay the log (optionally only events up to time `until`, inclusive). */
   state(until?: number): RegistryState {
     const { events, problems } = this.readEvents();
-    return replay(until === undefined ? events : events.filter((e) => e.time <= until), problems, this.options.archiveOnPromote ?? true);
+    const st = replay(until === undefined ? events : events.filter((e) => e.time <= until), problems, this.options.archiveOnPromote ?? true, this.eventsFile);
+    if (problems.length && events.some((e) => e.action === 'register' && e.version === undefined)) {
+      // Legacy registrations (no explicit number) after a damaged line may be numbered one too low.
+      const first = Math.min(...problems.map((p) => p.line));
+      const after = events.filter((e) => e.action === 'register' && e.version === undefined && (e.line ?? 0) > first);
+      if (after.length) st.problems.push({ file: this.eventsFile, line: first, message: `${after.length} registration(s) written before version numbers were recorded follow this damaged line; their version numbers may be shifted` });
+    }
+    for (const p of st.problems) this.options.onProblem?.(p);
+    return st;
   }
 
   listModels(): RegisteredModel[] {
@@ -210,8 +211,10 @@ export class Registry {
   private append(e: Omit<RegistryEvent, 'id' | 'time' | 'user'> & { user?: string }): RegistryEvent {
     fs.mkdirSync(this.dir, { recursive: true });
     const event: RegistryEvent = { id: crypto.randomBytes(12).toString('hex'), time: Date.now(), user: e.user ?? this.identity().display, ...e } as RegistryEvent;
-    appendLine(this.eventsFile, JSON.stringify(event));
+    appendRecord(this.eventsFile, event, { checksum: true });
     this.store.touch();
+    // Report success only for an event that reads back (issue 18 #1: a torn tail once swallowed the next event).
+    verifyAppended<RegistryEvent>(this.eventsFile, (x) => x.id === event.id);
     return event;
   }
 
@@ -239,13 +242,23 @@ export class Registry {
     const artifact = crypto.randomBytes(12).toString('hex');
     const tmp = path.join(this.artifactsDir, `.tmp-${artifact}`);
     fs.mkdirSync(tmp, { recursive: true });
-    copyFileAtomic(meta, path.join(tmp, 'model.json'));
-    copyFileAtomic(bin, path.join(tmp, 'model.bin'));
-    const modelSha256 = sha256File(path.join(tmp, 'model.bin'));
+    let modelSha256: string;
+    try {
+      copyFileAtomic(meta, path.join(tmp, 'model.json'));
+      copyFileAtomic(bin, path.join(tmp, 'model.bin'));
+      modelSha256 = sha256File(path.join(tmp, 'model.bin'));
+      // The copy must be the model that was trained (issue 18 #6): its SHA-256 against model.json and the run's record.
+      checkModelDigest(run, path.join(tmp, 'model.json'), bin, modelSha256);
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
     fs.renameSync(tmp, path.join(this.artifactsDir, artifact));
+    const version = this.claimVersion(model);
     const ev = this.append({
       action: 'register',
       model,
+      version,
       artifact,
       modelSha256,
       description: opts.description ?? '',
@@ -256,12 +269,37 @@ export class Registry {
     return this.versionOfEvent(model, ev.id);
   }
 
+  /** Folder of the version numbers taken for a model (one empty file per number, created with O_EXCL). */
+  claimsDir(model: string): string {
+    return path.join(this.dir, 'claims', crypto.createHash('sha256').update(model, 'utf8').digest('hex').slice(0, 16));
+  }
+
+  /**
+   * Take the next free version number of a model: one above every number in the log and every number claimed
+   * (a claim is an empty file created with O_EXCL, so of two concurrent registrations exactly one gets each number).
+   */
+  private claimVersion(model: string): number {
+    const dir = this.claimsDir(model);
+    fs.mkdirSync(dir, { recursive: true });
+    const logged = this.state().models.get(model)?.versions.map((v) => v.version) ?? [];
+    const claimed = fs.readdirSync(dir).filter((n) => /^[1-9][0-9]*$/.test(n)).map(Number);
+    let n = Math.max(0, ...logged, ...claimed) + 1;
+    for (;;) {
+      try {
+        fs.writeFileSync(path.join(dir, String(n)), '', { flag: 'wx' });
+        return n;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        n++;
+      }
+    }
+  }
+
   private versionOfEvent(model: string, eventId: string): ModelVersion {
     const st = this.state();
     const entry = st.history.get(model)?.find((h) => h.event.id === eventId);
-    const v = entry?.event.version ?? /v(\d+)/.exec(entry?.effect ?? '')?.[1];
-    const found = st.models.get(model)?.versions.find((x) => x.version === Number(v));
-    if (!found) throw new Error(`registry: event ${eventId} not found after writing it`);
+    const found = entry?.event.version !== undefined ? st.models.get(model)?.versions.find((x) => x.version === entry.event.version) : undefined;
+    if (!found) throw new Error(`registry: the registration ${eventId} of ${model} does not read back from ${this.eventsFile} (run 'mlops store check')`);
     return found;
   }
 
@@ -326,13 +364,40 @@ export class Registry {
   }
 }
 
+const ACTIONS: RegistryAction[] = ['register', 'transition', 'alias', 'rollback', 'describe', 'tag', 'refused'];
+
+function validateEvent(e: RegistryEvent): string | undefined {
+  if (!e || typeof e !== 'object') return 'not a registry event';
+  if (typeof e.id !== 'string' || typeof e.model !== 'string' || typeof e.time !== 'number' || !Number.isFinite(e.time)) return 'not a registry event (id, model and time are needed)';
+  if (!ACTIONS.includes(e.action)) return `unknown registry action ${JSON.stringify(e.action)}`;
+  if (e.version !== undefined && e.version !== null && (!Number.isInteger(e.version) || e.version < 1)) return `invalid version ${JSON.stringify(e.version)}`;
+  return undefined;
+}
+
+/** The model copied for registration must be the one the run trained: same SHA-256 as model.json and the run's record. */
+function checkModelDigest(run: { id: string; name: string; artifacts?: { path: string; sha256?: string }[] }, metaFile: string, binFile: string, actual: string): void {
+  let expected: string | undefined;
+  try {
+    expected = (JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { binSha256?: string }).binSha256;
+  } catch (e) {
+    throw new UserInputError(`Run ${run.name} (${run.id}): its model description ${metaFile} cannot be read (${(e as Error).message}); not registered.`);
+  }
+  const recorded = run.artifacts?.find((a) => a.path === 'model/model.bin')?.sha256;
+  for (const [what, sha] of [['model.json', expected], ['the run record', recorded]] as const) {
+    if (sha !== undefined && sha !== actual) {
+      throw new UserInputError(`Run ${run.name} (${run.id}): ${binFile} has SHA-256 ${actual.slice(0, 12)}…, but ${what} says ${sha.slice(0, 12)}…; the model file changed after training. Not registered.`);
+    }
+  }
+  if (expected === undefined) throw new UserInputError(`Run ${run.name} (${run.id}): ${metaFile} records no SHA-256 of model.bin (binSha256); not registered.`);
+}
+
 /** The version rollback returns to: the one below the current top of the Production history. */
 function rollbackTarget(m: RegisteredModel): number | undefined {
   const h = m.productionHistory;
   return h.length >= 2 ? h[h.length - 2] : undefined;
 }
 
-export function replay(events: RegistryEvent[], problems: { line: number; message: string }[], archiveOnPromote: boolean): RegistryState {
+export function replay(events: RegistryEvent[], problems: LogProblem[], archiveOnPromote: boolean, file = 'events.jsonl'): RegistryState {
   const models = new Map<string, RegisteredModel>();
   const history = new Map<string, HistoryEntry[]>();
   const log = (e: RegistryEvent, effect: string) => {
@@ -360,7 +425,13 @@ export function replay(events: RegistryEvent[], problems: { line: number; messag
           m = { name: e.model, versions: [], aliases: {}, description: '', productionHistory: [] };
           models.set(e.model, m);
         }
-        const version = m.versions.length ? Math.max(...m.versions.map((v) => v.version)) + 1 : 1;
+        // Registrations name their version; only logs from before that change are numbered in log order.
+        const version = typeof e.version === 'number' ? e.version : m.versions.length ? Math.max(...m.versions.map((v) => v.version)) + 1 : 1;
+        if (m.versions.some((v) => v.version === version)) {
+          problems.push({ file, line: e.line ?? 0, message: `${e.model} v${version} is registered twice (event ${e.id}); this later registration is ignored` });
+          log(e, `ignored: v${version} is already registered`);
+          break;
+        }
         e.version = version;
         m.versions.push({
           model: e.model, version, stage: 'None', aliases: [], artifact: e.artifact ?? '', modelSha256: e.modelSha256 ?? '',
@@ -443,8 +514,9 @@ export function replay(events: RegistryEvent[], problems: { line: number; messag
         log(e, `refused ${e.attempted ?? 'action'}: ${e.reason ?? ''}`);
         break;
       default:
-        problems.push({ line: 0, message: `unknown registry action '${(e as RegistryEvent).action}'` });
+        problems.push({ file, line: (e as RegistryEvent).line ?? 0, message: `unknown registry action '${(e as RegistryEvent).action}'; skipped` });
     }
   }
+  for (const m of models.values()) m.versions.sort((a, b) => a.version - b.version); // concurrent registrations may land out of order
   return { models, history, problems };
 }

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { CorruptFileError } from '../util/errors';
 import type { Experiment, MetricPoint, Run, RunDocument, StoreProblem } from '../tracking/types';
 import { isOwnerAlive } from './owner';
-import { decodeMetricPoint, decodeNumberMap, parseRunDocument, readRunDocumentFile, Store } from './store';
+import { decodeMetricPoint, decodeNumberMap, folderIdMismatch, parseRunDocument, readRunDocumentFile, Store } from './store';
 
 interface Latest {
   value: number;
@@ -87,7 +87,9 @@ export class RunIndex {
     const expNames = new Map(experiments.map((e) => [e.id, e.name]));
     let ids: string[] = [];
     try {
-      ids = this.store.listRunIds();
+      const entries = this.store.listRunEntries();
+      ids = entries.ids;
+      for (const n of entries.strays) problems.push({ file: path.join(this.store.runsDir, n), message: 'a file where a run folder is expected (not a run); skipped' });
     } catch (e) {
       problems.push({ file: this.store.runsDir, message: (e as Error).message });
     }
@@ -102,6 +104,10 @@ export class RunIndex {
         continue;
       }
       const doc = entry.doc!;
+      if (doc.id !== id) {
+        problems.push({ file: path.join(this.store.runsDir, id, 'run.json'), message: folderIdMismatch(id, doc.id), runId: id });
+        continue;
+      }
       problems.push(...entry.metricProblems);
       const expName = expNames.get(doc.experimentId) ?? doc.experimentId;
       if (!entry.run || doc.status === 'running' || entry.runExperimentName !== expName) {
@@ -219,6 +225,9 @@ function readMetricsTail(file: string, entry: CacheEntry, runId: string): void {
   }
 }
 
+/** A `running` run owned by another host with no metric or document change for this long is shown as interrupted. */
+export const STALE_FOREIGN_RUN_MS = 24 * 60 * 60 * 1000;
+
 function toRun(doc: RunDocument, entry: CacheEntry, expNames: Map<string, string>, now: number): Run {
   let metrics: Record<string, number>;
   if (doc.status !== 'running' && doc.metricsSummary) {
@@ -229,12 +238,18 @@ function toRun(doc: RunDocument, entry: CacheEntry, expNames: Map<string, string
   }
   let effectiveStatus = doc.status;
   let interrupted = false;
-  if (doc.status === 'running' && isOwnerAlive(doc.owner) === false) {
-    effectiveStatus = 'failed';
-    interrupted = true;
-  }
-  // An interrupted run's last sign of life is its last logged metric (or its start).
+  // An interrupted run's last sign of life is its last logged metric (or its start, or its document's change).
+  const docMtime = Number(entry.runStat.split(':')[2]);
   const lastActivity = Math.max(doc.startTime, ...[...entry.latest.values()].map((l) => l.timestamp));
+  if (doc.status === 'running') {
+    const alive = isOwnerAlive(doc.owner);
+    // The owner on another host cannot be asked (a store restored from a CI cache, a shared folder): a run of
+    // another host with no sign of life for STALE_FOREIGN_RUN_MS is shown as interrupted, not running forever.
+    if (alive === false || (alive === undefined && now - Math.max(lastActivity, Number.isFinite(docMtime) ? docMtime : 0) > STALE_FOREIGN_RUN_MS)) {
+      effectiveStatus = 'failed';
+      interrupted = true;
+    }
+  }
   const end = doc.endTime ?? (interrupted ? lastActivity : now);
   return {
     ...doc,

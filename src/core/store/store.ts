@@ -16,8 +16,9 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { appendLine, isTempFile, TEMP_PREFIX, writeFileAtomic, writeJsonAtomic } from '../util/atomicFs';
+import { isTempFile, TEMP_PREFIX, writeFileAtomic, writeJsonAtomic } from '../util/atomicFs';
 import { CorruptFileError, UserInputError } from '../util/errors';
+import { appendLines } from '../util/jsonLog';
 import type { Experiment, MetricPoint, RunDocument, StoreProblem } from '../tracking/types';
 import { checkName, checkRunIdOrPrefix, isRunId, printable } from './names';
 
@@ -247,16 +248,33 @@ export class Store {
   appendMetricPoints(runId: string, points: MetricPoint[]): void {
     if (!points.length) return;
     const file = this.metricsFile(runId);
-    for (const p of points) appendLine(file, encodeMetricPoint(p));
+    appendLines(file, points.map(encodeMetricPoint)); // one write; a torn tail of a killed writer is ended first
     this.touch();
   }
 
   readRunDocument(id: string): RunDocument {
-    return readRunDocumentFile(this.runFile(id));
+    const file = this.runFile(id);
+    const doc = readRunDocumentFile(file);
+    // A folder copied or renamed by hand (`cp -a runs/<id> runs/<other>`) holds another run's document (issue 18 #7).
+    if (doc.id !== id) throw new CorruptFileError(file, folderIdMismatch(id, doc.id));
+    return doc;
   }
 
+  /** Run folders (names that are run ids). Files and other names in runs/ are not runs: see `listRunEntries`. */
   listRunIds(): string[] {
-    return fs.readdirSync(this.runsDir).filter(isRunId);
+    return this.listRunEntries().ids;
+  }
+
+  /** Run folders, and the entries of runs/ named like a run that are not folders (reported, skipped: issue 18 #12). */
+  listRunEntries(): { ids: string[]; strays: string[] } {
+    const ids: string[] = [];
+    const strays: string[] = [];
+    for (const e of fs.readdirSync(this.runsDir, { withFileTypes: true })) {
+      if (!isRunId(e.name)) continue;
+      if (e.isDirectory() || (e.isSymbolicLink() && isDirectory(path.join(this.runsDir, e.name)))) ids.push(e.name);
+      else strays.push(e.name);
+    }
+    return { ids, strays };
   }
 
   /** Resolve a full id or a unique prefix (like git) to a run id. */
@@ -264,10 +282,10 @@ export class Store {
     const s = checkRunIdOrPrefix(idOrPrefix.trim().toLowerCase());
     const dir = where === 'runs' ? this.runsDir : this.trashDir;
     if (isRunId(s)) {
-      if (fs.existsSync(path.join(dir, s))) return s;
+      if (isDirectory(path.join(dir, s))) return s;
       throw new UserInputError(where === 'runs' ? `No run with id ${s} in ${this.root}.` : `No deleted run with id ${s} in the trash of ${this.root}.`);
     }
-    const matches = fs.readdirSync(dir).filter((n) => isRunId(n) && n.startsWith(s));
+    const matches = fs.readdirSync(dir).filter((n) => isRunId(n) && n.startsWith(s) && isDirectory(path.join(dir, n)));
     if (matches.length === 1) return matches[0];
     if (!matches.length) throw new UserInputError(where === 'runs' ? `No run id starts with '${s}' in ${this.root}.` : `No deleted run id starts with '${s}'.`);
     throw new UserInputError(`Run id prefix '${s}' is ambiguous: ${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', ...' : ''}.`);
@@ -307,7 +325,7 @@ export class Store {
 
   listTrashIds(): string[] {
     try {
-      return fs.readdirSync(this.trashDir).filter(isRunId);
+      return fs.readdirSync(this.trashDir).filter((n) => isRunId(n) && isDirectory(path.join(this.trashDir, n)));
     } catch {
       return [];
     }
@@ -316,6 +334,14 @@ export class Store {
   readTrashedRunDocument(id: string): RunDocument {
     return readRunDocumentFile(path.join(this.trashRunDir(id), 'run.json'));
   }
+}
+
+function isDirectory(p: string): boolean {
+  return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+export function folderIdMismatch(folder: string, recorded: string): string {
+  return `records run id ${printable(recorded)}, but its folder is named ${folder} (a copied or renamed run folder?); skipped — rename the folder back or move it out of runs/`;
 }
 
 // ---------------------------------------------------------------- encoding helpers

@@ -13,6 +13,7 @@ import { initSample, registerTrainingCommands } from './commands/train';
 import { registerModelCommands } from './commands/models';
 import { registerPipelineCommands } from './commands/pipeline';
 import { registerDriftCommands } from './commands/drift';
+import { registerStoreCommands } from './commands/store';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerModelCommands(program);
   registerPipelineCommands(program);
   registerDriftCommands(program);
+  registerStoreCommands(program);
   for (const c of program.commands) c.exitOverride().showHelpAfterError();
   for (const c of program.commands) for (const s of c.commands) s.exitOverride();
   return program;

@@ -16,6 +16,7 @@ import { type DriftApi, registerMonitoringCommands } from './monitoring/monitori
 import { MonitoringManager } from './monitoring/monitoringManager';
 import { registerRegistryCommands } from './registry/registryCommands';
 import { RegistryNode, RegistryTreeProvider } from './registry/registryTree';
+import { type CheckStoreApi, registerCheckStore } from './integrity/checkStoreCommand';
 import { WorkspaceStores } from './workspaceStores';
 
 /** What activate() returns: used by the integration tests to look at the real providers. */
@@ -29,6 +30,7 @@ export interface MlopsApi {
   compare: CompareApi;
   registryTree: RegistryTreeProvider;
   registryView: vscode.TreeView<RegistryNode>;
+  storeCheck: CheckStoreApi;
   statusBar: vscode.StatusBarItem;
   pipelines: PipelineManager;
   pipelinesTree: PipelinesTreeProvider;
@@ -64,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
   const alertsView = vscode.window.createTreeView('mlops.alerts', { treeDataProvider: monitoring, showCollapseAll: true });
   context.subscriptions.push(monitoring, alertsView);
   const drift = registerMonitoringCommands(context, stores, monitoring, pipelines, log);
+  const storeCheck = registerCheckStore(context, stores, log);
   log.info(`MLOps Workbench activated in ${Date.now() - started} ms (${stores.all().length} workspace folder(s)).`);
   return {
     stores,
@@ -75,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
     compare,
     registryTree,
     registryView,
+    storeCheck,
     statusBar,
     pipelines,
     pipelinesTree,

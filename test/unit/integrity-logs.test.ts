@@ -3,7 +3,7 @@
  * stale `running` run of another host). Each test reproduces the reported case through the real CLI or core.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -144,8 +144,8 @@ describe('issue 18 #2: one damaged registry line never renumbers versions', () =
     assert.deepEqual(lines.map((e) => e.version), [1, 3]);
     // Several processes registering at once.
     const script = `const {Tracker}=require(${JSON.stringify(path.resolve(__dirname, '../../src/core/tracking/tracker.js'))});const {Registry}=require(${JSON.stringify(path.resolve(__dirname, '../../src/core/registry/registry.js'))});const t=Tracker.open(${JSON.stringify(path.join(ws, '.mlops'))});const r=new Registry(t.store);for(let i=0;i<3;i++)r.register(t,${JSON.stringify(runs[0])},'YieldPredictor');`;
-    const procs = [0, 1, 2].map(() => require('node:child_process').spawn(process.execPath, ['-e', script], { stdio: 'inherit' }));
-    return Promise.all(procs.map((p: import('node:child_process').ChildProcess) => new Promise((res) => p.on('exit', res)))).then((codes) => {
+    const procs = [0, 1, 2].map(() => spawn(process.execPath, ['-e', script], { stdio: 'inherit' }));
+    return Promise.all(procs.map((p: ChildProcess) => new Promise((res) => p.on('exit', res)))).then((codes) => {
       assert.deepEqual(codes, [0, 0, 0]);
       const vs = new Registry(t.store).getModel('YieldPredictor').versions.map((v) => v.version);
       assert.equal(vs.length, 11);

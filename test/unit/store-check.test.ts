@@ -18,7 +18,7 @@ it('store check reports damage, changes nothing, and --repair removes only prova
   assert.equal(mlops('models', 'register', '--run', runs[0], '--name', 'YieldPredictor').code, 0);
   assert.equal(mlops('models', 'register', '--run', runs[1], '--name', 'YieldPredictor').code, 0);
 
-  let clean = mlops('store', 'check');
+  const clean = mlops('store', 'check');
   assert.equal(clean.code, 0, clean.out + clean.err);
   assert.match(clean.out, /2 run\(s\), 2 registry event\(s\), 2 registered model copies/);
   assert.match(clean.out, /No problems\./);

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { registryOptions } from '../../core/registry/config';
 import { ModelVersion, RegisteredModel, Registry, Stage } from '../../core/registry/registry';
 import { findConfig, loadConfig } from '../../core/config/config';
+import type { LogProblem } from '../../core/util/jsonLog';
 import { fmtValue, mdCell, relativeTime } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 
@@ -15,7 +16,10 @@ export type RegistryNode =
   | { kind: 'model'; store: WorkspaceStore; model: RegisteredModel }
   | { kind: 'stage'; store: WorkspaceStore; model: RegisteredModel; stage: Stage; versions: ModelVersion[] }
   | { kind: 'version'; store: WorkspaceStore; model: RegisteredModel; version: ModelVersion }
-  | { kind: 'message'; text: string };
+  | { kind: 'message'; text: string }
+  /** Damaged lines of registry/events.jsonl (issue 18 #2): reported, skipped, never rewritten. */
+  | { kind: 'problems'; store: WorkspaceStore; problems: LogProblem[] }
+  | { kind: 'problem'; store: WorkspaceStore; problem: LogProblem };
 
 const STAGE_ORDER: Stage[] = ['Production', 'Staging', 'None', 'Archived'];
 const STAGE_ICON: Record<Stage, [string, string]> = {
@@ -62,17 +66,29 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
     return registryOf(store)?.listModels() ?? [];
   }
 
+  /** The models of a store, after a Problems node when its log has damaged lines. */
+  private storeChildren(store: WorkspaceStore, emptyMessage: boolean): RegistryNode[] {
+    const reg = registryOf(store);
+    if (!reg) return emptyMessage ? [{ kind: 'message', text: 'No registered models' }] : [];
+    const st = reg.state();
+    const out: RegistryNode[] = st.problems.length ? [{ kind: 'problems', store, problems: st.problems }] : [];
+    const models = [...st.models.values()].sort((a, b) => a.name.localeCompare(b.name));
+    out.push(...models.map((model): RegistryNode => ({ kind: 'model', store, model })));
+    if (!models.length && emptyMessage) out.push({ kind: 'message', text: 'No registered models' });
+    return out;
+  }
+
   getChildren(node?: RegistryNode): RegistryNode[] {
     if (!node) {
       const all = this.stores.all();
-      if (all.length === 1) return this.models(all[0]).map((model) => ({ kind: 'model', store: all[0], model }));
+      if (all.length === 1) return this.storeChildren(all[0], false);
       return all.map((store) => ({ kind: 'folder', store }));
     }
     switch (node.kind) {
-      case 'folder': {
-        const ms = this.models(node.store);
-        return ms.length ? ms.map((model) => ({ kind: 'model', store: node.store, model })) : [{ kind: 'message', text: 'No registered models' }];
-      }
+      case 'folder':
+        return this.storeChildren(node.store, true);
+      case 'problems':
+        return node.problems.map((problem) => ({ kind: 'problem', store: node.store, problem }));
       case 'model':
         return STAGE_ORDER.map((stage) => ({ kind: 'stage', store: node.store, model: node.model, stage, versions: node.model.versions.filter((v) => v.stage === stage).sort((a, b) => b.version - a.version) }));
       case 'stage':
@@ -134,6 +150,25 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
       case 'message': {
         const it = new vscode.TreeItem(node.text);
         it.iconPath = new vscode.ThemeIcon('info');
+        return it;
+      }
+      case 'problems': {
+        const it = new vscode.TreeItem(`Problems (${node.problems.length})`, vscode.TreeItemCollapsibleState.Expanded);
+        it.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        it.tooltip = 'Damaged lines of the registry log: skipped, never rewritten. Every other line keeps its meaning. Run MLOps: Check Store for the whole store.';
+        it.contextValue = 'registryProblems';
+        it.id = `registryProblems:${node.store.folder.uri}`;
+        return it;
+      }
+      case 'problem': {
+        const p = node.problem;
+        const it = new vscode.TreeItem(`${vscode.workspace.asRelativePath(p.file, false)}${p.line ? `:${p.line}` : ''}`, vscode.TreeItemCollapsibleState.None);
+        it.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+        it.description = p.message;
+        it.tooltip = `${p.file}${p.line ? `:${p.line}` : ''}\n${p.message}`;
+        it.resourceUri = vscode.Uri.file(p.file);
+        it.contextValue = 'registryProblem';
+        if (p.line) it.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(p.file), { selection: new vscode.Range(p.line - 1, 0, p.line - 1, 0) }] };
         return it;
       }
     }

@@ -130,3 +130,41 @@ describe('Model Registry (editor)', function () {
     assert.ok(ms <= 2000);
   });
 });
+
+describe('Check Store (editor)', function () {
+  this.timeout(60_000);
+
+  it('a damaged registry line shows as a Problems node in the registry tree and, after MLOps: Check Store, in the Problems panel at its line', async () => {
+    const a = await api();
+    const events = path.join(workspaceDir(), '.mlops', 'registry', 'events.jsonl');
+    const original = fs.existsSync(events) ? fs.readFileSync(events) : undefined;
+    try {
+      fs.mkdirSync(path.dirname(events), { recursive: true });
+      fs.appendFileSync(events, 'garbage, not an event\n');
+      const damagedLine = fs.readFileSync(events, 'utf8').trimEnd().split('\n').length;
+      const problemsNode = () => {
+        const top = a.registryTree.getChildren();
+        const all = top.flatMap((n) => (n.kind === 'folder' ? a.registryTree.getChildren(n) : [n]));
+        return all.find((n) => n.kind === 'problems') as Node<'problems'> | undefined;
+      };
+      const { value: node } = await waitFor('the Problems node of the registry', problemsNode, 5000);
+      const child = a.registryTree.getChildren(node)[0];
+      const treeItem = a.registryTree.getTreeItem(child);
+      assert.match(String(treeItem.label), new RegExp(`events\\.jsonl:${damagedLine}$`));
+      assert.match(String(treeItem.description), /not valid JSON/);
+
+      const result = (await vscode.commands.executeCommand('mlops.checkStore', { folder: workspaceDir() })) as { findings: { kind: string; line?: number }[] };
+      assert.ok(result.findings.some((f) => f.kind === 'damaged-line' && f.line === damagedLine), JSON.stringify(result.findings));
+      const diags = vscode.languages.getDiagnostics(vscode.Uri.file(events));
+      const d = diags.find((x) => x.range.start.line === damagedLine - 1);
+      assert.ok(d, JSON.stringify(diags));
+      assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+      assert.equal(d.source, 'MLOps store check');
+      assert.match(d.message, /not valid JSON/);
+    } finally {
+      if (original) fs.writeFileSync(events, original);
+      else fs.rmSync(events, { force: true });
+    }
+    await waitFor('the Problems node gone', () => !a.registryTree.getChildren().some((n) => n.kind === 'problems'), 5000);
+  });
+});

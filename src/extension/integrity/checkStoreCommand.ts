@@ -67,7 +67,7 @@ export function registerCheckStore(context: vscode.ExtensionContext, stores: Wor
           },
         });
       });
-    let result = await run(arg?.repair === true);
+    const result = await run(arg?.repair === true);
     lastResults.set(result.store, result);
     publish(result);
     log.info(`Store check of ${result.store}: ${result.findings.length} finding(s)`);
@@ -79,17 +79,18 @@ export function registerCheckStore(context: vscode.ExtensionContext, stores: Wor
       return result;
     }
     const actions = ['Show Problems', ...(removable && arg?.repair === undefined ? [`Remove ${removable} Leftover${removable === 1 ? '' : 's'}…`] : [])];
-    const choice = await vscode.window.showWarningMessage(`MLOps store of ${store.folder.name}: ${open.length} problem(s) found. Damaged files are left as they are.`, ...actions);
-    if (choice === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
-    else if (choice?.startsWith('Remove')) {
-      const sure = await vscode.window.showWarningMessage(`Remove ${removable} temporary file(s) and unreferenced model copies left by interrupted writes? Only what no process can still use is removed.`, { modal: true }, 'Remove');
-      if (sure === 'Remove') {
-        result = await run(true);
-        lastResults.set(result.store, result);
-        publish(result);
-        log.info(`Store repair of ${result.store}: ${result.findings.filter((f) => f.repaired).length} removed`);
+    // Not awaited: the command returns its result while the notification waits for the user.
+    void vscode.window.showWarningMessage(`MLOps store of ${store.folder.name}: ${open.length} problem(s) found. Damaged files are left as they are.`, ...actions).then(async (choice) => {
+      if (choice === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
+      else if (choice?.startsWith('Remove')) {
+        const sure = await vscode.window.showWarningMessage(`Remove ${removable} temporary file(s) and unreferenced model copies left by interrupted writes? Only what no process can still use is removed.`, { modal: true }, 'Remove');
+        if (sure !== 'Remove') return;
+        const repaired = await run(true);
+        lastResults.set(repaired.store, repaired);
+        publish(repaired);
+        log.info(`Store repair of ${repaired.store}: ${repaired.findings.filter((f) => f.repaired).length} removed`);
       }
-    }
+    });
     return result;
   });
   return { lastResults, diagnostics };

@@ -92,7 +92,7 @@ export function checkStore(store: Store, options: CheckOptions = {}): CheckResul
   };
 
   // ------------------------------------------------------------ experiments
-  progress('experiments');
+  progress('reading experiments');
   const experimentIds = new Set<string>();
   for (const e of list(store.experimentsDir)) {
     const file = path.join(store.experimentsDir, e.name);
@@ -120,7 +120,7 @@ export function checkStore(store: Store, options: CheckOptions = {}): CheckResul
   // ------------------------------------------------------------ runs (and the trash)
   const runIds = new Set<string>();
   for (const [where, dir] of [['runs', store.runsDir], ['trash', store.trashDir]] as const) {
-    progress(where);
+    progress(where === 'runs' ? 'reading runs' : 'reading the trash');
     for (const e of list(dir)) {
       const folder = path.join(dir, e.name);
       if (e.name.startsWith(TEMP_PREFIX)) {
@@ -143,7 +143,7 @@ export function checkStore(store: Store, options: CheckOptions = {}): CheckResul
   }
 
   // ------------------------------------------------------------ registry
-  progress('registry');
+  progress('reading the registry');
   const registry = new Registry(store);
   const { records, problems } = readJsonLog<RegistryEvent>(registry.eventsFile);
   checked.registryEvents = records.length;
@@ -194,7 +194,7 @@ export function checkStore(store: Store, options: CheckOptions = {}): CheckResul
   }
 
   // ------------------------------------------------------------ monitoring logs, reports, pipeline records
-  progress('monitoring');
+  progress('reading monitoring logs and pipeline records');
   for (const file of [path.join(store.root, 'monitoring', 'alerts.jsonl'), batchLogFile(store.root)]) {
     try {
       const r = readJsonLog(file);
@@ -226,7 +226,7 @@ export function checkStore(store: Store, options: CheckOptions = {}): CheckResul
 
   // ------------------------------------------------------------ repair: only what is provably garbage
   if (options.repair) {
-    progress('repair');
+    progress('removing leftovers');
     for (const f of findings) {
       if (!f.removable) continue;
       try {

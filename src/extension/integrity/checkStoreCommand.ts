@@ -63,7 +63,7 @@ export function registerCheckStore(context: vscode.ExtensionContext, stores: Wor
           repair,
           onProgress: (step) => {
             if (token.isCancellationRequested) throw Object.assign(new Error('Store check cancelled.'), { name: 'AbortError' });
-            progress.report({ message: step });
+            progress.report({ message: `${step}…` });
           },
         });
       });

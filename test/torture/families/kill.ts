@@ -54,7 +54,7 @@ export const family: TortureFamily = {
     prep('models', 'register', '--run', run1, '--name', 'YieldPredictor');
     prep('models', 'register', '--run', run1, '--name', 'YieldPredictor');
     prep('models', 'transition', 'YieldPredictor', '1', 'Production');
-    const cases = quick ? 6 : 80;
+    const cases = quick ? 24 : 80; // CI: a few dozen kills, three per command
     for (let i = 0; i < cases; i++) {
       const op = OPS[quick ? i % OPS.length : Math.floor(rnd() * OPS.length)];
       const delay = Math.floor(rnd() * op.ms);

@@ -134,6 +134,10 @@ describe('Model Registry (editor)', function () {
 describe('Check Store (editor)', function () {
   this.timeout(60_000);
 
+  before(() => {
+    if (!fs.existsSync(path.join(workspaceDir(), '.mlops', 'store.json'))) assert.equal(mlops('init', '.').code, 0);
+  });
+
   it('a damaged registry line shows as a Problems node in the registry tree and, after MLOps: Check Store, in the Problems panel at its line', async () => {
     const a = await api();
     const events = path.join(workspaceDir(), '.mlops', 'registry', 'events.jsonl');
@@ -166,5 +170,23 @@ describe('Check Store (editor)', function () {
       else fs.rmSync(events, { force: true });
     }
     await waitFor('the Problems node gone', () => !a.registryTree.getChildren().some((n) => n.kind === 'problems'), 5000);
+  });
+
+  it('a damaged line of the alert log shows as a Problems node in the Alerts view', async () => {
+    const a = await api();
+    const file = path.join(workspaceDir(), '.mlops', 'monitoring', 'alerts.jsonl');
+    const original = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.appendFileSync(file, '{"kind":"raised","alert":{"id":"x"}}\n');
+      const line = fs.readFileSync(file, 'utf8').trimEnd().split('\n').length;
+      const { value: node } = await waitFor('the Problems node of the alerts', () => a.monitoring.getChildren().find((n) => n.kind === 'alertProblems'), 5000);
+      const item = a.monitoring.getTreeItem(a.monitoring.getChildren(node)[0]);
+      assert.match(String(item.label), new RegExp(`alerts\\.jsonl:${line}$`));
+      assert.match(String(item.description), /not an alert/);
+    } finally {
+      if (original) fs.writeFileSync(file, original);
+      else fs.rmSync(file, { force: true });
+    }
   });
 });

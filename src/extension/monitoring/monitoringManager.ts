@@ -31,7 +31,10 @@ import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 export type AlertNode =
   | { kind: 'alertModel'; model: string; alerts: Alert[] }
   | { kind: 'alertSeverity'; model: string; severity: Severity; alerts: Alert[] }
-  | { kind: 'alert'; alert: Alert; store: WorkspaceStore };
+  | { kind: 'alert'; alert: Alert; store: WorkspaceStore }
+  /** Damaged lines of monitoring/alerts.jsonl (`file:line: reason`): reported, skipped, never rewritten. */
+  | { kind: 'alertProblems'; problems: string[] }
+  | { kind: 'alertProblem'; problem: string };
 
 const SEV_ORDER: Severity[] = ['critical', 'high', 'medium'];
 const SEV_ICON: Record<Severity, [string, string]> = { critical: ['error', 'errorForeground'], high: ['warning', 'problemsWarningIcon.foreground'], medium: ['info', 'problemsInfoIcon.foreground'] };
@@ -122,18 +125,46 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
 
   // ---------------------------------------------------------------- tree
 
+  /** Damaged lines of the alert logs of every store. */
+  alertProblems(): string[] {
+    return this.stores.all().flatMap((store) => {
+      const t = store.tracker();
+      return t ? new AlertStore(t.store).list().problems : [];
+    });
+  }
+
   getChildren(node?: AlertNode): AlertNode[] {
     const all = this.allAlerts().filter((a) => a.alert.status !== 'dismissed');
     if (!node) {
       const models = [...new Set(all.map((a) => a.alert.model))].sort();
-      return models.map((model) => ({ kind: 'alertModel', model, alerts: all.filter((a) => a.alert.model === model).map((a) => a.alert) }));
+      const problems = this.alertProblems();
+      return [
+        ...(problems.length ? [{ kind: 'alertProblems' as const, problems }] : []),
+        ...models.map((model): AlertNode => ({ kind: 'alertModel', model, alerts: all.filter((a) => a.alert.model === model).map((a) => a.alert) })),
+      ];
     }
+    if (node.kind === 'alertProblems') return node.problems.map((problem) => ({ kind: 'alertProblem', problem }));
     if (node.kind === 'alertModel') return SEV_ORDER.map((severity) => ({ kind: 'alertSeverity' as const, model: node.model, severity, alerts: node.alerts.filter((a) => a.severity === severity) })).filter((n) => n.alerts.length);
     if (node.kind === 'alertSeverity') return node.alerts.map((alert) => ({ kind: 'alert', alert, store: all.find((a) => a.alert.id === alert.id)!.store }));
     return [];
   }
 
   getTreeItem(node: AlertNode): vscode.TreeItem {
+    if (node.kind === 'alertProblems') {
+      const it = new vscode.TreeItem(`Problems (${node.problems.length})`, vscode.TreeItemCollapsibleState.Expanded);
+      it.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      it.tooltip = 'Damaged lines of the alert log: skipped, never rewritten. Run MLOps: Check Store for the whole store.';
+      return it;
+    }
+    if (node.kind === 'alertProblem') {
+      const m = /^(.*?):(\d+): (.*)$/.exec(node.problem);
+      const it = new vscode.TreeItem(m ? `${vscode.workspace.asRelativePath(m[1], false)}:${m[2]}` : node.problem, vscode.TreeItemCollapsibleState.None);
+      it.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      it.description = m?.[3];
+      it.tooltip = node.problem;
+      if (m) it.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(m[1]), { selection: new vscode.Range(Number(m[2]) - 1, 0, Number(m[2]) - 1, 0) }] };
+      return it;
+    }
     if (node.kind === 'alertModel') {
       const it = new vscode.TreeItem(node.model, vscode.TreeItemCollapsibleState.Expanded);
       it.iconPath = new vscode.ThemeIcon('package');

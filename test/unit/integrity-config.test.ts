@@ -144,7 +144,7 @@ describe('pipeline definitions are checked whole before stage 1 (issue 18 #21, #
   });
 
   it('4: records stored under any folder name are listed (also by pipeline name)', () => {
-    const store = Store.open(path.join(tempDir('mlops-rec-'), '.mlops'));
+    const store = Store.open(path.join(tempDir('mlops-rec-'), '.mlops'), { create: true });
     const recs = new PipelineRecords(store);
     for (const name of ['.nightly', '../../x', 'ok']) {
       const r = newRecord(name, 'f', 'M', 'manual');
@@ -155,7 +155,7 @@ describe('pipeline definitions are checked whole before stage 1 (issue 18 #21, #
       fs.writeFileSync(path.join(recs.dir, legacy, `${r.id}.json`), JSON.stringify(r));
     }
     const all = recs.list();
-    assert.deepEqual(all.runs.map((r) => r.pipeline).sort(), ['.nightly', '../../x', 'ok']);
+    assert.deepEqual(all.runs.map((r) => r.pipeline).sort(), ['.nightly', '../../x', 'ok'].sort());
     assert.equal(recs.list('.nightly').runs.length, 1);
     assert.equal(recs.list('../../x').runs.length, 1);
     // new records never go to a hidden folder

@@ -69,7 +69,7 @@ export function parseHyperparameters(raw: Record<string, unknown>, task: Task): 
         else {
           const n = numberOf(v);
           const max = HYPERPARAMETER_BOUNDS.max_features[1];
-          if (n === undefined || n <= 0) throw new UserInputError(`max_features must be sqrt, log2, all, a fraction in (0, 1] or a count ≥ 1, got ${describeValue(v)}.`);
+          if (n === undefined || !Number.isFinite(n) || n <= 0) throw new UserInputError(`max_features must be sqrt, log2, all, a fraction in (0, 1] or a count ≥ 1, got ${describeValue(v)}.`);
           if (n > 1 && !Number.isInteger(n)) throw new UserInputError(`max_features above 1 must be a whole count of features, got ${describeValue(v)}.`);
           if (n > max) throw new UserInputError(`max_features as a count must be ≤ ${max.toLocaleString('en-US')}, got ${describeValue(v)}.`);
           h.max_features = n;

@@ -9,10 +9,11 @@ import { AbortError, type Task } from '../../core/training/engine';
 import { runCommandTrainer } from '../../core/training/commandTrainer';
 import { parseEngine } from '../../core/training/params';
 import { compareMetrics, planReproduction } from '../../core/training/reproduce';
-import { Combination, expandSpace, parseGridSpec, runSweep, sampleSpace } from '../../core/training/sweep';
+import { Combination, expandSpace, MAX_PARALLEL, MAX_SWEEP_RUNS, parseGridSpec, runSweep, sampleSpace } from '../../core/training/sweep';
 import { trainRun, TrainOptions } from '../../core/training/train';
 import type { MissingPolicy } from '../../core/data/dataset';
 import { UserInputError } from '../../core/util/errors';
+import { parseDecimal, parseWholeNumber } from '../../core/util/numbers';
 import { Rng } from '../../core/util/random';
 import { collect, GlobalOptions, openTracker, out, parseAssignments, parseParamValue } from '../context';
 import { fmtNumber, runToJson, table } from '../format';
@@ -58,8 +59,8 @@ function trainOptionsFrom(o: Record<string, unknown>, tracker: Tracker, cfg: Wor
   const params: Record<string, unknown> = { ...(t.params ?? {}) };
   for (const [k, v] of parseAssignments(o.param as string[] | undefined, 'Param')) params[k] = parseParamValue(v);
   if (o.seed !== undefined) params.seed = o.seed;
-  const testSize = o.testSize !== undefined ? Number(o.testSize) : t.test_size;
-  if (testSize !== undefined && Number.isNaN(testSize)) throw new UserInputError(`--test-size must be a number, got '${String(o.testSize)}'.`);
+  const testSize = o.testSize !== undefined ? parseDecimal(String(o.testSize)) : t.test_size;
+  if (o.testSize !== undefined && !(testSize !== undefined && testSize > 0 && testSize < 1)) throw new UserInputError(`--test-size must be a decimal number between 0 and 1 (exclusive), got '${String(o.testSize)}'.`);
   return {
     data,
     dataLabel: rel.startsWith('..') || path.isAbsolute(rel) ? data : rel.split(path.sep).join('/'),
@@ -152,8 +153,8 @@ export function registerTrainingCommands(program: Command): void {
       const base = trainOptionsFrom(o, t, cfg);
       const sw = cfg?.sweep;
       let combos: Combination[];
-      const random = o.random !== undefined ? Number(o.random) : sw?.random;
-      if (random !== undefined && !(Number.isInteger(random) && random >= 1)) throw new UserInputError(`--random must be a whole number ≥ 1, got '${String(o.random)}'.`);
+      const random = o.random !== undefined ? parseWholeNumber(String(o.random), 1, MAX_SWEEP_RUNS) : sw?.random;
+      if (o.random !== undefined && random === undefined) throw new UserInputError(`--random must be a whole number from 1 to ${MAX_SWEEP_RUNS}, got '${String(o.random)}'.`);
       const seed = Number((base.params as Record<string, unknown>).seed ?? 42);
       if (o.grid) {
         const space = parseGridSpec(o.grid);
@@ -161,8 +162,8 @@ export function registerTrainingCommands(program: Command): void {
       } else if (sw?.grid) combos = random ? new Rng(seed).shuffle(sw.grid.slice()).slice(0, random) : sw.grid;
       else if (sw?.space) combos = random ? sampleSpace(sw.space, random, sw.seed ?? seed) : expandSpace(sw.space);
       else throw new UserInputError("A grid is needed: --grid 'n_estimators=50,100;max_depth=5,none' (or sweep.grid / sweep.space in mlops.yaml).");
-      const parallel = o.parallel !== undefined ? Number(o.parallel) : sw?.parallel;
-      if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) throw new UserInputError(`--parallel must be a whole number ≥ 1, got '${String(o.parallel)}'.`);
+      const parallel = o.parallel !== undefined ? parseWholeNumber(String(o.parallel), 1, MAX_PARALLEL) : sw?.parallel;
+      if (o.parallel !== undefined && parallel === undefined) throw new UserInputError(`--parallel must be a whole number from 1 to ${MAX_PARALLEL}, got '${String(o.parallel)}'.`);
       const ac = interruptible();
       const show = progressPrinter();
       const res = await runSweep(t, { ...base, experiment: (o.experiment as string | undefined) ?? sw?.experiment ?? base.experiment, combinations: combos, baseParams: base.params, parallel }, { signal: ac.signal, onProgress: (_d, _n, m) => show(m) });

@@ -16,8 +16,10 @@
  */
 import * as fs from 'node:fs';
 import Papa from 'papaparse';
+import { escapeControl, printable } from '../store/names';
 import { sha256FileAsync } from '../util/atomicFs';
 import { UserInputError } from '../util/errors';
+import { isDecimal } from '../util/numbers';
 import type { CategoricalColumn, Column, Dataset, DatasetInfo, MissingPolicy, NumericColumn } from './dataset';
 
 export class CsvError extends UserInputError {
@@ -27,21 +29,25 @@ export class CsvError extends UserInputError {
     readonly row?: number,
     readonly column?: string,
   ) {
-    super(`${file}${row !== undefined ? `, row ${row}` : ''}${column !== undefined ? `, column '${column}'` : ''}: ${detail}`);
+    // The file name and column are user text: control characters (a NUL in a header) are shown escaped.
+    super(`${escapeControl(file)}${row !== undefined ? `, row ${row}` : ''}${column !== undefined ? `, column '${printable(column)}'` : ''}: ${detail}`);
     this.name = 'CsvError';
   }
 }
 
 const MISSING = new Set(['', 'na', 'n/a', 'nan', 'null', 'none', '?']);
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 export function isMissing(s: string): boolean {
   return MISSING.has(s.trim().toLowerCase());
 }
 
+/**
+ * A cell's number: decimal notation only (src/core/util/numbers.ts: no hex, Infinity or NaN — NaN and empty cells
+ * are missing values). A decimal beyond ±1.8e308 gives ±Infinity here, and the loader refuses it as out of range.
+ */
 export function parseNumber(s: string): number | undefined {
   const t = s.trim();
-  return NUMBER.test(t) ? Number(t) : undefined;
+  return isDecimal(t) ? Number(t) : undefined;
 }
 
 export interface LoadOptions {
@@ -116,10 +122,10 @@ export async function loadCsv(file: string, options: Omit<LoadOptions, 'missing'
       const name = f.trim();
       if (!name) throw new CsvError(file, `column ${i + 1} has an empty name in the header`, 1);
       const prev = seen.get(name);
-      if (prev !== undefined) throw new CsvError(file, `duplicate column name '${name}' (columns ${prev + 1} and ${i + 1})`, 1, name);
+      if (prev !== undefined) throw new CsvError(file, `duplicate column name '${printable(name)}' (columns ${prev + 1} and ${i + 1})`, 1, name);
       seen.set(name, i);
     });
-    for (const name of forced) if (!seen.has(name)) throw new CsvError(file, `column '${name}' given as categorical is not in the header (columns: ${fields.join(', ')})`);
+    for (const name of forced) if (!seen.has(name)) throw new CsvError(file, `column '${printable(name)}' given as categorical is not in the header (columns: ${printable(fields.join(', '))})`);
     builders = fields.map((f) => ({ name: f.trim(), type: undefined, firstRow: 0, firstValue: '', values: new Growable(), levels: new Map(), forcedCategorical: forced.has(f.trim()) }));
   };
 
@@ -135,7 +141,7 @@ export async function loadCsv(file: string, options: Omit<LoadOptions, 'missing'
       const raw = fields[j];
       if (isMissing(raw)) {
         if (policy === 'error') {
-          throw new CsvError(file, `missing value ('${raw.trim()}'); use the option to drop such rows or impute the median`, row, b.name);
+          throw new CsvError(file, `missing value ('${printable(raw.trim())}'); use the option to drop such rows or impute the median`, row, b.name);
         }
         rowMissing = true;
         b.values.push(NaN);
@@ -144,12 +150,13 @@ export async function loadCsv(file: string, options: Omit<LoadOptions, 'missing'
       if (b.type === undefined) {
         b.type = !b.forcedCategorical && parseNumber(raw) !== undefined ? 'numeric' : 'categorical';
         b.firstRow = row;
-        b.firstValue = raw.trim();
+        b.firstValue = printable(raw.trim());
       }
       if (b.type === 'numeric') {
         const v = parseNumber(raw);
         if (v === undefined || !Number.isFinite(v)) {
-          throw new CsvError(file, `'${raw.trim().slice(0, 40)}' is not a number (the column is numeric: row ${b.firstRow} holds ${b.firstValue})`, row, b.name);
+          const what = v === undefined ? 'is not a number' : 'is out of range (beyond ±1.8e308)';
+          throw new CsvError(file, `'${printable(raw.trim().slice(0, 40))}' ${what} (the column is numeric: row ${b.firstRow} holds ${b.firstValue})`, row, b.name);
         }
         b.values.push(v);
       } else {
@@ -186,7 +193,7 @@ export async function loadCsv(file: string, options: Omit<LoadOptions, 'missing'
         }
       },
       complete: () => resolve(),
-      error: (err: Error) => reject(new CsvError(file, `cannot be read: ${err.message}`)),
+      error: (err: Error) => reject(new CsvError(file, `cannot be read: ${printable(err.message)}`)),
     });
   });
   if (failure) throw failure;
@@ -205,7 +212,7 @@ export async function loadCsv(file: string, options: Omit<LoadOptions, 'missing'
   const columns: Column[] = builders.map((b) => {
     let values = b.values.trimmed();
     const type = b.type ?? 'numeric';
-    if (b.type === undefined && policy !== 'keep') throw new CsvError(file, `column '${b.name}' has no values at all`, undefined, b.name);
+    if (b.type === undefined && policy !== 'keep') throw new CsvError(file, `column '${printable(b.name)}' has no values at all`, undefined, b.name);
     if (keep) {
       const out = new Float64Array(dataRows - missingRows.length);
       let k = 0;

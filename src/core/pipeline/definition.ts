@@ -28,7 +28,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode, type YAMLMap } from 'yaml';
+import { yamlToJs } from '../config/config';
+import { checkModelName } from '../registry/registry';
+import { checkKey, checkName, describeValue, escapeControl, printable } from '../store/names';
+import { parseHyperparameters } from '../training/params';
 import { UserInputError } from '../util/errors';
 
 export interface PipelineDefinition {
@@ -55,10 +59,24 @@ export interface PipelineProblem {
 
 export class PipelineError extends UserInputError {
   constructor(readonly problems: PipelineProblem[]) {
-    super(problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join('\n'));
+    super(problems.map((p) => `${escapeControl(p.file)}:${p.line}:${p.col}: ${p.message}`).join('\n'));
     this.name = 'PipelineError';
   }
 }
+
+/** The allowed range of every numeric setting: [min, max], both included (schemas/pipeline.schema.json says the same). */
+export const PIPELINE_BOUNDS = {
+  'validation.min_rows': [0, 1_000_000_000],
+  'gates.min_r2': [-1_000_000, 1],
+  'gates.max_rmse': [0, Number.MAX_VALUE],
+  'gates.max_mae': [0, Number.MAX_VALUE],
+  'smoke.rows': [1, 100_000],
+  'smoke.latency_calls': [1, 10_000],
+  'smoke.latency_budget_ms': [0, 600_000],
+  'smoke.accuracy_tolerance': [0, Number.MAX_VALUE],
+} as const;
+/** A schedule fires at most every 24 days: a longer interval does not fit a timer (2^31 ms) and would fire at once. */
+export const MAX_SCHEDULE_MS = 24 * 86_400_000;
 
 const SCHEMA: Record<string, Record<string, string> | string> = {
   name: 'string', model: 'string', experiment: 'string', on_success: 'enum:staging,production',
@@ -69,6 +87,7 @@ const SCHEMA: Record<string, Record<string, string> | string> = {
   smoke: { rows: 'int', latency_calls: 'int', latency_budget_ms: 'number', accuracy_tolerance: 'number' },
   triggers: { data_update: 'bool', code_commit: 'commit', schedule: 'schedule', drift: 'bool' },
 };
+const fmtBound = (n: number) => (n === Number.MAX_VALUE ? 'any size' : n.toLocaleString('en-US').replace(/,/g, ''));
 
 export function isPipelineFile(file: string): boolean {
   return /\.pipeline\.(ya?ml|json)$/i.test(file);
@@ -93,26 +112,39 @@ export function parsePipeline(text: string, file: string, options: { checkFiles?
     at(root, 'a pipeline file must be a mapping (key: value)');
     throw new PipelineError(problems);
   }
-  const check = (map: YAMLMap, schema: Record<string, unknown>, prefix: string) => {
+  let js: Record<string, unknown> = {};
+  try {
+    js = yamlToJs(doc, (msg) => {
+      throw new Error(msg);
+    }) as Record<string, unknown>;
+  } catch (e) {
+    at(root, (e as Error).message);
+    throw new PipelineError(problems);
+  }
+  // An alias (*name) stands for the node it names.
+  const deref = (n: unknown): YamlNode | null => (isAlias(n) ? ((n.resolve(doc) as YamlNode | undefined) ?? null) : ((n as YamlNode | null | undefined) ?? null));
+  const check = (map: YAMLMap, schema: Record<string, unknown>, prefix: string, values: Record<string, unknown>) => {
     for (const pair of map.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       const value = pair.value as YamlNode | null;
       const type = schema[key];
       if (type === undefined) {
-        at(pair.key as YamlNode, `unknown key '${prefix}${key}' (known: ${Object.keys(schema).join(', ')})`);
+        at(pair.key as YamlNode, `unknown key '${prefix}${printable(key)}' (known: ${Object.keys(schema).join(', ')})`);
         continue;
       }
+      const v = values[key] === undefined ? null : values[key];
       if (typeof type === 'object') {
-        if (!isMap(value)) at(value ?? (pair.key as YamlNode), `'${prefix}${key}' must be a mapping`);
-        else check(value, type as Record<string, unknown>, `${prefix}${key}.`);
+        const m = deref(value);
+        if (!isMap(m)) at(value ?? (pair.key as YamlNode), `'${prefix}${key}' must be a mapping, got ${describeValue(v)}`);
+        else check(m, type as Record<string, unknown>, `${prefix}${key}.`, (v ?? {}) as Record<string, unknown>);
         continue;
       }
-      const v = value && 'toJSON' in value ? (value as YamlNode).toJSON() : null;
-      const bad = (what: string) => at(value ?? (pair.key as YamlNode), `'${prefix}${key}' must be ${what}, got ${JSON.stringify(v)}`);
+      const bad = (what: string) => at(value ?? (pair.key as YamlNode), `'${prefix}${key}' must be ${what}, got ${describeValue(v)}`);
       const t = String(type);
+      const bounds = (PIPELINE_BOUNDS as Record<string, readonly [number, number]>)[`${prefix}${key}`];
       if (t === 'string' && (typeof v !== 'string' || !v.trim())) bad('text');
-      else if (t === 'int' && !(Number.isInteger(v) && (v as number) >= 0)) bad('a whole number ≥ 0');
-      else if (t === 'number' && typeof v !== 'number') bad('a number');
+      else if (t === 'int' && !(typeof v === 'number' && Number.isInteger(v) && v >= bounds[0] && v <= bounds[1])) bad(`a whole number from ${fmtBound(bounds[0])} to ${fmtBound(bounds[1])}`);
+      else if (t === 'number' && !(typeof v === 'number' && Number.isFinite(v) && v >= bounds[0] && v <= bounds[1])) bad(bounds[1] === Number.MAX_VALUE ? `a number ≥ ${fmtBound(bounds[0])}` : `a number from ${fmtBound(bounds[0])} to ${fmtBound(bounds[1])}`);
       else if (t === 'share' && !(typeof v === 'number' && v >= 0 && v <= 1)) bad('a number between 0 and 1');
       else if (t === 'fraction' && !(typeof v === 'number' && v > 0 && v < 1)) bad('a number between 0 and 1 (exclusive)');
       else if (t === 'bool' && typeof v !== 'boolean') bad('true or false');
@@ -120,10 +152,12 @@ export function parsePipeline(text: string, file: string, options: { checkFiles?
       else if (t === 'strings' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) bad('a list of column names');
       else if (t.startsWith('enum:') && !t.slice(5).split(',').includes(String(v))) bad(`one of ${t.slice(5).split(',').join(', ')}`);
       else if (t === 'ranges') {
-        if (!isMap(value)) bad('a mapping of column: [min, max]');
-        else for (const rp of value.items) {
-          const rv = (rp.value as YamlNode | null)?.toJSON?.();
-          if (!(Array.isArray(rv) && rv.length === 2 && rv.every((x) => typeof x === 'number') && rv[0] <= rv[1])) at(rp.value as YamlNode, `'${prefix}${key}.${String((rp.key as { value?: unknown })?.value)}' must be [min, max] with min ≤ max`);
+        const rm = deref(value);
+        if (!isMap(rm)) bad('a mapping of column: [min, max]');
+        else for (const rp of rm.items) {
+          const col = String((rp.key as { value?: unknown })?.value);
+          const rv = (v as Record<string, unknown>)[col];
+          if (!(Array.isArray(rv) && rv.length === 2 && rv.every((x) => typeof x === 'number' && Number.isFinite(x)) && rv[0] <= rv[1])) at((rp.value as YamlNode) ?? (rp.key as YamlNode), `'${prefix}${key}.${printable(col)}' must be [min, max] (finite numbers, min ≤ max), got ${Array.isArray(rv) ? `[${rv.map(describeValue).join(', ')}]` : describeValue(rv)}`);
         }
       } else if (t === 'commit' && !(v === true || v === false || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).every((k) => k === 'branch')))) bad('true, false or {branch: NAME}');
       else if (t === 'schedule') {
@@ -131,15 +165,64 @@ export function parsePipeline(text: string, file: string, options: { checkFiles?
         else {
           const o = v as Record<string, unknown>;
           if (Object.keys(o).some((k) => k !== 'every' && k !== 'cron')) bad('{every: DURATION} or {cron: EXPRESSION}');
-          if (o.every !== undefined && parseDuration(String(o.every)) === undefined) at(value, `'${prefix}${key}.every' must be a duration such as 30m, 6h or 1d`);
+          if (o.every !== undefined && (typeof o.every !== 'string' || parseDuration(o.every) === undefined)) at(value, `'${prefix}${key}.every' must be a duration from 1s to 24d such as 30m, 6h or 1d, got ${describeValue(o.every)}`);
           if (o.cron !== undefined && !validCron(String(o.cron))) at(value, `'${prefix}${key}.cron' must be a 5-field cron expression (minute hour day month weekday)`);
         }
       }
-      if (isSeq(value) && t !== 'strings') continue;
     }
   };
-  check(root, SCHEMA, '');
-  const raw = root.toJSON() as Record<string, Record<string, unknown> | string | undefined>;
+  check(root, SCHEMA, '', js);
+  const raw = js as Record<string, Record<string, unknown> | string | undefined>;
+  // Names: checked as the store and the registry check them, so nothing fails (or hides) after training.
+  const node = (k: string) => (root.get(k, true) as YamlNode | undefined) ?? root;
+  const defaultName = path.basename(file).replace(/\.pipeline\.(ya?ml|json)$/i, '');
+  const pipelineName = typeof raw.name === 'string' ? raw.name : defaultName;
+  const nameProblem = checkPipelineName(pipelineName);
+  if (nameProblem) at(node('name'), raw.name === undefined ? `the pipeline's name comes from the file name, and ${nameProblem}; set name: in the file or rename it` : `'name' ${nameProblem}`);
+  if (typeof raw.model === 'string' && raw.model.trim()) {
+    try {
+      checkModelName(raw.model);
+    } catch (e) {
+      at(node('model'), `'model': ${printable((e as Error).message)}`);
+    }
+  }
+  if (typeof raw.experiment === 'string') {
+    try {
+      checkName('Experiment name', raw.experiment);
+    } catch (e) {
+      at(node('experiment'), `'experiment': ${(e as Error).message}`);
+    }
+  }
+  const trainerNode = deref(root.get('trainer', true));
+  const trainerJs = (raw.trainer ?? {}) as Record<string, unknown>;
+  const paramsNode = isMap(trainerNode) ? deref(trainerNode.get('params', true)) : null;
+  if (isMap(paramsNode) && trainerJs.params && typeof trainerJs.params === 'object') {
+    const dataTask = (raw.data as Record<string, unknown> | undefined)?.task === 'classification' ? 'classification' : 'regression';
+    for (const pair of paramsNode.items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : '';
+      const v = (trainerJs.params as Record<string, unknown>)[k];
+      const keyNode = pair.key as YamlNode;
+      const valueNode = (pair.value as YamlNode | null) ?? keyNode;
+      if (trainerJs.kind === 'command') {
+        // Your command's own parameters: any key a run accepts, scalar values.
+        try {
+          checkKey('Param', k);
+        } catch (e) {
+          at(keyNode, `'trainer.params': ${(e as Error).message}`);
+          continue;
+        }
+        if (v !== null && typeof v === 'object') at(valueNode, `'trainer.params.${k}' must be a number, text, true/false or null, got ${describeValue(v)}`);
+        continue;
+      }
+      try {
+        parseHyperparameters({ [k]: v }, dataTask);
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (/^Unknown hyperparameter/.test(msg)) at(keyNode, `'trainer.params': ${msg}`);
+        else at(valueNode, `'trainer.params.${printable(k)}': ${msg}`);
+      }
+    }
+  }
   for (const req of ['model', 'data']) if (raw[req] === undefined) at(root, `missing required key '${req}'`);
   const data = (raw.data ?? {}) as Record<string, unknown>;
   if (raw.data && !data.source) at(root.get('data', true) as YamlNode, "missing required key 'data.source'");
@@ -155,7 +238,7 @@ export function parsePipeline(text: string, file: string, options: { checkFiles?
   }
   if (problems.length) throw new PipelineError(problems);
 
-  const model = String(raw.model);
+  const model = String(raw.model).trim();
   const v = (raw.validation ?? {}) as Record<string, unknown>;
   const g = (raw.gates ?? {}) as Record<string, number>;
   const s = (raw.smoke ?? {}) as Record<string, number>;
@@ -163,7 +246,7 @@ export function parsePipeline(text: string, file: string, options: { checkFiles?
   return {
     file,
     dir,
-    name: typeof raw.name === 'string' ? raw.name : path.basename(file).replace(/\.pipeline\.(ya?ml|json)$/i, ''),
+    name: checkName('Pipeline name', pipelineName),
     model,
     experiment: typeof raw.experiment === 'string' ? raw.experiment : `${model}_pipeline`,
     data: { source: String(data.source), target: String(data.target), reference: data.reference as string | undefined, task: data.task as 'regression' | undefined },
@@ -225,12 +308,31 @@ export function findPipelines(dir: string, depth = 3): string[] {
   return out.sort();
 }
 
+/** A duration such as 30m, 6h or 1d in ms; undefined unless it is from 1 s to 24 days (MAX_SCHEDULE_MS). */
 export function parseDuration(s: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$/i.exec(s);
   if (!m) return undefined;
   const mult = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2].toLowerCase() as 's'];
   const ms = Number(m[1]) * mult;
-  return ms >= 1000 ? ms : undefined;
+  return ms >= 1000 && ms <= MAX_SCHEDULE_MS ? ms : undefined;
+}
+
+/**
+ * Why a pipeline name cannot be used (undefined when it can). Pipeline names name the folder of their run records,
+ * so besides the rules of every name (checkName: not empty, no NUL, NFC) they must not start with '.' (a hidden
+ * folder, never listed) nor contain '/', '\\' or control characters (they would escape or mangle the folder).
+ */
+export function checkPipelineName(name: string): string | undefined {
+  try {
+    checkName('Pipeline name', name);
+  } catch (e) {
+    return (e as Error).message.replace(/^Pipeline name /, '').replace(/\.$/, '');
+  }
+  const t = name.trim();
+  if (t.startsWith('.')) return `'${printable(t)}' must not start with '.'`;
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+  if (/[/\\\0-\x1f\x7f]/.test(t)) return `'${printable(t)}' must not contain '/', '\\' or control characters`;
+  return undefined;
 }
 
 function cronField(f: string, min: number, max: number): boolean {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { Store } from '../store/store';
 import { currentOwner, isOwnerAlive, ProcessOwner } from '../store/owner';
 import { writeJsonAtomic } from '../util/atomicFs';
+import { printable } from '../store/names';
 import { UserInputError } from '../util/errors';
 
 export const STAGE_NAMES = ['data_validation', 'training', 'evaluation', 'registration', 'deployment', 'smoke_test'] as const;
@@ -60,10 +61,16 @@ export interface PipelineRunRecord {
   owner: ProcessOwner | null;
 }
 
+/** The folder of a pipeline's records: its name with other characters as '-', never hidden (no leading '.'). */
 export function slug(name: string): string {
-  const s = name.trim().replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80);
-  if (!s || s === '.' || s === '..') throw new UserInputError(`Pipeline name '${name}' has no usable characters.`);
+  const s = name.trim().replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 80);
+  if (!s) throw new UserInputError(`Pipeline name '${printable(name)}' has no usable characters.`);
   return s;
+}
+
+/** The folder earlier versions used (leading dots kept: '.nightly', '..-..-x'), so their records stay listed. */
+function legacySlug(name: string): string {
+  return name.trim().replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80);
 }
 
 export function newRecord(pipeline: string, file: string, model: string, trigger: Trigger, coalesced?: Trigger[]): PipelineRunRecord {
@@ -97,22 +104,33 @@ export class PipelineRecords {
     writeJsonAtomic(f, r);
     this.store.touch();
   }
-  /** Every recorded pipeline run, newest first; unreadable files are returned as problems. A run whose process died shows as error. */
+  /**
+   * Every recorded pipeline run, newest first; unreadable files are returned as problems. A run whose process died
+   * shows as error. Every folder is read, hidden ones too (older versions stored '.nightly' there), except
+   * leftovers of atomic writes (.tmp-*).
+   */
   list(pipeline?: string): { runs: PipelineRunRecord[]; problems: { file: string; message: string }[] } {
     const runs: PipelineRunRecord[] = [];
     const problems: { file: string; message: string }[] = [];
-    let dirs: string[] = [];
+    let dirs: fs.Dirent[] = [];
     try {
-      dirs = fs.readdirSync(this.dir).filter((d) => !d.startsWith('.'));
+      dirs = fs.readdirSync(this.dir, { withFileTypes: true }).filter((d) => !d.name.startsWith('.tmp-'));
     } catch {
       return { runs, problems };
     }
-    for (const d of dirs) {
-      if (pipeline && d !== slug(pipeline)) continue;
+    const wanted = pipeline === undefined ? undefined : new Set([slug(pipeline), legacySlug(pipeline)]);
+    for (const dirent of dirs) {
+      const d = dirent.name;
+      if (wanted && !wanted.has(d)) continue;
+      if (!dirent.isDirectory()) {
+        problems.push({ file: path.join(this.dir, d), message: 'is not a folder of pipeline runs' });
+        continue;
+      }
       let files: string[] = [];
       try {
         files = fs.readdirSync(path.join(this.dir, d)).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
-      } catch {
+      } catch (e) {
+        problems.push({ file: path.join(this.dir, d), message: `cannot be read (${(e as Error).message})` });
         continue;
       }
       for (const f of files) {

@@ -31,7 +31,8 @@ export function checkRunIdOrPrefix(s: string): string {
 
 export function checkName(kind: string, s: unknown): string {
   if (typeof s !== 'string') throw new UserInputError(`${kind} must be a string.`);
-  const t = s.trim();
+  // One spelling per name: 'café' typed precomposed (NFC) or as e + combining accent (NFD) is the same name.
+  const t = s.trim().normalize('NFC');
   if (!t) throw new UserInputError(`${kind} must not be empty.`);
   if (t.includes('\0')) throw new UserInputError(`${kind} '${printable(t)}' contains a NUL character.`);
   if (t.length > MAX_NAME_LENGTH) throw new UserInputError(`${kind} is ${t.length} characters long; the limit is ${MAX_NAME_LENGTH}.`);
@@ -84,7 +85,21 @@ export function resolveInside(base: string, rel: string): string {
 
 /** Show a user string in an error message without control characters and without flooding it. */
 export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex -- making control characters visible is the point
-  const clean = s.replace(/[\0-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const clean = escapeControl(s);
   return clean.length > 80 ? clean.slice(0, 77) + '...' : clean;
+}
+
+/** Control characters (C0, DEL, C1) as \xNN escapes, nothing cut: for file paths in messages. */
+export function escapeControl(s: string): string {
+  // eslint-disable-next-line no-control-regex -- making control characters visible is the point
+  return s.replace(/[\0-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** What a value from a config file or JSON is, for messages: 'a mapping', 'a list', 'null', or the value itself (escaped, quoted text). */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing (null)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `'${printable(v)}'`;
+  return String(v);
 }

@@ -11,11 +11,22 @@
  * Values: numbers, 'single' or "double" quoted strings; times also as ISO dates: start_time > '2025-12-01'.
  *
  * A comparison on a key the run does not have is false (as in MLflow). Params compare as numbers when both
- * sides are numeric, as strings otherwise. Errors carry the 0-based position in the expression.
+ * sides are numeric, as strings otherwise; a number and non-numeric text are never equal nor ordered (only != holds).
+ * Numeric means decimal notation only (src/core/util/numbers.ts):
+ * a param '0x10', 'Infinity' or 'NaN' is text. Errors carry the 0-based position in the expression.
+ *
+ * Limits that keep any expression fast: LIKE is matched without backtracking (time ∝ pattern × value length,
+ * whatever the wildcards); `(` and `not` nest at most MAX_FILTER_DEPTH levels; long and/or chains are flat lists.
  */
+import { UserInputError } from '../util/errors';
+import { parseDecimal } from '../util/numbers';
 import type { Run } from './types';
 
-export class FilterSyntaxError extends Error {
+/** How deep `(` and `not` may nest: far beyond any hand-written filter, far below the call stack's limit. */
+export const MAX_FILTER_DEPTH = 100;
+
+/** A syntax error in a filter: bad input (exit code 2), with its position. */
+export class FilterSyntaxError extends UserInputError {
   constructor(
     readonly reason: string,
     readonly position: number,
@@ -39,6 +50,14 @@ interface Token {
 }
 
 const OPS = ['<=', '>=', '!=', '<>', '==', '=', '<', '>'];
+// Sticky: matched in place, so a long expression is not copied at every token.
+const NUMBER_AT = /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/y;
+const IDENT_AT = /[A-Za-z_][A-Za-z0-9_-]*/y;
+
+function printableChar(c: string, code: number | undefined): string {
+  // eslint-disable-next-line no-control-regex -- showing invisible characters escaped is the point
+  return /[\0-\x1f\x7f-\x9f]/.test(c) ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : code !== undefined && code > 0xffff ? String.fromCodePoint(code) : c;
+}
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
@@ -82,23 +101,27 @@ function tokenize(src: string): Token[] {
       continue;
     }
     if (/[0-9]/.test(c) || ((c === '-' || c === '+' || c === '.') && /[0-9.]/.test(src[i + 1] ?? ''))) {
-      const m = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(src.slice(i));
+      NUMBER_AT.lastIndex = i;
+      const m = NUMBER_AT.exec(src);
       if (!m) throw new FilterSyntaxError('Invalid number', i, src);
-      // A number directly followed by letters is not a number (e.g. 3abc).
+      // A number directly followed by letters is not a number (e.g. 3abc, 0x10).
       const after = src[i + m[0].length];
-      if (after && /[A-Za-z_]/.test(after)) throw new FilterSyntaxError(`Invalid number '${src.slice(i, i + m[0].length + 1)}...'`, i, src);
-      out.push({ kind: 'number', text: m[0], value: Number(m[0]), pos: i });
+      if (after && /[A-Za-z_]/.test(after)) throw new FilterSyntaxError(`Invalid number '${src.slice(i, i + m[0].length + 1)}...' (numbers are decimal: 16, -1.5, 2e-3)`, i, src);
+      const value = parseDecimal(m[0]);
+      if (value === undefined) throw new FilterSyntaxError(`Number ${m[0].slice(0, 40)} is out of range (beyond ±1.8e308)`, i, src);
+      out.push({ kind: 'number', text: m[0], value, pos: i });
       i += m[0].length;
       continue;
     }
     if (c === '.') { out.push({ kind: 'dot', text: c, pos: i++ }); continue; }
     if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(src.slice(i))!;
+      IDENT_AT.lastIndex = i;
+      const m = IDENT_AT.exec(src)!;
       out.push({ kind: 'ident', text: m[0], pos: i });
       i += m[0].length;
       continue;
     }
-    throw new FilterSyntaxError(`Unexpected character '${c}'`, i, src);
+    throw new FilterSyntaxError(`Unexpected character '${printableChar(c, src.codePointAt(i))}'`, i, src);
   }
   out.push({ kind: 'eof', text: '', pos: src.length });
   return out;
@@ -122,15 +145,24 @@ export interface FieldRef {
   pos: number;
 }
 
+/** A LIKE pattern split into code points: '%' any run of characters, '_' exactly one, anything else itself. */
+export interface LikePattern {
+  source: string;
+  insensitive: boolean;
+  /** Code points (case-folded when insensitive); '%' and '_' are the wildcards. */
+  chars: string[];
+}
+
 export type Expr =
-  | { type: 'and' | 'or'; left: Expr; right: Expr }
+  | { type: 'and' | 'or'; items: Expr[] }
   | { type: 'not'; expr: Expr }
   | { type: 'cmp'; field: FieldRef; op: string; value: string | number; pos: number }
-  | { type: 'like'; field: FieldRef; pattern: RegExp; negate: boolean; pos: number }
+  | { type: 'like'; field: FieldRef; pattern: LikePattern; negate: boolean; pos: number }
   | { type: 'in'; field: FieldRef; values: (string | number)[]; negate: boolean; pos: number };
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(
     private toks: Token[],
     private src: string,
@@ -157,36 +189,47 @@ class Parser {
     if (t.kind !== 'eof') this.fail(`Expected 'and', 'or' or end of expression, found ${this.describe(t)}`);
     return e;
   }
+  // and/or chains are flat lists (a chain of 50,000 terms is one node, not 50,000 nested ones).
   private or(): Expr {
-    let left = this.and();
+    const items = [this.and()];
     while (this.isWord(this.peek(), 'or')) {
       this.next();
-      left = { type: 'or', left, right: this.and() };
+      items.push(this.and());
     }
-    return left;
+    return items.length === 1 ? items[0] : { type: 'or', items };
   }
   private and(): Expr {
-    let left = this.not();
+    const items = [this.not()];
     while (this.isWord(this.peek(), 'and')) {
       this.next();
-      left = { type: 'and', left, right: this.not() };
+      items.push(this.not());
     }
-    return left;
+    return items.length === 1 ? items[0] : { type: 'and', items };
+  }
+  /** `(` and `not` nest; each level counts, so no expression can exhaust the stack. */
+  private enter(t: Token): void {
+    if (++this.depth > MAX_FILTER_DEPTH) this.fail(`Expression nests deeper than ${MAX_FILTER_DEPTH} levels of '(' and 'not'`, t);
   }
   private not(): Expr {
-    if (this.isWord(this.peek(), 'not')) {
+    const t = this.peek();
+    if (this.isWord(t, 'not')) {
+      this.enter(t);
       this.next();
-      return { type: 'not', expr: this.not() };
+      const e: Expr = { type: 'not', expr: this.not() };
+      this.depth--;
+      return e;
     }
     return this.primary();
   }
   private primary(): Expr {
     const t = this.peek();
     if (t.kind === 'lparen') {
+      this.enter(t);
       this.next();
       const e = this.or();
       if (this.peek().kind !== 'rparen') this.fail(`Expected ')' to close the '(' at position ${t.pos + 1}, found ${this.describe(this.peek())}`);
       this.next();
+      this.depth--;
       return e;
     }
     return this.comparison();
@@ -254,7 +297,7 @@ class Parser {
       const v = this.next();
       if (v.kind !== 'string') this.fail(`'${t.text}' needs a quoted pattern such as '%rf%'`, v);
       if (field.kind === 'metric') this.fail(`'${t.text}' compares text; metrics are numbers`, t);
-      return { type: 'like', field, pattern: likeToRegExp(String(v.value), this.isWord(t, 'ilike')), negate, pos: t.pos };
+      return { type: 'like', field, pattern: likePattern(String(v.value), this.isWord(t, 'ilike')), negate, pos: t.pos };
     }
     if (this.isWord(t, 'in')) {
       this.next();
@@ -295,14 +338,45 @@ function checkTypes(field: FieldRef, op: string, v: string | number, tok: Token,
   }
 }
 
-function likeToRegExp(pattern: string, insensitive: boolean): RegExp {
-  let re = '';
-  for (const ch of pattern) {
-    if (ch === '%') re += '.*';
-    else if (ch === '_') re += '.';
-    else re += ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** Case folding for ilike, one code point at a time. */
+function fold(c: string): string {
+  return c.toUpperCase().toLowerCase();
+}
+
+export function likePattern(source: string, insensitive: boolean): LikePattern {
+  const chars = Array.from(source, (c) => (insensitive && c !== '%' && c !== '_' ? fold(c) : c));
+  // Consecutive '%' mean the same as one.
+  const squeezed = chars.filter((c, i) => !(c === '%' && chars[i - 1] === '%'));
+  return { source, insensitive, chars: squeezed };
+}
+
+/**
+ * Does `text` match the LIKE pattern? The classic two-pointer wildcard match: on a mismatch it only moves back to
+ * the last '%' (never to earlier ones), so the work is at most pattern × text steps — no exponential backtracking
+ * as a regular expression has with patterns like '%x%x%x%x%y'. Hand-written: it is twenty lines, and the libraries
+ * for this are glob matchers with other syntax.
+ */
+export function likeMatch(p: LikePattern, text: string): boolean {
+  const t = Array.from(text, (c) => (p.insensitive ? fold(c) : c));
+  const pc = p.chars;
+  let i = 0; // in text
+  let j = 0; // in pattern
+  let star = -1; // pattern index of the last '%'
+  let mark = 0; // text index that '%' has matched up to
+  while (i < t.length) {
+    if (j < pc.length && pc[j] !== '%' && (pc[j] === '_' || pc[j] === t[i])) {
+      i++;
+      j++;
+    } else if (j < pc.length && pc[j] === '%') {
+      star = j++;
+      mark = i;
+    } else if (star >= 0) {
+      j = star + 1;
+      i = ++mark;
+    } else return false;
   }
-  return new RegExp(`^${re}$`, insensitive ? 'is' : 's');
+  while (j < pc.length && pc[j] === '%') j++;
+  return j === pc.length;
 }
 
 export function parseFilter(src: string): Expr | undefined {
@@ -356,12 +430,9 @@ export function fieldValue(run: Run, f: { kind: FieldKind; key: string }): Value
   return undefined;
 }
 
+/** Numbers as they are; text only when it is decimal notation (a param '0x10' is text, not 16). */
 function asNumber(v: string | number): number | undefined {
-  if (typeof v === 'number') return v;
-  const t = v.trim();
-  if (!t) return undefined;
-  const n = Number(t);
-  return Number.isNaN(n) ? undefined : n;
+  return typeof v === 'number' ? v : parseDecimal(v);
 }
 
 function compare(left: Value, op: string, right: string | number, f: FieldRef): boolean {
@@ -384,6 +455,10 @@ function compare(left: Value, op: string, right: string | number, f: FieldRef): 
       case '>=': return ln >= rn;
     }
   }
+  if (typeof left === 'number' || typeof r === 'number') {
+    // A number against text that is not decimal notation ('0x10', 'Infinity', 'abc'): never equal, never ordered.
+    return op === '!=';
+  }
   const ls = String(left);
   const rs = String(r);
   const eqInsensitive = f.kind === 'attribute' && f.key === 'status';
@@ -401,9 +476,9 @@ function compare(left: Value, op: string, right: string | number, f: FieldRef): 
 export function evaluate(e: Expr, run: Run): boolean {
   switch (e.type) {
     case 'and':
-      return evaluate(e.left, run) && evaluate(e.right, run);
+      return e.items.every((x) => evaluate(x, run));
     case 'or':
-      return evaluate(e.left, run) || evaluate(e.right, run);
+      return e.items.some((x) => evaluate(x, run));
     case 'not':
       return !evaluate(e.expr, run);
     case 'cmp':
@@ -411,7 +486,7 @@ export function evaluate(e: Expr, run: Run): boolean {
     case 'like': {
       const v = fieldValue(run, e.field);
       if (v === undefined) return false;
-      return e.pattern.test(String(v)) !== e.negate;
+      return likeMatch(e.pattern, String(v)) !== e.negate;
     }
     case 'in': {
       const v = fieldValue(run, e.field);

@@ -80,7 +80,7 @@ export class Tracker {
   }
 
   getExperimentByName(name: string): Experiment | undefined {
-    const id = Store.experimentId(name.trim());
+    const id = Store.experimentId(name.trim().normalize('NFC')); // as checkName stores it
     return this.listExperiments().find((e) => e.id === id);
   }
 

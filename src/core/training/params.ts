@@ -2,7 +2,9 @@
  * Hyperparameters with the seed's (scikit-learn's) names, parsed from strings (CLI, config files, quick picks)
  * or JSON values, validated with messages that name the parameter.
  */
+import { describeValue, printable } from '../store/names';
 import { UserInputError } from '../util/errors';
+import { parseDecimal } from '../util/numbers';
 import type { EngineName, ForestParams, MaxFeatures, Task } from './engine';
 
 export interface Hyperparameters {
@@ -21,9 +23,32 @@ export function defaultHyperparameters(task: Task): Hyperparameters {
   return { n_estimators: 100, max_depth: null, max_features: task === 'classification' ? 'sqrt' : 'all', min_samples_split: 2, min_samples_leaf: 1, bootstrap: true, seed: 42 };
 }
 
-function int(key: string, v: unknown, min: number): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < min) throw new UserInputError(`${key} must be an integer ≥ ${min}, got '${String(v)}'.`);
+/** Most runs one sweep may train (a grid search, or --random N): beyond it, sample with --random. */
+export const MAX_SWEEP_RUNS = 10_000;
+/** Most sweep runs trained at the same time. */
+export const MAX_PARALLEL = 256;
+
+/** The allowed range of each numeric hyperparameter (the JSON schemas say the same). */
+export const HYPERPARAMETER_BOUNDS = {
+  n_estimators: [1, 10_000],
+  max_depth: [1, 1_000],
+  min_samples_split: [2, 1_000_000_000],
+  min_samples_leaf: [1, 1_000_000_000],
+  /** max_features as a count of features (a fraction is in (0, 1]). */
+  max_features: [1, 1_000_000],
+  seed: [0, 4_294_967_295],
+} as const;
+
+/** A number given as a number, or as text in decimal notation only ('0x10' is not 16). */
+function numberOf(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : typeof v === 'string' ? parseDecimal(v) : undefined;
+}
+
+function int(key: string, v: unknown, [min, max]: readonly [number, number]): number {
+  const n = numberOf(v);
+  if (n === undefined || !Number.isInteger(n) || n < min || n > max) {
+    throw new UserInputError(`${key} must be an integer ≥ ${min} and ≤ ${max.toLocaleString('en-US')}, got ${describeValue(v)}.`);
+  }
   return n;
 }
 
@@ -33,41 +58,42 @@ export function parseHyperparameters(raw: Record<string, unknown>, task: Task): 
   for (const [key, v] of Object.entries(raw)) {
     switch (key) {
       case 'n_estimators':
-        h.n_estimators = int(key, v, 1);
-        if (h.n_estimators > 10_000) throw new UserInputError(`n_estimators ${h.n_estimators} is more than 10,000.`);
+        h.n_estimators = int(key, v, HYPERPARAMETER_BOUNDS.n_estimators);
         break;
       case 'max_depth':
-        h.max_depth = v === null || (typeof v === 'string' && /^(none|null)$/i.test(v.trim())) ? null : int(key, v, 1);
+        h.max_depth = v === null || (typeof v === 'string' && /^(none|null)$/i.test(v.trim())) ? null : int(key, v, HYPERPARAMETER_BOUNDS.max_depth);
         break;
       case 'max_features': {
-        const s = String(v).trim().toLowerCase();
-        if (['sqrt', 'log2', 'all', 'auto'].includes(s)) h.max_features = s === 'auto' ? 'all' : s;
+        const s = typeof v === 'string' ? v.trim().toLowerCase() : undefined;
+        if (s !== undefined && ['sqrt', 'log2', 'all', 'auto'].includes(s)) h.max_features = s === 'auto' ? 'all' : s;
         else {
-          const n = Number(s);
-          if (!Number.isFinite(n) || n <= 0) throw new UserInputError(`max_features must be sqrt, log2, all, a fraction in (0, 1] or a count ≥ 1, got '${String(v)}'.`);
-          if (n > 1 && !Number.isInteger(n)) throw new UserInputError(`max_features above 1 must be a whole count of features, got '${String(v)}'.`);
+          const n = numberOf(v);
+          const max = HYPERPARAMETER_BOUNDS.max_features[1];
+          if (n === undefined || !Number.isFinite(n) || n <= 0) throw new UserInputError(`max_features must be sqrt, log2, all, a fraction in (0, 1] or a count ≥ 1, got ${describeValue(v)}.`);
+          if (n > 1 && !Number.isInteger(n)) throw new UserInputError(`max_features above 1 must be a whole count of features, got ${describeValue(v)}.`);
+          if (n > max) throw new UserInputError(`max_features as a count must be ≤ ${max.toLocaleString('en-US')}, got ${describeValue(v)}.`);
           h.max_features = n;
         }
         break;
       }
       case 'min_samples_split':
-        h.min_samples_split = int(key, v, 2);
+        h.min_samples_split = int(key, v, HYPERPARAMETER_BOUNDS.min_samples_split);
         break;
       case 'min_samples_leaf':
-        h.min_samples_leaf = int(key, v, 1);
+        h.min_samples_leaf = int(key, v, HYPERPARAMETER_BOUNDS.min_samples_leaf);
         break;
       case 'bootstrap': {
-        const s = String(v).trim().toLowerCase();
-        if (!['true', 'false', '1', '0'].includes(s)) throw new UserInputError(`bootstrap must be true or false, got '${String(v)}'.`);
+        const s = typeof v === 'boolean' || typeof v === 'number' || typeof v === 'string' ? String(v).trim().toLowerCase() : '';
+        if (!['true', 'false', '1', '0'].includes(s)) throw new UserInputError(`bootstrap must be true or false, got ${describeValue(v)}.`);
         h.bootstrap = s === 'true' || s === '1';
         break;
       }
       case 'seed':
       case 'random_state':
-        h.seed = int(key, v, 0);
+        h.seed = int(key, v, HYPERPARAMETER_BOUNDS.seed);
         break;
       default:
-        throw new UserInputError(`Unknown hyperparameter '${key}'. Known: ${HYPERPARAMETER_KEYS.join(', ')}.`);
+        throw new UserInputError(`Unknown hyperparameter '${printable(key)}'. Known: ${HYPERPARAMETER_KEYS.join(', ')}.`);
     }
   }
   return h;

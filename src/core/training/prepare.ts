@@ -5,7 +5,9 @@
  */
 import { CsvError } from '../data/csv';
 import type { Column, Dataset } from '../data/dataset';
+import { escapeControl, printable } from '../store/names';
 import { UserInputError } from '../util/errors';
+import { parseDecimal } from '../util/numbers';
 import { Rng } from '../util/random';
 import type { Matrix, Task } from './engine';
 
@@ -30,23 +32,23 @@ export type SplitMode = 'ordered' | 'random';
 
 export function chooseTask(ds: Dataset, target: string, asked?: Task): Task {
   const col = ds.columns.find((c) => c.name === target);
-  if (!col) throw new UserInputError(`Target column '${target}' is not in ${ds.info.path} (columns: ${ds.columns.map((c) => c.name).join(', ')}).`);
+  if (!col) throw new UserInputError(`Target column '${printable(target)}' is not in ${escapeControl(ds.info.path)} (columns: ${printable(ds.columns.map((c) => c.name).join(', '))}).`);
   if (asked) return asked;
   return col.type === 'categorical' ? 'classification' : 'regression';
 }
 
 export function prepare(ds: Dataset, target: string, task: Task): Prepared {
   const targetCol = ds.columns.find((c) => c.name === target);
-  if (!targetCol) throw new UserInputError(`Target column '${target}' is not in ${ds.info.path} (columns: ${ds.columns.map((c) => c.name).join(', ')}).`);
+  if (!targetCol) throw new UserInputError(`Target column '${printable(target)}' is not in ${escapeControl(ds.info.path)} (columns: ${printable(ds.columns.map((c) => c.name).join(', '))}).`);
   const inputs = ds.columns.filter((c) => c.name !== target);
-  if (!inputs.length) throw new CsvError(ds.info.path, `has no feature columns besides the target '${target}'`);
+  if (!inputs.length) throw new CsvError(ds.info.path, `has no feature columns besides the target '${printable(target)}'`);
   const n = ds.info.rows;
 
   // Target
   let y: Float64Array;
   let classes: string[] | undefined;
   if (task === 'regression') {
-    if (targetCol.type !== 'numeric') throw new CsvError(ds.info.path, `target '${target}' holds text; use task classification`, undefined, target);
+    if (targetCol.type !== 'numeric') throw new CsvError(ds.info.path, `target '${printable(target)}' holds text; use task classification`, undefined, target);
     y = targetCol.values;
     let min = Infinity;
     let max = -Infinity;
@@ -54,13 +56,13 @@ export function prepare(ds: Dataset, target: string, task: Task): Prepared {
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    if (min === max) throw new CsvError(ds.info.path, `target '${target}' is constant (${min}); there is nothing to learn`, undefined, target);
+    if (min === max) throw new CsvError(ds.info.path, `target '${printable(target)}' is constant (${min}); there is nothing to learn`, undefined, target);
   } else {
     const labels = targetCol.type === 'categorical' ? targetCol.levels : uniqueSorted(targetCol.values).map(String);
     const raw = targetCol.type === 'categorical' ? Array.from(targetCol.codes, (c) => targetCol.levels[c]) : Array.from(targetCol.values, String);
     classes = [...new Set(labels)].sort((a, b) => (isNum(a) && isNum(b) ? Number(a) - Number(b) : a.localeCompare(b)));
-    if (classes.length < 2) throw new CsvError(ds.info.path, `target '${target}' has a single class ('${classes[0]}'); there is nothing to learn`, undefined, target);
-    if (classes.length > 1000) throw new CsvError(ds.info.path, `target '${target}' has ${classes.length} distinct values; is this really a classification target?`, undefined, target);
+    if (classes.length < 2) throw new CsvError(ds.info.path, `target '${printable(target)}' has a single class ('${printable(classes[0] ?? '')}'); there is nothing to learn`, undefined, target);
+    if (classes.length > 1000) throw new CsvError(ds.info.path, `target '${printable(target)}' has ${classes.length} distinct values; is this really a classification target?`, undefined, target);
     const index = new Map(classes.map((c, i) => [c, i]));
     y = Float64Array.from(raw, (v) => index.get(v)!);
   }
@@ -93,7 +95,7 @@ export function encodeForPrediction(ds: Dataset, enc: FeatureEncoding): Matrix {
   const expected = new Set([...enc.inputs.map((i) => i.name), enc.target]);
   const unexpected = ds.columns.filter((c) => !expected.has(c.name)).map((c) => c.name);
   if (missing.length) {
-    throw new UserInputError(`${ds.info.path} does not match the model's features: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}${unexpected.length ? `; unexpected column${unexpected.length > 1 ? 's' : ''} ${unexpected.join(', ')}` : ''}.`);
+    throw new UserInputError(`${escapeControl(ds.info.path)} does not match the model's features: missing column${missing.length > 1 ? 's' : ''} ${printable(missing.join(', '))}${unexpected.length ? `; unexpected column${unexpected.length > 1 ? 's' : ''} ${printable(unexpected.join(', '))}` : ''}.`);
   }
   const n = ds.info.rows;
   const columns: Float64Array[] = [];
@@ -118,12 +120,14 @@ export interface Split {
 /**
  * Train/test split. ordered: the first rows train, the last `testSize` share tests (the seed's split); random:
  * a seeded shuffle, stratified by class for classification. Test size is ceil(testSize·n), as scikit-learn does.
+ * `source` (the data file) is named in the messages.
  */
-export function split(n: number, testSize: number, mode: SplitMode, seed: number, y?: Float64Array, stratify = false): Split {
-  if (!(testSize > 0 && testSize < 1)) throw new UserInputError(`test_size must be between 0 and 1 (exclusive), got ${testSize}.`);
+export function split(n: number, testSize: number, mode: SplitMode, seed: number, y?: Float64Array, stratify = false, source?: string): Split {
+  const where = source ? `${escapeControl(source)}: ` : '';
+  if (!(testSize > 0 && testSize < 1)) throw new UserInputError(`${where}test_size must be between 0 and 1 (exclusive), got ${testSize}.`);
   const nTest = Math.ceil(testSize * n);
   const nTrain = n - nTest;
-  if (nTrain < 2 || nTest < 1) throw new UserInputError(`${n} rows are too few for test_size ${testSize}: at least ${Math.max(3, Math.ceil(2 / (1 - testSize)) + 1)} rows are needed (2 to train, 1 to test).`);
+  if (nTrain < 2 || nTest < 1) throw new UserInputError(`${where}${n} rows are too few for test_size ${testSize}: at least ${Math.max(3, Math.ceil(2 / (1 - testSize)) + 1)} rows are needed (2 to train, 1 to test).`);
   if (mode === 'ordered') {
     return { train: range(0, nTrain), test: range(nTrain, n) };
   }
@@ -177,6 +181,7 @@ function uniqueSorted(v: Float64Array): number[] {
   return [...new Set(v)].sort((a, b) => a - b);
 }
 
+/** Class labels sort as numbers when both are decimal numbers ('0x10' is a label, not 16). */
 function isNum(s: string): boolean {
-  return s.trim() !== '' && !Number.isNaN(Number(s));
+  return parseDecimal(s) !== undefined;
 }

@@ -8,15 +8,19 @@ import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import type { Tracker } from '../tracking/tracker';
 import type { Run } from '../tracking/types';
+import { printable } from '../store/names';
 import { UserInputError } from '../util/errors';
+import { parseDecimal } from '../util/numbers';
 import { Rng } from '../util/random';
 import { AbortError } from './engine';
-import { parseHyperparameters } from './params';
+import { MAX_PARALLEL, MAX_SWEEP_RUNS, parseHyperparameters } from './params';
 import { chooseTask } from './prepare';
 import { checkOptions, loadTrainingData, TrainControl, trainRun, TrainOptions } from './train';
 
 export type ParamValue = string | number | boolean | null;
 export type Combination = Record<string, ParamValue>;
+
+export { MAX_PARALLEL, MAX_SWEEP_RUNS } from './params';
 
 /** Parse 'n_estimators=50,100,200;max_depth=5,10,none' into a space. */
 export function parseGridSpec(spec: string): Record<string, ParamValue[]> {
@@ -28,23 +32,83 @@ export function parseGridSpec(spec: string): Record<string, ParamValue[]> {
     const values = part.slice(i + 1).split(',').map((v) => v.trim()).filter((v) => v !== '');
     if (!values.length) throw new UserInputError(`Grid part '${part}' has no values.`);
     if (space[key]) throw new UserInputError(`Grid names '${key}' twice.`);
-    space[key] = values.map((v) => (/^(none|null)$/i.test(v) ? null : Number.isNaN(Number(v)) ? v : Number(v)));
+    space[key] = values.map((v) => (/^(none|null)$/i.test(v) ? null : (parseDecimal(v) ?? v)));
   }
   if (!Object.keys(space).length) throw new UserInputError('The grid is empty.');
   return space;
 }
 
+/** How many combinations a space has (a BigInt: 20 keys of 10 values are 10^20). */
+export function gridSize(space: Record<string, ParamValue[]>): bigint {
+  let size = 1n;
+  for (const values of Object.values(space)) size *= BigInt(values.length);
+  return size;
+}
+
+const fmtCount = (n: bigint | number) => n.toLocaleString('en-US');
+
+/** Every combination of the space; refused (before anything is built) when there are more than MAX_SWEEP_RUNS. */
 export function expandSpace(space: Record<string, ParamValue[]>): Combination[] {
+  const size = gridSize(space);
+  if (size > BigInt(MAX_SWEEP_RUNS)) {
+    throw new UserInputError(`The grid has ${fmtCount(size)} combinations; a grid search trains at most ${fmtCount(MAX_SWEEP_RUNS)} runs. Sample some of them with --random N (or sweep.random in mlops.yaml).`);
+  }
   let combos: Combination[] = [{}];
   for (const [k, values] of Object.entries(space)) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [k]: v })));
   return combos;
 }
 
-/** N distinct random combinations of the space (all of them when N exceeds its size), from a seed. */
+/** The combination with this index (0 ≤ index < gridSize): the index read as a mixed-radix number, last key fastest, as expandSpace orders them. */
+export function combinationAt(space: Record<string, ParamValue[]>, index: bigint): Combination {
+  const entries = Object.entries(space);
+  const out: Combination = {};
+  let rest = index;
+  for (let k = entries.length - 1; k >= 0; k--) {
+    const [key, values] = entries[k];
+    const radix = BigInt(values.length);
+    out[key] = values[Number(rest % radix)];
+    rest /= radix;
+  }
+  // Keys in the space's order, as expandSpace gives them.
+  return Object.fromEntries(entries.map(([key]) => [key, out[key]]));
+}
+
+/** A uniform BigInt in [0, size), by rejection (fewer than 2 draws on average). */
+function randomBelow(rng: Rng, size: bigint): bigint {
+  const bits = size.toString(2).length;
+  for (;;) {
+    let v = 0n;
+    for (let b = 0; b < bits; b += 32) v = (v << 32n) | BigInt(rng.nextUint32());
+    v &= (1n << BigInt(bits)) - 1n;
+    if (v < size) return v;
+  }
+}
+
+/**
+ * N distinct random combinations of the space (all of them when N exceeds its size), from a seed, without building
+ * the space: each sample is an index decoded digit by digit (mixed radix), duplicates drawn again. A space of up to
+ * MAX_SWEEP_RUNS combinations is shuffled whole instead (that is also what earlier versions did, so seeds give
+ * the same choice as before).
+ */
 export function sampleSpace(space: Record<string, ParamValue[]>, n: number, seed: number): Combination[] {
-  const all = expandSpace(space);
-  if (n >= all.length) return all;
-  return new Rng(seed).shuffle(all).slice(0, n);
+  if (!(Number.isInteger(n) && n >= 1 && n <= MAX_SWEEP_RUNS)) throw new UserInputError(`The number of random combinations must be a whole number from 1 to ${fmtCount(MAX_SWEEP_RUNS)}, got ${n}.`);
+  const size = gridSize(space);
+  if (size <= BigInt(MAX_SWEEP_RUNS)) {
+    const all = expandSpace(space);
+    if (n >= all.length) return all;
+    return new Rng(seed).shuffle(all).slice(0, n);
+  }
+  // size > MAX_SWEEP_RUNS ≥ n: distinct indexes by rejection; at most half the space is ever drawn, so this ends quickly.
+  const rng = new Rng(seed);
+  const seen = new Set<bigint>();
+  const out: Combination[] = [];
+  while (out.length < n) {
+    const i = randomBelow(rng, size);
+    if (seen.has(i)) continue;
+    seen.add(i);
+    out.push(combinationAt(space, i));
+  }
+  return out;
 }
 
 export interface SweepOptions extends Omit<TrainOptions, 'params' | 'runName' | 'dataset'> {
@@ -70,6 +134,8 @@ export interface SweepResult {
 
 export async function runSweep(tracker: Tracker, o: SweepOptions, control: SweepControl = {}): Promise<SweepResult> {
   if (!o.combinations.length) throw new UserInputError('The sweep has no combinations.');
+  if (o.combinations.length > MAX_SWEEP_RUNS) throw new UserInputError(`The sweep has ${fmtCount(o.combinations.length)} combinations; a sweep trains at most ${fmtCount(MAX_SWEEP_RUNS)} runs (sample some with --random N).`);
+  if (o.parallel !== undefined && !(Number.isInteger(o.parallel) && o.parallel >= 1 && o.parallel <= MAX_PARALLEL)) throw new UserInputError(`parallel must be a whole number from 1 to ${MAX_PARALLEL}, got ${o.parallel}.`);
   checkOptions(o);
   const ds = await loadTrainingData(o, { signal: control.signal, pool: control.pool, onProgress: (m) => control.onProgress?.(0, o.combinations.length, m) });
   const task = chooseTask(ds, o.target, o.task);
@@ -78,7 +144,7 @@ export async function runSweep(tracker: Tracker, o: SweepOptions, control: Sweep
     try {
       parseHyperparameters({ ...o.baseParams, ...c }, task);
     } catch (e) {
-      throw new UserInputError(`Sweep combination ${i + 1} (${JSON.stringify(c)}): ${(e as Error).message}`);
+      throw new UserInputError(`Sweep combination ${i + 1} (${printable(JSON.stringify(c))}): ${(e as Error).message}`);
     }
   });
   const sweepId = `sweep-${new Date().toISOString().slice(0, 10)}-${crypto.randomBytes(3).toString('hex')}`;

@@ -90,7 +90,7 @@ export async function trainRun(tracker: Tracker, o: TrainOptions, control: Train
   const task = chooseTask(ds, o.target, o.task);
   const hyper = parseHyperparameters(o.params ?? {}, task);
   const prepared = prepare(ds, o.target, task);
-  const parts = split(ds.info.rows, testSize, splitMode, hyper.seed, prepared.y, task === 'classification');
+  const parts = split(ds.info.rows, testSize, splitMode, hyper.seed, prepared.y, task === 'classification', ds.info.path);
   if (control.signal?.aborted) throw new AbortError();
 
   const eng = engine(engineName);

@@ -254,7 +254,7 @@ export async function runPipeline(tracker: Tracker, def: PipelineDefinition, tri
         // Score the Production model on exactly the new run's test rows.
         const task = run.params.task === 'classification' ? 'classification' : 'regression';
         const prep = prepare(v.dataset, def.data.target, task);
-        const parts = split(v.dataset.info.rows, def.trainer.test_size, def.trainer.split, Number(run.params.seed ?? 42), prep.y, task === 'classification');
+        const parts = split(v.dataset.info.rows, def.trainer.test_size, def.trainer.split, Number(run.params.seed ?? 42), prep.y, task === 'classification', v.dataset.info.path);
         const testDs = sliceDataset(v.dataset, parts.test);
         const pred = prod.loaded.model.predict(encodeForPrediction(testDs, prod.loaded.meta.encoding));
         const yTest = Float64Array.from(parts.test, (i) => prep.y[i]);
@@ -302,7 +302,7 @@ export async function runPipeline(tracker: Tracker, def: PipelineDefinition, tri
       const fresh = loadModelByUri(registry, uri);
       const task = fresh.loaded.meta.task;
       const prep = prepare(v.dataset, def.data.target, task);
-      const parts = split(v.dataset.info.rows, def.trainer.test_size, def.trainer.split, Number(run.params.seed ?? 42), prep.y, task === 'classification');
+      const parts = split(v.dataset.info.rows, def.trainer.test_size, def.trainer.split, Number(run.params.seed ?? 42), prep.y, task === 'classification', v.dataset.info.path);
       const held = parts.test.slice(0, Math.max(1, Math.min(def.smoke.rows, parts.test.length)));
       const heldDs = sliceDataset(v.dataset, held);
       const x = encodeForPrediction(heldDs, fresh.loaded.meta.encoding);

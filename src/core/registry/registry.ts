@@ -111,7 +111,7 @@ const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,99}$/;
 const ALIAS_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export function checkModelName(name: string): string {
-  const n = (name ?? '').trim();
+  const n = (name ?? '').trim().normalize('NFC'); // "café" typed either way is one model (as checkName does)
   if (!MODEL_NAME.test(n)) throw new UserInputError(`Invalid model name '${name}': use letters, digits, '_', '-', '.', spaces (up to 100 characters, starting with a letter or digit).`);
   return n;
 }

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { dataQualityFindings, driftSummary, performanceRows } from '../../src/core/monitoring/driftView';
 import { checkDrift, type DriftReport } from '../../src/core/monitoring/monitor';
 import { driftColumn, type DriftMethod } from '../../src/core/monitoring/stats';
 import { mean, populationStd, quantileSorted } from '../../src/core/monitoring/stats/samples';
@@ -216,5 +217,22 @@ describe('drift robustness (issue 18 #20): flags validated like the config', () 
     const r = mlops(dir, 'drift', '--reference', ref, '--current', cur, '--no-save', '--drift-share', '1', '--performance-threshold', '2', '--target', 'y');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.doesNotMatch(r.stdout, /^y /m, 'the target is not a feature');
+  });
+});
+
+describe('drift robustness: the report view model shows the new findings', () => {
+  it('data-quality findings and metrics not computed reach the summary; old reports still read', async () => {
+    const ref = write('ref-v.csv', ['a,b', ...normals(20, 60).map((v, i) => `${v},${i % 5}`)]);
+    const cur = write('cur-v.csv', ['a,b', ...normals(21, 60).map((_v, i) => `,${i % 5}`)]);
+    const r = JSON.parse(JSON.stringify(await checkDrift(ref, cur))) as DriftReport; // as the webview receives it
+    assert.deepEqual(dataQualityFindings(r).map((f) => [f.column, f.kind]), [['a', 'missing_share']]);
+    r.performance = { checks: [], notComputed: [{ metric: 'r2', reference: 0.7, reason: 'not enough rows: 1 labelled row, at least 2 needed' }], threshold: 0.2, rows: 1 };
+    assert.deepEqual(performanceRows(r), [{ metric: 'r2', reference: 0.7, current: null, degradation: null, degraded: false, note: 'not enough rows: 1 labelled row, at least 2 needed' }]);
+    const text = driftSummary(r);
+    assert.match(text, /Performance: r2 not computed \(not enough rows/);
+    assert.match(text, /Data quality: a: a is missing in every row of the batch/);
+    const old = { ...r, dataQuality: undefined, performance: { checks: [], threshold: 0.2, rows: 1 } } as unknown as DriftReport;
+    assert.deepEqual(dataQualityFindings(old).map((f) => [f.column, f.kind]), [['a', 'untested']]);
+    assert.deepEqual(performanceRows(old), []);
   });
 });

@@ -206,7 +206,7 @@ describe('drift robustness (issue 18 #20): flags validated like the config', () 
     [['--target', 'no\x01pe'], /no column 'no\\x01pe'/],
   ];
   for (const [args, msg] of bad) {
-    it(`${args.join(' ').replace(/[\0-\x1f]/g, '?')}: exit 2 with a one-line message`, () => {
+    it(`${JSON.stringify(args.join(' '))}: exit 2 with a one-line message`, () => {
       const r = mlops(dir, 'drift', '--reference', ref, '--current', cur, '--no-save', ...args);
       assert.equal(r.status, 2, r.stdout + r.stderr);
       assert.match(r.stderr, msg);

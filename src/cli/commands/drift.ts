@@ -81,7 +81,7 @@ export function registerDriftCommands(program: Command): void {
       if (o.json) out.json(report);
       else {
         out.line(`Drift of ${report.batch} (${report.current.rows} rows) against ${path.basename(report.reference.file)} (${report.reference.rows} rows)${model ? ` with ${model.name} v${model.version}` : ''}`);
-        out.line(table(['column', 'method', 'statistic', 'p-value', 'threshold', 'PSI', 'drifted', 'missing'], report.columns.map((c) => [c.name, c.method, fmtNumber(c.statistic), c.pValue === null ? '' : fmtNumber(c.pValue), String(c.threshold), `${fmtNumber(c.psi ?? undefined)} ${c.psiBand ?? ''}`, c.drifted ? `yes (${c.severity})` : 'no', `${c.missing.current}`])));
+        out.line(table(['column', 'method', 'statistic', 'p-value', 'threshold', 'PSI', 'drifted', 'missing'], report.columns.map((c) => [c.name, c.method, c.tested ? fmtNumber(c.statistic) : '', c.pValue === null ? '' : fmtNumber(c.pValue), String(c.threshold), `${fmtNumber(c.psi ?? undefined)} ${c.psiBand ?? ''}`, !c.tested ? 'not tested' : c.drifted ? `yes (${c.severity})` : 'no', `${c.missing.current}`])));
         out.line(`Dataset drift: ${report.dataset.drifted ? 'YES' : 'no'} (${report.dataset.count}/${report.dataset.total} columns, share ${fmtNumber(report.dataset.share)}, threshold ${report.dataset.threshold}${report.dataset.untested ? `; ${report.dataset.untested} not tested` : ''})`);
         const untested = report.columns.filter((c) => !c.tested);
         if (untested.length) out.line(`Not tested: ${untested.map((c) => `${c.name} (${(c.note ?? '').replace(/^not tested: /, '')})`).join('; ')}`);

@@ -3,7 +3,7 @@
  * prediction-drift verdicts, the performance checks and the alerts with their recommendations. Every user string
  * (batch and file names, feature names, recommendations that quote them) is set as text.
  */
-import { changeText, shortNum } from '../../src/core/monitoring/driftView';
+import { changeText, performanceRows, shortNum } from '../../src/core/monitoring/driftView';
 import type { ColumnDriftResult } from '../../src/core/monitoring/stats/columnDrift';
 import type { DriftAlertView, DriftReport, DriftToWebview } from '../../src/shared/protocol';
 import { h } from '../common/dom';
@@ -79,18 +79,21 @@ export function summaryCards(d: DataMessage): HTMLElement {
 /** Performance against the model's registered test metrics (when the batch had the target). */
 export function performanceSection(r: DriftReport): HTMLElement | null {
   const p = r.performance;
-  if (!p || !p.checks.length) return null;
+  const rows = performanceRows(r);
+  if (!p || !rows.length) return null;
   return h('section', { class: 'performance', 'aria-labelledby': 'perf-h' },
     h('h2', { id: 'perf-h' }, 'Performance'),
     h('p', { class: 'muted' }, `${p.rows} labelled rows of this batch against the model's test metrics at registration; an alert when a metric is more than ${shortNum(p.threshold * 100)} % worse.`),
     h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Performance checks' },
       h('table', { class: 'perf' },
         h('thead', {}, h('tr', {}, ['Metric', 'At registration', 'This batch', 'Change', 'Alert'].map((c, i) => h('th', { scope: 'col', class: i && i < 4 ? 'num' : undefined }, c)))),
-        h('tbody', {}, p.checks.map((c) => h('tr', { class: c.degraded ? 'degraded' : '' },
+        h('tbody', {}, rows.map((c) => h('tr', { class: c.degraded ? 'degraded' : c.current === null ? 'untested' : '' },
           h('th', { scope: 'row' }, c.metric),
           h('td', { class: 'num' }, shortNum(c.reference)),
-          h('td', { class: 'num' }, shortNum(c.current)),
-          h('td', { class: `num ${c.degradation > 0 ? 'worse' : 'better'}` }, changeText(c.degradation)),
+          c.current === null
+            ? h('td', { class: 'untested', colspan: 2, title: c.note ?? '' }, `not computed: ${c.note ?? ''}`)
+            : h('td', { class: 'num' }, shortNum(c.current)),
+          c.current === null ? null : h('td', { class: `num ${(c.degradation ?? 0) > 0 ? 'worse' : 'better'}` }, changeText(c.degradation ?? NaN)),
           h('td', {}, c.degraded ? [h('span', { class: 'codicon codicon-warning', 'aria-hidden': 'true' }), ' yes'] : 'no'))))),
     ),
   );

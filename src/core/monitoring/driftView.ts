@@ -317,9 +317,42 @@ export function driftSummary(r: DriftReport): string {
   const drifted = r.columns.filter((c) => c.drifted);
   lines.push(drifted.length ? `Drifted: ${drifted.map((c) => `${c.name} (${describeScore(c)}, PSI ${shortNum(c.psi)}, ${c.severity ?? 'medium'})`).join('; ')}` : 'Drifted: none');
   if (r.prediction) lines.push(`Prediction drift: ${r.prediction.drifted ? 'YES' : 'no'}: ${describeScore(r.prediction)}, PSI ${shortNum(r.prediction.psi)}`);
-  if (r.performance?.checks.length) lines.push(`Performance: ${r.performance.checks.map((c) => `${c.metric} ${shortNum(c.reference)} → ${shortNum(c.current)} (${changeText(c.degradation)}${c.degraded ? ', alert' : ''})`).join('; ')}`);
+  const perf = performanceRows(r);
+  if (perf.length) lines.push(`Performance: ${perf.map((c) => (c.current === null ? `${c.metric} not computed (${c.note})` : `${c.metric} ${shortNum(c.reference)} → ${shortNum(c.current)} (${changeText(c.degradation ?? NaN)}${c.degraded ? ', alert' : ''})`)).join('; ')}`);
+  const dq = dataQualityFindings(r);
+  if (dq.length) lines.push(`Data quality: ${dq.map((f) => `${f.column}: ${f.text}`).join('; ')}`);
   lines.push(r.alerts.length ? `Alerts (${r.alerts.length}): ${r.alerts.map((a) => `[${a.severity}] ${a.type.replace('_', ' ')} ${a.subject}`).join('; ')}` : 'Alerts: none');
   return lines.join('\n') + '\n';
+}
+
+/** A row of the performance table: a computed check, or a metric that could not be computed (current null). */
+export interface PerformanceRow {
+  metric: string;
+  reference: number | null;
+  current: number | null;
+  degradation: number | null;
+  degraded: boolean;
+  /** Why the metric was not computed ("not enough rows: 1 labelled row, at least 2 needed"). */
+  note: string | null;
+}
+
+/** The performance checks, then the metrics that could not be computed (issue 18: never a verdict on one row). */
+export function performanceRows(r: Pick<DriftReport, 'performance'>): PerformanceRow[] {
+  const p = r.performance;
+  if (!p) return [];
+  return [
+    ...(p.checks ?? []).map((c) => ({ metric: c.metric, reference: finite(c.reference) ? c.reference : null, current: finite(c.current) ? c.current : null, degradation: finite(c.degradation) ? c.degradation : null, degraded: !!c.degraded, note: finite(c.current) ? null : 'not a finite number' })),
+    ...(p.notComputed ?? []).map((c) => ({ metric: c.metric, reference: finite(c.reference) ? c.reference : null, current: null, degradation: null, degraded: false, note: String(c.reason ?? 'not computed') })),
+  ];
+}
+
+/**
+ * The data-quality findings as text, one per column: the report's own findings (missing-value shares, untested
+ * columns); for reports written before issue 18, the untested columns from their notes.
+ */
+export function dataQualityFindings(r: Pick<DriftReport, 'dataQuality' | 'columns'>): { column: string; kind: 'missing_share' | 'untested'; text: string }[] {
+  if (r.dataQuality && Array.isArray(r.dataQuality.findings)) return r.dataQuality.findings.map((f) => ({ column: f.column, kind: f.kind, text: f.kind === 'untested' ? `not tested: ${f.reason}` : f.reason }));
+  return (r.columns ?? []).filter((c) => !c.tested).map((c) => ({ column: c.name, kind: 'untested' as const, text: c.note ?? 'not tested' }));
 }
 
 /** A performance change as text: "21.4 % worse" / "3.0 % better". */

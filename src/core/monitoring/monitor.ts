@@ -18,16 +18,23 @@ import type { LoadedModel } from '../training/modelBundle';
 import { classificationMetrics, mae, r2, rmse } from '../training/metrics';
 import { encodeForPrediction } from '../training/prepare';
 import { writeJsonAtomic } from '../util/atomicFs';
+import { printable } from '../store/names';
 import { UserInputError } from '../util/errors';
 import { ColumnDriftResult, datasetDrift, driftColumn, driftDatasetColumn, DriftMethod } from './stats';
 import { DRIFT_METHODS } from './stats/select';
-import type { AlertCandidate, AlertType, DriftReport, NamedColumnDrift, PerformanceCheck, Severity } from './types';
+import type { AlertCandidate, AlertType, DataQualityFinding, DriftReport, NamedColumnDrift, PerformanceCheck, PerformanceNotComputed, Severity } from './types';
 
 export interface DriftOptions {
   /** Dataset drift when the share of drifted columns ≥ this (default 0.5, Evidently's). */
   driftShare?: number;
   /** Performance alert when a metric degrades by more than this share (default 0.2). */
   performanceThreshold?: number;
+  /**
+   * Missing-value alert when a feature's share of missing (and non-finite) values in the batch exceeds the
+   * reference's share by more than this (default 0.1 = 10 percentage points); a feature missing in every row of the
+   * batch is always an alert.
+   */
+  missingShare?: number;
   /** Per-column overrides. */
   columns?: Record<string, { method?: DriftMethod; threshold?: number }>;
   /** The target column (when no model says which). */
@@ -36,7 +43,12 @@ export interface DriftOptions {
   batch?: string;
 }
 
-export type { AlertCandidate, DriftReport, NamedColumnDrift, PerformanceCheck } from './types';
+export type { AlertCandidate, DataQualityFinding, DriftReport, NamedColumnDrift, PerformanceCheck, PerformanceNotComputed } from './types';
+
+/** Default of DriftOptions.missingShare. */
+export const MISSING_SHARE_DEFAULT = 0.1;
+/** Performance metrics need at least this many labelled rows (R², like any metric, is undefined for one row). */
+export const PERFORMANCE_MIN_ROWS = 2;
 
 const fmt = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? String(v) : Math.abs(v) >= 1000 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toFixed(4)));
 
@@ -52,7 +64,12 @@ function describeScore(r: ColumnDriftResult): string {
 export async function checkDrift(referenceFile: string, currentFile: string, opts: DriftOptions = {}): Promise<DriftReport> {
   const ref = await loadCsv(referenceFile, { missing: 'keep' });
   const cur = await loadCsv(currentFile, { missing: 'keep' });
-  const target = opts.model?.loaded.meta.encoding.target ?? opts.target;
+  const modelTarget = opts.model?.loaded.meta.encoding.target;
+  if (opts.target !== undefined) {
+    if (modelTarget !== undefined && opts.target !== modelTarget) throw new UserInputError(`--target '${printable(opts.target)}' is not the model's target '${printable(modelTarget)}' (leave --target out with --model).`);
+    if (!ref.columns.some((c) => c.name === opts.target)) throw new UserInputError(`${referenceFile}: no column '${printable(opts.target)}' (--target); the columns are ${ref.columns.map((c) => printable(c.name)).join(', ')}.`);
+  }
+  const target = modelTarget ?? opts.target;
   const features = opts.model ? opts.model.loaded.meta.encoding.inputs.map((i) => i.name) : ref.columns.map((c) => c.name).filter((n) => n !== target);
   const missingCols = features.filter((f) => !cur.columns.some((c) => c.name === f));
   if (missingCols.length) throw new UserInputError(`${currentFile}: column${missingCols.length > 1 ? 's' : ''} ${missingCols.join(', ')} of the reference ${missingCols.length > 1 ? 'are' : 'is'} missing from the current batch.`);
@@ -60,7 +77,7 @@ export async function checkDrift(referenceFile: string, currentFile: string, opt
   if (refMissing.length) throw new UserInputError(`${referenceFile}: the model's feature column${refMissing.length > 1 ? 's' : ''} ${refMissing.join(', ')} ${refMissing.length > 1 ? 'are' : 'is'} missing from the reference.`);
   const col = (ds: { columns: Column[] }, n: string) => ds.columns.find((c) => c.name === n) as Column;
   for (const [name, o] of Object.entries(opts.columns ?? {})) {
-    if (!features.includes(name)) throw new UserInputError(`Column override '${name}': no such feature column (the features are ${features.join(', ')}).`);
+    if (!features.includes(name)) throw new UserInputError(`${referenceFile}: Column override '${printable(name)}': no such feature column (the features are ${features.map(printable).join(', ')}).`);
     if (o.method && DRIFT_METHODS[o.method].numericOnly && col(ref, name).type !== 'numeric') throw new UserInputError(`Column override '${name}': ${o.method} needs a numeric column, and ${name} is categorical (use chisquare, jensenshannon or psi).`);
   }
   const columns: NamedColumnDrift[] = features.map((name) => ({ name, ...driftDatasetColumn(col(ref, name), col(cur, name), opts.columns?.[name] ?? {}) }));
@@ -72,8 +89,27 @@ export async function checkDrift(referenceFile: string, currentFile: string, opt
     const shift = c.referenceSummary.kind === 'numeric' && c.currentSummary.kind === 'numeric' && c.referenceSummary.mean !== null && c.currentSummary.mean !== null ? ` Its mean moved from ${fmt(c.referenceSummary.mean)} to ${fmt(c.currentSummary.mean)}${c.referenceSummary.std ? ` (${fmt((c.currentSummary.mean - c.referenceSummary.mean) / c.referenceSummary.std)} reference standard deviations)` : ''}; its spread from ${fmt(c.referenceSummary.std)} to ${fmt(c.currentSummary.std)}.` : '';
     alerts.push({
       type: 'data_drift', severity: c.severity ?? 'medium', subject: c.name, method: c.method, referenceValue: summaryValue(c, 'referenceSummary'), currentValue: summaryValue(c, 'currentSummary'), score: c.score, threshold: c.threshold,
-      recommendation: `${c.name} drifted: ${describeScore(c)}, PSI ${fmt(c.psi)} (${c.psiBand}).${shift} Check the source of ${c.name} (sensor calibration, test program, upstream change) first; if the change is real and lasting, retrain on recent data.`,
+      recommendation: `${c.name} drifted: ${describeScore(c)}, PSI ${fmt(c.psi)} (${c.psiBand}).${shift}${c.clipped ? ` Gross outliers: ${c.note} (the means and spreads above include them).` : ''} Check the source of ${c.name} (sensor calibration, test program, upstream change) first; if the change is real and lasting, retrain on recent data.`,
     });
+  }
+  // Data quality: missing-value shares and columns that could not be tested (never silence, issue 18).
+  const missingShare = opts.missingShare ?? MISSING_SHARE_DEFAULT;
+  const findings: DataQualityFinding[] = [];
+  const share = (missing: number, rows: number) => (rows > 0 ? missing / rows : 0);
+  for (const c of columns) {
+    const refShare = share(c.missing.reference + c.nonFinite.reference, ref.info.rows);
+    const curShare = share(c.missing.current + c.nonFinite.current, cur.info.rows);
+    const rise = curShare - refShare;
+    if (cur.info.rows > 0 && (curShare === 1 || rise > missingShare)) {
+      const pct = (v: number) => `${+(v * 100).toFixed(1)} %`;
+      const reason = curShare === 1 ? `${c.name} is missing in every row of the batch (reference: ${pct(refShare)} missing)` : `${c.name} is missing in ${pct(curShare)} of the batch's rows against ${pct(refShare)} of the reference's (more than ${pct(missingShare)} higher)`;
+      findings.push({ column: c.name, kind: 'missing_share', referenceShare: refShare, currentShare: curShare, reason });
+      alerts.push({ type: 'data_quality', severity: curShare === 1 ? 'critical' : rise > 0.5 ? 'high' : 'medium', subject: c.name, method: 'missing-value share', referenceValue: refShare, currentValue: curShare, score: rise, threshold: missingShare, recommendation: `${reason}. Rows with a missing feature cannot be predicted. Check the source of ${c.name} (a disconnected sensor, a renamed field, an export that drops values) before trusting this batch.` });
+    } else if (!c.tested) {
+      const reason = (c.note ?? 'not tested').replace(/^not tested: /, '');
+      findings.push({ column: c.name, kind: 'untested', reason });
+      alerts.push({ type: 'data_quality', severity: 'high', subject: c.name, method: 'untested', referenceValue: null, currentValue: null, score: 0, threshold: 0, recommendation: `${c.name} was not tested for drift: ${reason}. A column that cannot be tested is not monitored: fix the ${c.n.reference === 0 ? 'reference data' : 'batch'} or leave the column out.` });
+    }
   }
   if (dataset.drifted) {
     alerts.push({ type: 'data_drift', severity: dataset.share >= 0.75 ? 'critical' : 'high', subject: '(dataset)', method: 'share of drifted columns', referenceValue: null, currentValue: dataset.share, score: dataset.share, threshold: dataset.threshold, recommendation: `${dataset.count} of ${dataset.total} columns drifted (share ${fmt(dataset.share)} ≥ ${dataset.threshold}): the batch no longer looks like the training data. Retrain the model on recent data before trusting its predictions.` });
@@ -90,6 +126,7 @@ export async function checkDrift(referenceFile: string, currentFile: string, opt
     columns,
     dataset,
     alerts,
+    dataQuality: { missingShareThreshold: missingShare, findings },
   };
   if (!opts.model) return report;
 
@@ -112,6 +149,11 @@ export async function checkDrift(referenceFile: string, currentFile: string, opt
   const classes = m.meta.encoding.classes;
   report.prediction = m.meta.task === 'regression' ? driftColumn(pRef, pCur, 'numeric', { method: 'ks' }) : driftColumn(Array.from(pRef, (k) => classes![k]), Array.from(pCur, (k) => classes![k]), 'categorical');
   const pd = report.prediction;
+  if (!pd.tested) {
+    const reason = (pd.note ?? 'not tested').replace(/^not tested: /, '');
+    findings.push({ column: 'prediction', kind: 'untested', reason: `${reason} (rows with a missing feature value cannot be predicted)` });
+    alerts.push({ type: 'data_quality', severity: 'high', subject: 'prediction', method: 'untested', referenceValue: null, currentValue: null, score: 0, threshold: 0, recommendation: `Prediction drift was not tested: ${reason}; rows with a missing feature value cannot be predicted. See the missing-value findings of the features.` });
+  }
   if (pd.drifted) {
     alerts.push({ type: 'prediction_drift', severity: pd.severity ?? 'medium', subject: 'prediction', method: pd.method, referenceValue: summaryValue(pd, 'referenceSummary'), currentValue: summaryValue(pd, 'currentSummary'), score: pd.score, threshold: pd.threshold, recommendation: `The model's predictions on this batch are distributed differently from its predictions on the reference (${describeScore(pd)}, PSI ${fmt(pd.psi)}): possible concept drift or a shifted input. Get labels for recent wafers to measure the real error, and retrain if it grew.` });
   }
@@ -121,30 +163,43 @@ export async function checkDrift(referenceFile: string, currentFile: string, opt
   if (t) {
     const threshold = opts.performanceThreshold ?? 0.2;
     const checks: PerformanceCheck[] = [];
+    const notComputed: PerformanceNotComputed[] = [];
+    let labelled = 0;
+    /** One metric against its registered value; undefined on too few rows, with `why`, or when not finite. */
+    const add = (metric: string, reference: number | undefined, lowerIsBetter: boolean, compute: () => number, why?: string) => {
+      if (reference === undefined || !Number.isFinite(reference)) return;
+      if (labelled < PERFORMANCE_MIN_ROWS) why = `not enough rows: ${labelled} labelled row${labelled === 1 ? '' : 's'}, at least ${PERFORMANCE_MIN_ROWS} needed`;
+      const current = why === undefined ? compute() : NaN;
+      if (why === undefined && !Number.isFinite(current)) why = 'could not be computed (the result is not a finite number)';
+      if (why !== undefined) {
+        notComputed.push({ metric, reference, reason: why });
+        return;
+      }
+      const degradation = lowerIsBetter ? (current - reference) / Math.abs(reference || 1e-12) : (reference - current) / Math.abs(reference || 1e-12);
+      checks.push({ metric, reference, current, degradation, degraded: degradation > threshold });
+    };
     if (m.meta.task === 'regression' && t.type === 'numeric') {
       const y = t.values;
-      const valid = Uint32Array.from({ length: y.length }, (_, i) => i).filter((i) => Number.isFinite(y[i]));
+      const valid = Uint32Array.from({ length: y.length }, (_, i) => i).filter((i) => Number.isFinite(y[i]) && Number.isFinite(pCur[i]));
       const yy = Float64Array.from(valid, (i) => y[i]);
       const pp = Float64Array.from(valid, (i) => pCur[i]);
-      const add = (metric: string, current: number, reference: number | undefined, lowerIsBetter: boolean) => {
-        if (reference === undefined || !Number.isFinite(reference)) return;
-        const degradation = lowerIsBetter ? (current - reference) / Math.abs(reference || 1e-12) : (reference - current) / Math.abs(reference || 1e-12);
-        checks.push({ metric, reference, current, degradation, degraded: degradation > threshold });
-      };
-      add('rmse', rmse(yy, pp), recorded.rmse_test, true);
-      add('mae', mae(yy, pp), recorded.mae_test, true);
-      add('r2', r2(yy, pp), recorded.r2_test, false);
+      labelled = valid.length;
+      const constant = yy.every((v) => v === yy[0]);
+      add('rmse', recorded.rmse_test, true, () => rmse(yy, pp));
+      add('mae', recorded.mae_test, true, () => mae(yy, pp));
+      add('r2', recorded.r2_test, false, () => r2(yy, pp), constant ? 'constant target: R² is undefined' : undefined);
     } else if (m.meta.task === 'classification' && classes) {
-      const labels = t.type === 'categorical' ? Array.from(t.codes, (k) => t.levels[k]) : Array.from(t.values, String);
-      const yy = Float64Array.from(labels, (l) => classes.indexOf(l));
-      const cm = classificationMetrics(yy.map((v) => (v < 0 ? 0 : v)), pCur, classes.length);
-      for (const [metric, current, reference] of [['accuracy', cm.accuracy, recorded.accuracy_test], ['f1', cm.f1, recorded.f1_test]] as const) {
-        if (reference === undefined) continue;
-        const degradation = (reference - current) / Math.abs(reference || 1e-12);
-        checks.push({ metric, reference, current, degradation, degraded: degradation > threshold });
-      }
+      const labels = t.type === 'categorical' ? Array.from(t.codes, (k) => (k >= 0 ? t.levels[k] : null)) : Array.from(t.values, (v) => (Number.isNaN(v) ? null : String(v)));
+      // Rows without a label are left out (they used to count as the first class).
+      const valid = labels.map((l, i) => (l === null ? -1 : i)).filter((i) => i >= 0);
+      labelled = valid.length;
+      const yy = Float64Array.from(valid, (i) => classes.indexOf(labels[i]!));
+      const pp = Float64Array.from(valid, (i) => pCur[i]);
+      const cm = labelled ? classificationMetrics(yy.map((v) => (v < 0 ? 0 : v)), pp, classes.length) : { accuracy: NaN, f1: NaN };
+      add('accuracy', recorded.accuracy_test, false, () => cm.accuracy);
+      add('f1', recorded.f1_test, false, () => cm.f1);
     }
-    report.performance = { checks, threshold, rows: curOk.info.rows };
+    report.performance = { checks, notComputed, threshold, rows: labelled };
     for (const c of checks.filter((x) => x.degraded)) {
       // The seed's severity bands for performance: > 50 % critical, > 30 % high, else medium.
       const sev: Severity = c.degradation > 0.5 ? 'critical' : c.degradation > 0.3 ? 'high' : 'medium';

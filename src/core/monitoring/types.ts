@@ -4,7 +4,8 @@
  */
 import type { ColumnDriftResult, DatasetDriftResult } from './stats/columnDrift';
 
-export type AlertType = 'data_drift' | 'prediction_drift' | 'performance';
+/** data_quality: a column that could not be tested, or a feature's missing-value share past its threshold. */
+export type AlertType = 'data_drift' | 'prediction_drift' | 'performance' | 'data_quality';
 export type Severity = 'medium' | 'high' | 'critical';
 export type AlertStatus = 'open' | 'acknowledged' | 'dismissed';
 
@@ -43,6 +44,27 @@ export interface PerformanceCheck {
   degraded: boolean;
 }
 
+/** A performance metric that could not be computed on the batch (too few labelled rows, a constant target, …). */
+export interface PerformanceNotComputed {
+  metric: string;
+  reference: number;
+  reason: string;
+}
+
+/**
+ * A data-quality finding of a report: a column that could not be tested (reason from the column's note), or a
+ * feature whose missing-value share (missing and non-finite values over all rows) in the batch is 1, or exceeds
+ * the reference's share by more than the threshold. Each finding is also an alert of type 'data_quality'.
+ */
+export interface DataQualityFinding {
+  column: string;
+  kind: 'missing_share' | 'untested';
+  /** Missing-value shares of the two sides (missing_share findings). */
+  referenceShare?: number;
+  currentShare?: number;
+  reason: string;
+}
+
 export type AlertCandidate = Omit<Alert, 'id' | 'time' | 'status' | 'model' | 'reportId' | 'batch'>;
 
 export interface DriftReport {
@@ -57,6 +79,9 @@ export interface DriftReport {
   columns: NamedColumnDrift[];
   dataset: DatasetDriftResult;
   prediction?: ColumnDriftResult;
-  performance?: { checks: PerformanceCheck[]; threshold: number; rows: number };
+  /** `rows`: labelled rows of the batch that could be predicted. `notComputed` is absent in reports before issue 18. */
+  performance?: { checks: PerformanceCheck[]; notComputed?: PerformanceNotComputed[]; threshold: number; rows: number };
+  /** Untested columns and missing-value shares (absent in reports written before issue 18). */
+  dataQuality?: { missingShareThreshold: number; findings: DataQualityFinding[] };
   alerts: AlertCandidate[];
 }

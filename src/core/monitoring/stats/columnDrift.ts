@@ -19,6 +19,7 @@ import { type KsAlternative, type KsMode, ks2sampSorted } from './ks';
 import { type PsiBand, type PsiBin, type PsiOptions, type PsiResult, psiCategorical, psiNumericSorted } from './psi';
 import { countDistinctUnion, mean, populationStd, sortFloat64, splitNumeric } from './samples';
 import { chooseMethod, DRIFT_METHODS, type DriftMethod, isDrifted, type ScoreKind } from './select';
+import { clipSorted, OUTLIER_FENCE_IQR, outlierFence } from './robust';
 import { normedWassersteinSorted } from './wasserstein';
 import { zTestEvidently } from './ztest';
 
@@ -90,9 +91,18 @@ export interface ColumnDriftResult {
   drifted: boolean;
   /** How far past the threshold (see severity()); null when not drifted. */
   severity: Severity | null;
-  /** False when a side has no valid value (then statistic/score are NaN and drifted is false). */
+  /**
+   * False when the column could not be tested — a side has no valid value, or the score could not be computed —
+   * then statistic/score are NaN, drifted is false and `note` says why. A NaN score is never a verdict.
+   */
   tested: boolean;
+  /** Why the column was not tested ("not tested: …"), or what was done to test it (gross outliers clipped). */
   note?: string;
+  /**
+   * Gross outliers (see robust.ts) clipped to the reference's fence for the Wasserstein distance, the Jensen–Shannon
+   * bins and the histogram; absent when no value was beyond the fence.
+   */
+  clipped?: { reference: number; current: number; lower: number; upper: number };
   /** KS p-value method when the method is 'ks'. */
   ksMethod?: 'exact' | 'asymp';
   psi: number | null;
@@ -192,7 +202,7 @@ function finish(
   threshold: number,
   scored: Scored | undefined,
   psi: PsiResult | undefined,
-  rest: Pick<ColumnDriftResult, 'n' | 'missing' | 'nonFinite' | 'nUnique' | 'referenceSummary' | 'currentSummary' | 'histogram'>,
+  rest: Pick<ColumnDriftResult, 'n' | 'missing' | 'nonFinite' | 'nUnique' | 'referenceSummary' | 'currentSummary' | 'histogram' | 'clipped' | 'note'>,
 ): ColumnDriftResult {
   const info = DRIFT_METHODS[method];
   if (!scored) {
@@ -208,14 +218,35 @@ function finish(
       drifted: false,
       severity: null,
       tested: false,
-      note: `not tested: ${side} no valid values`,
       psi: null,
       psiBand: null,
       psiBins: [],
       ...rest,
+      note: `not tested: ${side} no valid values`,
     };
   }
-  const score = info.scoreKind === 'p_value' ? scored.pValue! : scored.statistic;
+  let score = info.scoreKind === 'p_value' ? scored.pValue! : scored.statistic;
+  if (score === Infinity) score = Number.MAX_VALUE; // a distance past every bound (JSON has no Infinity)
+  if (!Number.isFinite(score)) {
+    // Not expected after the overflow-safe statistics, but a NaN must never read as "no drift".
+    return {
+      columnType,
+      method,
+      scoreKind: info.scoreKind,
+      statistic: NaN,
+      pValue: null,
+      score: NaN,
+      threshold,
+      drifted: false,
+      severity: null,
+      tested: false,
+      psi: psi && Number.isFinite(psi.psi) ? psi.psi : null,
+      psiBand: psi && Number.isFinite(psi.psi) ? psi.band : null,
+      psiBins: psi ? psi.bins : [],
+      ...rest,
+      note: `not tested: the ${method} score could not be computed (${String(score)})`,
+    };
+  }
   const drifted = isDrifted(method, score, threshold);
   const out: ColumnDriftResult = {
     columnType,
@@ -244,15 +275,23 @@ function driftNumeric(refRaw: NumericValues, curRaw: NumericValues, options: Dri
   const c = sortFloat64(cs.finite);
   const nUnique = countDistinctUnion(r, c);
   const { method, threshold } = chooseMethod('numeric', r.length, nUnique, options);
-  const rest = {
+  // Gross outliers are clipped for the magnitude-based statistics only (see robust.ts).
+  const fence = outlierFence(r);
+  const rc = clipSorted(r, fence);
+  const cc = clipSorted(c, fence);
+  const rest: Pick<ColumnDriftResult, 'n' | 'missing' | 'nonFinite' | 'nUnique' | 'referenceSummary' | 'currentSummary' | 'histogram' | 'clipped' | 'note'> = {
     n: { reference: r.length, current: c.length },
     missing: { reference: rs.missing, current: cs.missing },
     nonFinite: { reference: rs.nonFinite, current: cs.nonFinite },
     nUnique,
     referenceSummary: numericSummary(r),
     currentSummary: numericSummary(c),
-    histogram: numericHistogram(r, c, options.histogramBins ?? 20),
+    histogram: numericHistogram(rc.values, cc.values, options.histogramBins ?? 20),
   };
+  if (fence && rc.clipped + cc.clipped > 0) {
+    rest.clipped = { reference: rc.clipped, current: cc.clipped, lower: fence.lower, upper: fence.upper };
+    rest.note = `${rc.clipped} reference and ${cc.clipped} current value(s) beyond ${OUTLIER_FENCE_IQR} IQR of the reference quartiles (outside [${fence.lower.toPrecision(4)}, ${fence.upper.toPrecision(4)}]) were clipped to that range for the distance and the histogram`;
+  }
   if (r.length === 0 || c.length === 0) return finish('numeric', method, threshold, undefined, undefined, rest);
 
   const psi = psiNumericSorted(r, c, options.psi);
@@ -264,7 +303,7 @@ function driftNumeric(refRaw: NumericValues, curRaw: NumericValues, options: Dri
       break;
     }
     case 'wasserstein':
-      scored = { statistic: normedWassersteinSorted(r, c).normed, pValue: null };
+      scored = { statistic: normedWassersteinSorted(rc.values, cc.values).normed, pValue: null };
       break;
     case 'chisquare': {
       const t = chiSquareEvidently(valueCounts(r), valueCounts(c), r.length, c.length);
@@ -277,7 +316,7 @@ function driftNumeric(refRaw: NumericValues, curRaw: NumericValues, options: Dri
       break;
     }
     case 'jensenshannon': {
-      const b = binNumericEvidently(r, c);
+      const b = binNumericEvidently(rc.values, cc.values);
       scored = { statistic: jensenShannonDistance(b.reference, b.current), pValue: null };
       break;
     }
@@ -390,7 +429,9 @@ function numericHistogram(r: Float64Array, c: Float64Array, bins: number): Drift
   if (r.length === 0 && c.length === 0) return { kind: 'numeric', edges: [], reference: [], current: [] };
   const min = Math.min(r.length ? r[0] : Infinity, c.length ? c[0] : Infinity);
   const max = Math.max(r.length ? r[r.length - 1] : -Infinity, c.length ? c[c.length - 1] : -Infinity);
-  const edges = min === max ? equalWidthEdges(min - 0.5, max + 0.5, bins) : equalWidthEdges(min, max, bins);
+  // numpy widens a zero range by ±0.5; for |v| ≥ 2^52 that is absorbed (v − 0.5 = v), so widen relatively there.
+  const pad = Math.max(0.5, Math.abs(min) * 2 ** -40);
+  const edges = min === max ? equalWidthEdges(Math.max(min - pad, -Number.MAX_VALUE), Math.min(max + pad, Number.MAX_VALUE), bins) : equalWidthEdges(min, max, bins);
   return { kind: 'numeric', edges, reference: histogramSorted(r, edges), current: histogramSorted(c, edges) };
 }
 

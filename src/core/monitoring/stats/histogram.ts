@@ -5,6 +5,12 @@ import { lowerBound, upperBound } from './samples';
 export function equalWidthEdges(first: number, last: number, nBins: number): number[] {
   const step = (last - first) / nBins;
   const edges: number[] = [];
+  if (!Number.isFinite(step)) {
+    // last − first overflows (a range across ±1e308): a convex combination of the ends stays finite.
+    for (let i = 0; i <= nBins; i++) edges.push(first * (1 - i / nBins) + last * (i / nBins));
+    edges[nBins] = last;
+    return edges;
+  }
   for (let i = 0; i <= nBins; i++) edges.push(step === 0 ? first + (i / nBins) * (last - first) : i * step + first);
   edges[nBins] = last;
   return edges;

@@ -59,7 +59,8 @@ export function sturgesEdges(reference: Float64Array, current: Float64Array): nu
   const width = ptp / (Math.log2(n) + 1.0);
   const first = min === max ? min - 0.5 : min;
   const last = min === max ? max + 0.5 : max;
-  const nBins = width ? Math.ceil((last - first) / width) : 1;
+  // A range across ±1e308 overflows to Infinity: numpy's bin count is then ceil(log2(n) + 1) by its definition.
+  const nBins = !Number.isFinite(ptp) ? Math.ceil(Math.log2(n) + 1.0) : width ? Math.ceil((last - first) / width) : 1;
   return equalWidthEdges(first, last, nBins);
 }
 

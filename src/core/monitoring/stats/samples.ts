@@ -91,37 +91,75 @@ export function countDistinctUnion(a: Float64Array, b: Float64Array): number {
   return c;
 }
 
-/** Neumaier-compensated sum. */
+/** Neumaier-compensated sum. Once the running sum overflows to ±Infinity the compensation stops (it would be NaN). */
 export class Sum {
   private s = 0;
   private c = 0;
   add(x: number): void {
     const t = this.s + x;
-    this.c += Math.abs(this.s) >= Math.abs(x) ? this.s - t + x : x - t + this.s;
+    if (Number.isFinite(t)) this.c += Math.abs(this.s) >= Math.abs(x) ? this.s - t + x : x - t + this.s;
     this.s = t;
   }
   get value(): number {
-    return this.s + this.c;
+    return Number.isFinite(this.s) ? this.s + this.c : this.s;
   }
 }
 
-export function mean(x: ArrayLike<number>): number {
-  const s = new Sum();
-  for (let i = 0; i < x.length; i++) s.add(x[i]);
-  return s.value / x.length;
+/** 2^k exactly, for an integer k in [−1074, 1023]. */
+function pow2(k: number): number {
+  return 2 ** k;
 }
 
-/** Population standard deviation (ddof = 0, numpy's np.std default), two-pass. */
+/** Largest |x| of finite values. */
+export function maxAbs(x: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i]);
+    if (a > m) m = a;
+  }
+  return m;
+}
+
+/**
+ * A power of two that brings finite values of magnitude `m` near 1, or 1 when they are already in a safe range.
+ * Multiplying by a power of two is exact (no rounding, for normal numbers), so statistics computed on the scaled
+ * values and scaled back are the same numbers without the overflow of squares or of differences near ±1.8e308
+ * and without the underflow of squares of tiny values (1e-300² = 0).
+ */
+export function safeScale(m: number): number {
+  if (!(m > 0) || !Number.isFinite(m) || (m < 2 ** 400 && m > 2 ** -400)) return 1;
+  return pow2(Math.min(-Math.floor(Math.log2(m)) - 1, 1023)); // scaled magnitudes < 1 (≥ 2^-52 for subnormal m)
+}
+
+/** Mean of finite values; never overflows (a sum past ±1.8e308 is computed on scaled values). */
+export function mean(x: ArrayLike<number>): number {
+  const k = safeScale(maxAbs(x));
+  const s = new Sum();
+  if (k === 1) for (let i = 0; i < x.length; i++) s.add(x[i]);
+  else for (let i = 0; i < x.length; i++) s.add(x[i] * k);
+  const m = s.value / x.length;
+  return k === 1 ? m : m / k;
+}
+
+/**
+ * Population standard deviation (ddof = 0, numpy's np.std default), two-pass. Values whose squares would overflow or
+ * underflow are scaled by a power of two first (exact), so the result is finite and accurate for any finite input.
+ */
 export function populationStd(x: ArrayLike<number>): number {
   const n = x.length;
   if (n === 0) return NaN;
-  const m = mean(x);
+  const big = maxAbs(x);
+  // Differences reach 2·max and their squares 4·max²: keep max within 2^±400 so neither overflows nor underflows.
+  const k = safeScale(big);
+  const xs: ArrayLike<number> = k === 1 ? x : Float64Array.from(x, (v) => v * k);
+  const m = mean(xs);
   const s = new Sum();
   for (let i = 0; i < n; i++) {
-    const d = x[i] - m;
+    const d = xs[i] - m;
     s.add(d * d);
   }
-  return Math.sqrt(s.value / n);
+  const sd = Math.sqrt(s.value / n);
+  return k === 1 ? sd : sd / k;
 }
 
 /**
@@ -138,6 +176,8 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   const a = sorted[lo];
   const b = sorted[hi];
   const diff = b - a;
+  // b − a overflows only when a and b are near ±1.8e308 with opposite signs: interpolate without the difference then.
+  if (!Number.isFinite(diff)) return a === b ? a : a * (1 - g) + b * g;
   return g >= 0.5 ? b - diff * (1 - g) : a + diff * g;
 }
 

@@ -14,6 +14,7 @@ import type { DriftMethod } from '../../core/monitoring/stats';
 import { Store } from '../../core/store/store';
 import { printable } from '../../core/store/names';
 import { UserInputError } from '../../core/util/errors';
+import { warn, warnProblem } from '../warnings';
 import { GlobalOptions, openTracker, out, resolveStorePath } from '../context';
 import { fmtNumber, fmtTime, table } from '../format';
 
@@ -44,7 +45,7 @@ export function registerDriftCommands(program: Command): void {
       let model;
       if (o.model) {
         if (!storeRoot) throw new UserInputError('A model URI needs a store with a registry (--store PATH).');
-        const registry = new Registry(Store.open(storeRoot));
+        const registry = new Registry(Store.open(storeRoot), { onProblem: warnProblem });
         const { version, loaded } = loadModelByUri(registry, o.model);
         model = { uri: o.model as string, name: version.model, version: version.version, loaded };
       }
@@ -107,7 +108,9 @@ export function registerDriftCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((o, cmd) => {
       const t = openTracker(cmd.optsWithGlobals() as GlobalOptions);
-      const list = new AlertStore(t.store).list().alerts.filter((a) => o.all || a.status === 'open');
+      const read = new AlertStore(t.store).list();
+      for (const p of read.problems) warn(p); // damaged lines of alerts.jsonl, with file and line
+      const list = read.alerts.filter((a) => o.all || a.status === 'open');
       if (o.json) out.json(list);
       else out.line(list.length ? table(['id', 'time', 'severity', 'type', 'model', 'subject', 'status'], list.map((a) => [a.id, fmtTime(a.time), a.severity, a.type, a.model, a.subject, a.status])) : 'No alerts.');
     });

@@ -30,6 +30,7 @@
  *         retrain: false          # true: an alert starts the model's pipeline with trigger `drift`
  *         drift_share: 0.5        # dataset drift when this share of columns drifted
  *         performance_threshold: 0.2   # alert when a metric is this much worse than at registration
+ *         missing_share: 0.1      # alert when a feature's missing share rises this much above the reference's
  *         columns:                # per-column method and/or threshold: METHOD, METHOD:THRESHOLD or a threshold
  *           Temperature: psi:0.2
  *           Dies_tested: 0.01
@@ -77,6 +78,8 @@ export interface MonitorConfig {
   retrain?: boolean;
   drift_share?: number;
   performance_threshold?: number;
+  /** Alert when a feature's missing share in a batch exceeds the reference's by more than this (default 0.1). */
+  missing_share?: number;
   /** Per-column overrides: `Temperature: psi:0.2` (METHOD, METHOD:THRESHOLD or :THRESHOLD). */
   columns?: Record<string, string>;
 }
@@ -107,7 +110,7 @@ export class ConfigError extends UserInputError {
 const TRAINING_KEYS = ['data', 'target', 'task', 'engine', 'experiment', 'test_size', 'split', 'missing', 'categorical', 'params'];
 const SWEEP_KEYS = ['experiment', 'parallel', 'grid', 'space', 'random', 'seed'];
 const TOP_KEYS = ['training', 'sweep', 'registry', 'pipelines', 'monitoring'];
-const MONITOR_KEYS = ['model', 'model_uri', 'reference', 'current', 'watch', 'retrain', 'drift_share', 'performance_threshold', 'columns'];
+const MONITOR_KEYS = ['model', 'model_uri', 'reference', 'current', 'watch', 'retrain', 'drift_share', 'performance_threshold', 'missing_share', 'columns'];
 /** The keys this parser knows, per section (schemas/mlops.schema.json describes the same; a unit test keeps them equal). */
 export const CONFIG_KEYS = { top: TOP_KEYS, training: TRAINING_KEYS, sweep: SWEEP_KEYS, monitor: MONITOR_KEYS } as const;
 
@@ -264,6 +267,7 @@ function monitors(node: YamlNode, fail: (n: YamlNode | null | undefined, m: stri
     for (const k of ['model_uri', 'reference', 'current'] as const) if (m[k] !== undefined && typeof m[k] !== 'string') fail(at(k), `${name}.${k} must be text`);
     for (const k of ['watch', 'retrain'] as const) if (m[k] !== undefined && typeof m[k] !== 'boolean') fail(at(k), `${name}.${k} must be true or false`);
     if (m.drift_share !== undefined && !(typeof m.drift_share === 'number' && m.drift_share > 0 && m.drift_share <= 1)) fail(at('drift_share'), `${name}.drift_share must be a number in (0, 1], got ${describeValue(m.drift_share)}`);
+    if (m.missing_share !== undefined && !(typeof m.missing_share === 'number' && m.missing_share > 0 && m.missing_share <= 1)) fail(at('missing_share'), `${name}.missing_share must be a number in (0, 1], got ${describeValue(m.missing_share)}`);
     const maxThreshold = CONFIG_BOUNDS.monitor.performance_threshold;
     if (m.performance_threshold !== undefined && !(typeof m.performance_threshold === 'number' && m.performance_threshold > 0 && m.performance_threshold <= maxThreshold)) fail(at('performance_threshold'), `${name}.performance_threshold must be a number > 0 and ≤ ${maxThreshold} (0.2 = 20 % worse), got ${describeValue(m.performance_threshold)}`);
     if (m.watch === true && m.current === undefined) fail(at('watch'), `${name}.watch needs current: a glob of the batch files to watch`);

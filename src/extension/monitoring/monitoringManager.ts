@@ -189,7 +189,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
     it.tooltip = md;
     it.contextValue = `alert.${a.status}`;
     // A feature's alert opens the report with that feature's histogram shown.
-    const feature = a.type === 'data_drift' && a.subject !== '(dataset)' ? { feature: a.subject } : {};
+    const feature = (a.type === 'data_drift' || a.type === 'data_quality') && a.subject !== '(dataset)' ? { feature: a.subject } : {};
     it.command = { command: 'mlops.openDriftReport', title: 'Open Report', arguments: [{ reportId: a.reportId, folder: node.store.folder.uri.fsPath, ...feature }] };
     return it;
   }
@@ -220,7 +220,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
    * the model's predictions) runs in a worker thread: a million-row batch never blocks the extension host. A
    * check started by a person shows a cancellable notification; one started by a watcher shows in the status bar.
    */
-  async check(store: WorkspaceStore, args: { current: string; reference?: string; modelUri?: string; model?: string; retrain?: boolean; driftShare?: number; performanceThreshold?: number; columns?: Record<string, string>; interactive?: boolean }): Promise<DriftReport> {
+  async check(store: WorkspaceStore, args: { current: string; reference?: string; modelUri?: string; model?: string; retrain?: boolean; driftShare?: number; performanceThreshold?: number; missingShare?: number; columns?: Record<string, string>; interactive?: boolean }): Promise<DriftReport> {
     const tracker = store.tracker(true)!;
     const registry = registryOf(store, true)!;
     let model: DriftJobModel | undefined;
@@ -237,7 +237,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
     if (!reference) throw new Error('No reference data: register the model from a training run, or choose a reference file.');
     const title = `Checking drift of ${path.basename(args.current)}`;
     const columns = Object.fromEntries(Object.entries(args.columns ?? {}).map(([k, v]) => [k, parseColumnOverride(v)]));
-    const options = { model, columns, driftShare: args.driftShare, performanceThreshold: args.performanceThreshold };
+    const options = { model, columns, driftShare: args.driftShare, performanceThreshold: args.performanceThreshold, missingShare: args.missingShare };
     this.pool ??= new WorkerPool(1);
     const pool = this.pool;
     const report = args.interactive
@@ -328,7 +328,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
               this.log.warn(`Monitoring: could not record ${r} in the batch log: ${errorMessage(e)}`);
             }
             this.log.info(`New batch ${r} for the ${m.model} monitor: checking drift`);
-            void this.check(store, { current: u.fsPath, reference: m.reference ? resolveConfigPath({ dir: cfg!.dir } as never, m.reference) : undefined, modelUri: m.model_uri, model: m.model, retrain: m.retrain, driftShare: m.drift_share, performanceThreshold: m.performance_threshold, columns: m.columns }).catch((e) => {
+            void this.check(store, { current: u.fsPath, reference: m.reference ? resolveConfigPath({ dir: cfg!.dir } as never, m.reference) : undefined, modelUri: m.model_uri, model: m.model, retrain: m.retrain, driftShare: m.drift_share, performanceThreshold: m.performance_threshold, missingShare: m.missing_share, columns: m.columns }).catch((e) => {
               this.log.error(`Drift check of ${r} failed`, e);
               void vscode.window.showErrorMessage(`MLOps: the drift check of ${r} failed: ${errorMessage(e)}`);
             });

@@ -52,7 +52,7 @@ describe('monitoring: batch log', () => {
     const problems: string[] = [];
     const log = new BatchLog(root, (f, m) => problems.push(`${path.basename(f)}: ${m}`));
     assert.deepEqual(log.arm(key, ['data/batches/a.csv', 'data/batches/b.csv']), ['data/batches/b.csv'], 'the partial line does not count');
-    assert.deepEqual(problems, ['batches.jsonl: line 2: not JSON; skipped (the file is left as it is)', 'batches.jsonl: line 3: not a batch record (monitor, file, mark); skipped']);
+    assert.deepEqual(problems, ['batches.jsonl: line 2: incomplete record (an interrupted write); skipped (the file is left as it is)', 'batches.jsonl: line 3: not a batch record (monitor, file, mark); skipped (the file is left as it is)']);
     assert.ok(fs.readFileSync(file, 'utf8').startsWith(text), 'appended to, never rewritten');
   });
 

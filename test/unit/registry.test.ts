@@ -197,7 +197,7 @@ describe('model registry', () => {
     const before = fs.readFileSync(registry.eventsFile, 'utf8');
     const st = registry.state();
     assert.equal(st.problems.length, 1);
-    assert.match(st.problems[0].message, /events\.jsonl: line 4/);
+    assert.match(`${st.problems[0].file}:${st.problems[0].line}: ${st.problems[0].message}`, /events\.jsonl:4: incomplete record/);
     assert.deepEqual(stages(registry), { 1: 'Archived', 2: 'Production' });
     assert.equal(fs.readFileSync(registry.eventsFile, 'utf8'), before);
   });

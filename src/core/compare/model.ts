@@ -4,11 +4,12 @@
  * better for error-like names, higher otherwise, overridable per metric), and each metric's delta against a
  * pinned baseline run.
  *
- * Pure and dependency-free (no Node, no VS Code, no other module): the extension uses it for the CSV/Markdown
+ * Pure (no Node, no VS Code; only the dependency-free ../util/numbers): the extension uses it for the CSV/Markdown
  * exports and the webview bundles it for its tables and charts, so both always agree. Default directions come
  * from the caller (see defaultDirections in ./directions, which applies metricDirection and experiments'
  * primary metrics); the user's per-metric overrides live in the settings.
  */
+import { parseDecimal } from '../util/numbers';
 
 export type Direction = 'min' | 'max';
 type Value = string | number | boolean | null;
@@ -185,8 +186,9 @@ export const compareText = (a: string, b: string): number => collator.compare(a,
 
 /** Order of param values: numbers ascending, then none (null: e.g. max_depth none = unlimited), then text. */
 export function compareParamValues(a: Value, b: Value): number {
-  const na = typeof a === 'number' ? a : typeof a === 'boolean' ? Number(a) : typeof a === 'string' && a.trim() !== '' && Number.isFinite(Number(a)) ? Number(a) : undefined;
-  const nb = typeof b === 'number' ? b : typeof b === 'boolean' ? Number(b) : typeof b === 'string' && b.trim() !== '' && Number.isFinite(Number(b)) ? Number(b) : undefined;
+  // Text is numeric only in decimal notation (`0x10` is text, as in the filter and CSVs).
+  const na = typeof a === 'number' ? a : typeof a === 'boolean' ? Number(a) : typeof a === 'string' ? parseDecimal(a) : undefined;
+  const nb = typeof b === 'number' ? b : typeof b === 'boolean' ? Number(b) : typeof b === 'string' ? parseDecimal(b) : undefined;
   const rank = (n: number | undefined, v: Value) => (n !== undefined ? 0 : v === null ? 1 : 2);
   const ra = rank(na, a);
   const rb = rank(nb, b);

@@ -155,8 +155,8 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print a JSON summary')
     .action(async (o, cmd) => {
       const { registry } = registryFor(cmd);
-      const r = await predictCsv(registry, o.model, path.resolve(o.data), path.resolve(o.out));
-      if (o.json) out.json({ ...r, out: path.resolve(o.out) });
+      const r = await predictCsv(registry, o.model, path.resolve(o.data), path.resolve(o.out), '--out');
+      if (o.json) out.json({ ...r, out: path.resolve(o.out), written: r.out });
       else out.line(`Wrote ${r.rows} predictions of ${r.model} v${r.version} to ${o.out}.`);
     });
 }

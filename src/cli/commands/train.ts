@@ -14,7 +14,7 @@ import { trainRun, TrainOptions } from '../../core/training/train';
 import type { MissingPolicy } from '../../core/data/dataset';
 import { UserInputError } from '../../core/util/errors';
 import { Rng } from '../../core/util/random';
-import { collect, GlobalOptions, openTracker, out, parseAssignments, parseParamValue } from '../context';
+import { checkStoreLocation, collect, GlobalOptions, openTracker, out, parseAssignments, parseParamValue } from '../context';
 import { fmtNumber, runToJson, table } from '../format';
 
 function globals(cmd: Command): GlobalOptions {
@@ -200,6 +200,7 @@ export function registerTrainingCommands(program: Command): void {
 }
 
 export function initSample(dir: string): void {
+  checkStoreLocation(path.join(dir, '.mlops'), 'Store');
   const res = createSampleWorkspace(dir);
   out.line(`Sample workspace in ${dir}: wrote ${res.written.length} file(s)${res.kept.length ? `, kept ${res.kept.length} existing` : ''}; store ${res.store}`);
 }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { Store } from '../core/store/store';
 import { CorruptFileError, UserInputError } from '../core/util/errors';
-import { isPathError, isSystemError, systemErrorLine } from '../core/util/systemError';
+import { isPathError, isSystemError, refineSystemError, systemErrorLine } from '../core/util/systemError';
 import { RunDeletedError } from '../core/tracking/tracker';
 import { VERSION } from '../core/version';
 import { checkStoreLocation, EXIT_BAD_INPUT, EXIT_FAILED, GlobalOptions, out, resolveStorePath } from './context';
@@ -81,7 +81,10 @@ export function reportError(e: unknown): number {
   if (e instanceof UserInputError) return say(e.message, (e as UserInputError & { exitCode?: number }).exitCode ?? EXIT_BAD_INPUT);
   if (e instanceof CorruptFileError) return say(`corrupt store file ${e.file}: ${e.detail}`, EXIT_FAILED);
   if (e instanceof RunDeletedError) return say(e.message, EXIT_FAILED);
-  if (isSystemError(e)) return say(systemErrorLine(e), isPathError(e) ? EXIT_BAD_INPUT : EXIT_FAILED);
+  if (isSystemError(e)) {
+    const r = refineSystemError(e);
+    return say(systemErrorLine(r), isPathError(r) ? EXIT_BAD_INPUT : EXIT_FAILED);
+  }
   const msg = e instanceof Error ? `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}` : String(e);
   return say(`${msg.split('\n')[0]} (an internal error; MLOPS_DEBUG=1 shows where)`, EXIT_FAILED);
 }

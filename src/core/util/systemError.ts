@@ -2,6 +2,8 @@
  * Node system errors (ENOENT, EROFS, ENOSPC, ...) in one line: what failed on which path, e.g.
  * "cannot write /x/y: read-only file system (EROFS)". Used by the CLI's error mapping (src/cli/main.ts).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { showPath } from './atomicFs';
 
 export type SystemError = NodeJS.ErrnoException & { code: string; dest?: string };
@@ -20,6 +22,34 @@ export const PATH_ERROR_CODES: readonly string[] = ['ENOENT', 'ENOTDIR', 'EISDIR
 
 export function isPathError(e: SystemError): boolean {
   return PATH_ERROR_CODES.includes(e.code);
+}
+
+/**
+ * The real reason behind a misleading code. Node's recursive mkdir reports ENOENT when it could not create a missing
+ * parent on a read-only or immutable file system; the nearest existing ancestor then refuses writing (access(2) gives
+ * EROFS / EPERM / EACCES), and that is what the user needs to hear. Any other error is returned unchanged.
+ */
+export function refineSystemError(e: SystemError): SystemError {
+  if (e.code !== 'ENOENT' || e.syscall !== 'mkdir' || typeof e.path !== 'string') return e;
+  for (let dir = path.dirname(e.path); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(dir)) {
+      try {
+        fs.accessSync(dir, fs.constants.W_OK);
+        return e;
+      } catch (x) {
+        const r = x as NodeJS.ErrnoException;
+        if (typeof r.code !== 'string' || r.code === 'ENOENT') return e;
+        const refined = new Error(`${r.code}: ${/^[A-Z0-9_]+: ([^,]+)/.exec(r.message)?.[1] ?? r.code.toLowerCase()}, mkdir '${e.path}'`) as SystemError;
+        return Object.assign(refined, { code: r.code, errno: r.errno, syscall: 'mkdir', path: e.path });
+      }
+    }
+    if (path.dirname(dir) === dir) return e;
+  }
+}
+
+/** The machine refused (read-only, full, not permitted, I/O error): no point in going on writing the same store. */
+export function isEnvironmentFailure(e: unknown): boolean {
+  return isSystemError(e) && !isPathError(refineSystemError(e));
 }
 
 const VERBS: Record<string, string> = {

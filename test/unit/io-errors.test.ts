@@ -181,6 +181,20 @@ describe('predict --out never replaces what the path names (defect 3)', () => {
   });
 });
 
+describe('predictions_sample.csv neutralises formula-like class labels too', () => {
+  it('a classifier whose classes look like formulas', () => {
+    const dir = tempDir('mlops-io-formula-');
+    const rows = ['x,label'];
+    for (let i = 0; i < 80; i++) rows.push(`${i},${i % 2 ? '=good()' : '@bad'}`);
+    fs.writeFileSync(path.join(dir, 'c.csv'), rows.join('\n') + '\n');
+    ok(mlops(dir, ['init']), 'init');
+    const run = JSON.parse(ok(mlops(dir, ['train', '--data', 'c.csv', '--target', 'label', '--engine', 'mljs', '-p', 'n_estimators=2', '--json']), 'train'));
+    const text = fs.readFileSync(path.join(dir, '.mlops', 'runs', run.id, 'artifacts', 'predictions_sample.csv'), 'utf8');
+    assert.match(text, /'=good\(\)|'@bad/);
+    for (const line of text.trimEnd().split('\n')) for (const cell of line.split(',')) assert.doesNotMatch(cell, /^[=@]/, line);
+  });
+});
+
 describe('model URIs that cannot be decoded (defect 15)', () => {
   it('predict: a URIError becomes one line naming the URI, exit 2', () => {
     const r = mlops(ws, ['predict', '--model', 'models:/%E0%A4%A/1', '--data', data, '--out', path.join(ws, 'x.csv')]);

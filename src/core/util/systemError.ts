@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { showPath } from './atomicFs';
+import { isTempFile, showPath } from './atomicFs';
 
 export type SystemError = NodeJS.ErrnoException & { code: string; dest?: string };
 
@@ -75,6 +75,7 @@ const VERBS: Record<string, string> = {
   fchmod: 'change the permissions of',
   utime: 'change the time of',
   symlink: 'create the link',
+  'write in': 'write in',
   link: 'create the link',
 };
 
@@ -87,9 +88,14 @@ function describeCode(e: SystemError): string {
 /** "cannot write /x/y: read-only file system (EROFS)" */
 export function systemErrorLine(e: SystemError): string {
   const what = describeCode(e);
-  const p = e.path !== undefined ? showPath(String(e.path)) : undefined;
+  let p = e.path !== undefined ? showPath(String(e.path)) : undefined;
   const dest = e.dest !== undefined ? showPath(String(e.dest)) : undefined;
-  const sys = e.syscall ?? '';
+  let sys = e.syscall ?? '';
+  if (p && isTempFile(path.basename(p)) && !dest) {
+    // A writer's temporary name means nothing to the user: name the folder it was being written in.
+    p = path.dirname(p);
+    sys = sys === 'mkdir' ? 'mkdtemp' : 'write in';
+  }
   if (!p) return `${sys ? `${sys} failed` : 'I/O failed'}: ${what} (${e.code})`;
   if (sys === 'rename') return `cannot move ${p}${dest ? ` to ${dest}` : ''}: ${what} (${e.code})`;
   if (sys === 'copyfile') return `cannot copy ${p}${dest ? ` to ${dest}` : ''}: ${what} (${e.code})`;

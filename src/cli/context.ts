@@ -1,6 +1,8 @@
 /** Shared CLI plumbing: locating the store, output, and exit codes. */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Store, STORE_DIRNAME } from '../core/store/store';
+import { describeKind, showPath } from '../core/util/atomicFs';
 import { Tracker } from '../core/tracking/tracker';
 import { UserInputError } from '../core/util/errors';
 
@@ -22,8 +24,50 @@ export function resolveStorePath(opts: GlobalOptions, forWrite: boolean): string
   throw new UserInputError(`No MLOps store found in ${process.cwd()} or any parent folder. Use --store PATH, set MLOPS_STORE, or run 'mlops init'.`);
 }
 
+/** How the store was named, for messages: `--store X`, `MLOPS_STORE=X` or `Store`. */
+function storeLabel(opts: GlobalOptions): string {
+  if (opts.store) return `--store ${opts.store}`;
+  if (process.env.MLOPS_STORE) return `MLOPS_STORE=${process.env.MLOPS_STORE}`;
+  return 'Store';
+}
+
+/**
+ * A store folder must be a folder, or creatable: a file, a device or a path under a file is bad input (exit 2) with
+ * one line naming it, found before anything is written.
+ */
+export function checkStoreLocation(root: string, label = 'Store'): void {
+  const shown = showPath(label);
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(root);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+  }
+  if (st) {
+    if (!st.isDirectory()) throw new UserInputError(`${shown}: ${showPath(root)} is ${describeKind(st)}, not a folder.`);
+    return;
+  }
+  for (let dir = path.dirname(root); ; dir = path.dirname(dir)) {
+    let up: fs.Stats | undefined;
+    try {
+      up = fs.statSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+    }
+    if (up) {
+      if (!up.isDirectory()) throw new UserInputError(`${shown}: cannot be created because ${showPath(dir)} is ${describeKind(up)}, not a folder.`);
+      return;
+    }
+    if (path.dirname(dir) === dir) return;
+  }
+}
+
 export function openTracker(opts: GlobalOptions, forWrite = false): Tracker {
-  return Tracker.open(resolveStorePath(opts, forWrite), { create: forWrite });
+  const root = resolveStorePath(opts, forWrite);
+  checkStoreLocation(root, storeLabel(opts));
+  return Tracker.open(root, { create: forWrite });
 }
 
 export const out = {

@@ -1,13 +1,17 @@
 /**
  * `mlops`: the workbench's command line, over the same core as the extension. Exit codes: 0 success,
- * 1 failure (a gate failed, an I/O error), 2 bad input (with a message on stderr).
+ * 1 failure (a gate failed; the machine refused an I/O operation: read-only, full, not permitted, I/O error; a run
+ * deleted while it trained), 2 bad input (with a message on stderr; also a path that does not exist or is of the
+ * wrong kind). Every error is one line on stderr starting with `mlops:`; MLOPS_DEBUG=1 adds the stack.
  */
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { Store } from '../core/store/store';
 import { CorruptFileError, UserInputError } from '../core/util/errors';
+import { isPathError, isSystemError, refineSystemError, systemErrorLine } from '../core/util/systemError';
+import { RunDeletedError } from '../core/tracking/tracker';
 import { VERSION } from '../core/version';
-import { EXIT_BAD_INPUT, EXIT_FAILED, GlobalOptions, out, resolveStorePath } from './context';
+import { checkStoreLocation, EXIT_BAD_INPUT, EXIT_FAILED, GlobalOptions, out, resolveStorePath } from './context';
 import { registerRunCommands } from './commands/runs';
 import { initSample, registerTrainingCommands } from './commands/train';
 import { registerModelCommands } from './commands/models';
@@ -32,6 +36,7 @@ export function buildProgram(): Command {
       const g = cmd.optsWithGlobals() as GlobalOptions;
       if (o.sample) return initSample(path.resolve(dir ?? '.'));
       const root = g.store ? resolveStorePath(g, true) : path.resolve(dir ?? '.', '.mlops');
+      checkStoreLocation(root, g.store ? `--store ${g.store}` : 'Store');
       Store.open(root, { create: true });
       out.line(`Initialised MLOps store in ${root}`);
     });
@@ -57,20 +62,43 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return EXIT_BAD_INPUT; // commander already printed the message
     }
-    if (e instanceof UserInputError) {
-      process.stderr.write(`mlops: ${e.message}\n`);
-      return (e as UserInputError & { exitCode?: number }).exitCode ?? EXIT_BAD_INPUT;
-    }
-    if (e instanceof CorruptFileError) {
-      process.stderr.write(`mlops: corrupt store file ${e.file}: ${e.detail}\n`);
-      return EXIT_FAILED;
-    }
-    process.stderr.write(`mlops: ${(e as Error)?.stack ?? String(e)}\n`);
-    return EXIT_FAILED;
+    return reportError(e);
   }
 }
 
+function debugStack(e: unknown): string {
+  return process.env.MLOPS_DEBUG && process.env.MLOPS_DEBUG !== '0' && e instanceof Error && e.stack ? `${e.stack.split('\n').slice(1).join('\n')}\n` : '';
+}
+
+/**
+ * Every error as one line on stderr (the stack only with MLOPS_DEBUG=1) and its exit code: bad input 2 (or the
+ * error's own code), a corrupt store file 1, a system error 2 when the path is wrong (ENOENT, ENOTDIR, EISDIR, ...)
+ * and 1 when the machine refused (EROFS, ENOSPC, EPERM, EACCES, EIO, ...), a run deleted while training 1.
+ */
+export function reportError(e: unknown): number {
+  const say = (line: string, code: number) => {
+    process.stderr.write(`mlops: ${line.replace(/\s+$/, '')}\n${debugStack(e)}`);
+    return code;
+  };
+  if (e instanceof UserInputError) return say(e.message, (e as UserInputError & { exitCode?: number }).exitCode ?? EXIT_BAD_INPUT);
+  if (e instanceof CorruptFileError) return say(`corrupt store file ${e.file}: ${e.detail}`, EXIT_FAILED);
+  if (e instanceof RunDeletedError) return say(e.message, EXIT_FAILED);
+  if (isSystemError(e)) {
+    const r = refineSystemError(e);
+    return say(systemErrorLine(r), isPathError(r) ? EXIT_BAD_INPUT : EXIT_FAILED);
+  }
+  const msg = e instanceof Error ? `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}` : String(e);
+  return say(`${msg.split('\n')[0]} (an internal error; MLOPS_DEBUG=1 shows where)`, EXIT_FAILED);
+}
+
 if (require.main === module) {
+  // An error thrown from a callback (a timer, a worker message) never reaches main(): same one line, same codes.
+  const fatal = (e: unknown) => {
+    process.exitCode = reportError(e);
+    process.exit();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   main(process.argv.slice(2)).then((code) => {
     // A command that finished normally may have set its own exit code (a failed gate, differing metrics).
     if (code !== 0 || process.exitCode === undefined) process.exitCode = code;

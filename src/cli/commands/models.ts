@@ -11,8 +11,10 @@ import { GlobalOptions, openTracker, out } from '../context';
 import { warnProblem } from '../warnings';
 import { fmtNumber, fmtTime, table } from '../format';
 
-function registryFor(cmd: Command, forWrite = false): { tracker: Tracker; registry: Registry } {
-  const tracker = openTracker(cmd.optsWithGlobals() as GlobalOptions, forWrite);
+function registryFor(cmd: Command): { tracker: Tracker; registry: Registry } {
+  // Never creates a store: every registry command needs runs or models that exist (a store made on the way would be
+  // a half-made leftover of a command that then fails).
+  const tracker = openTracker(cmd.optsWithGlobals() as GlobalOptions, false);
   const cfgFile = findConfig(process.cwd()) ?? findConfig(path.dirname(tracker.store.root));
   const cfg = cfgFile ? loadConfig(cfgFile) : undefined;
   return { tracker, registry: new Registry(tracker.store, { ...registryOptions(cfg), onProblem: warnProblem }) };
@@ -44,7 +46,7 @@ export function registerModelCommands(program: Command): void {
     .option('--description <text>', 'description')
     .option('--json', 'print JSON')
     .action((o, cmd) => {
-      const { tracker, registry } = registryFor(cmd, true);
+      const { tracker, registry } = registryFor(cmd);
       const v = registry.register(tracker, tracker.store.resolveRunId(o.run), o.name, { description: o.description });
       if (o.json) out.json(versionJson(v));
       else out.line(`Registered ${v.model} v${v.version} from run ${v.run.name} (models:/${v.model}/${v.version}).`);
@@ -81,7 +83,7 @@ export function registerModelCommands(program: Command): void {
     .option('--keep-existing', 'do not archive the version currently in Production')
     .option('--json', 'print JSON')
     .action((name: string, version: string, stage: string, o, cmd) => {
-      const { registry } = registryFor(cmd, true);
+      const { registry } = registryFor(cmd);
       const v = registry.transition(name, parseVersion(version), parseStage(stage), { reason: o.reason, archiveExisting: o.keepExisting ? false : undefined });
       if (o.json) out.json(versionJson(v));
       else out.line(`${v.model} v${v.version} is now in ${v.stage}.`);
@@ -93,7 +95,7 @@ export function registerModelCommands(program: Command): void {
     .option('--delete', 'remove the alias')
     .option('--reason <text>', 'why')
     .action((name: string, alias: string, version: string | undefined, o, cmd) => {
-      const { registry } = registryFor(cmd, true);
+      const { registry } = registryFor(cmd);
       if (o.delete) {
         if (version) throw new UserInputError('Give either a version or --delete, not both.');
         registry.setAlias(name, alias, null, { reason: o.reason });
@@ -111,7 +113,7 @@ export function registerModelCommands(program: Command): void {
     .option('--reason <text>', 'why (recorded in the history)')
     .option('--json', 'print JSON')
     .action((name: string, o, cmd) => {
-      const { registry } = registryFor(cmd, true);
+      const { registry } = registryFor(cmd);
       const r = registry.rollback(name, { reason: o.reason });
       if (o.json) out.json({ restored: versionJson(r.restored), archived: r.archived });
       else out.line(`Rolled back ${name}: v${r.restored.version} is in Production${r.archived.length ? `; archived v${r.archived.join(', v')}` : ''}.`);
@@ -156,8 +158,8 @@ export function registerModelCommands(program: Command): void {
     .option('--json', 'print a JSON summary')
     .action(async (o, cmd) => {
       const { registry } = registryFor(cmd);
-      const r = await predictCsv(registry, o.model, path.resolve(o.data), path.resolve(o.out));
-      if (o.json) out.json({ ...r, out: path.resolve(o.out) });
+      const r = await predictCsv(registry, o.model, path.resolve(o.data), path.resolve(o.out), '--out');
+      if (o.json) out.json({ ...r, out: path.resolve(o.out), written: r.out });
       else out.line(`Wrote ${r.rows} predictions of ${r.model} v${r.version} to ${o.out}.`);
     });
 }

@@ -1,5 +1,9 @@
 /** `mlops runs ...` and `mlops experiments ...` */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command, Option } from 'commander';
+import { checkArtifactPath } from '../../core/store/names';
+import { checkArtifactSource } from '../../core/tracking/tracker';
 import { FilterSyntaxError } from '../../core/tracking/filter';
 import type { RunStatus } from '../../core/tracking/types';
 import { UserInputError } from '../../core/util/errors';
@@ -144,12 +148,25 @@ export function registerRunCommands(program: Command): void {
         if (!Number.isInteger(s)) throw new UserInputError(`Metric '${k}' step '${step}' is not an integer.`);
         return { k, n, s };
       });
+      // Every artifact is checked before the run exists: a missing or odd file is bad input and leaves nothing.
+      const artifacts = ((o.artifact as string[] | undefined) ?? []).map((a) => {
+        checkArtifactSource(a);
+        checkArtifactPath(path.basename(a));
+        return a;
+      });
       const run = t.startRun({ experiment: o.experiment, name: o.name, params, tags, notes: o.notes, environment: { source: 'cli' } });
       try {
         for (const m of metrics) run.logMetric(m.k, m.n, m.s);
-        for (const a of (o.artifact as string[] | undefined) ?? []) run.logArtifactFile(a);
+        for (const a of artifacts) run.logArtifactFile(a);
       } catch (e) {
-        run.end('failed');
+        // Nothing half-made: a run this command could not record whole (a full disk, a file that vanished) is removed.
+        try {
+          fs.rmSync(run.folder, { recursive: true, force: true });
+          t.store.touch();
+          t.store.flush();
+        } catch {
+          /* the original error matters more */
+        }
         throw e;
       }
       if (o.status !== 'running') run.end(o.status as Exclude<RunStatus, 'running'>);

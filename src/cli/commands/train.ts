@@ -14,8 +14,9 @@ import { trainRun, TrainOptions } from '../../core/training/train';
 import type { MissingPolicy } from '../../core/data/dataset';
 import { UserInputError } from '../../core/util/errors';
 import { parseDecimal, parseWholeNumber } from '../../core/util/numbers';
+import { isEnvironmentFailure } from '../../core/util/systemError';
 import { Rng } from '../../core/util/random';
-import { collect, GlobalOptions, openTracker, out, parseAssignments, parseParamValue } from '../context';
+import { checkStoreLocation, collect, GlobalOptions, openTracker, out, parseAssignments, parseParamValue } from '../context';
 import { fmtNumber, runToJson, table } from '../format';
 
 function globals(cmd: Command): GlobalOptions {
@@ -166,8 +167,18 @@ export function registerTrainingCommands(program: Command): void {
       if (o.parallel !== undefined && parallel === undefined) throw new UserInputError(`--parallel must be a whole number from 1 to ${MAX_PARALLEL}, got '${String(o.parallel)}'.`);
       const ac = interruptible();
       const show = progressPrinter();
-      const res = await runSweep(t, { ...base, experiment: (o.experiment as string | undefined) ?? sw?.experiment ?? base.experiment, combinations: combos, baseParams: base.params, parallel }, { signal: ac.signal, onProgress: (_d, _n, m) => show(m) });
+      // The machine refusing to write the store (read-only, full, not permitted) stops the whole sweep at the first
+      // failure, reported as one line like any command's I/O error, instead of failing every combination alike.
+      let storeFailure: unknown;
+      const onRunFinished = (_r: unknown, _i: number, err?: Error) => {
+        if (err && storeFailure === undefined && isEnvironmentFailure(err)) {
+          storeFailure = err;
+          ac.abort();
+        }
+      };
+      const res = await runSweep(t, { ...base, experiment: (o.experiment as string | undefined) ?? sw?.experiment ?? base.experiment, combinations: combos, baseParams: base.params, parallel }, { signal: ac.signal, onProgress: (_d, _n, m) => show(m), onRunFinished });
       show('');
+      if (storeFailure !== undefined) throw storeFailure;
       if (o.json) {
         out.json({ sweepId: res.sweepId, best: res.best ? res.best.id : null, bestMetric: res.bestMetric, runs: res.runs.map(runToJson), failed: res.failed, cancelled: res.cancelled });
       } else {
@@ -201,6 +212,7 @@ export function registerTrainingCommands(program: Command): void {
 }
 
 export function initSample(dir: string): void {
+  checkStoreLocation(path.join(dir, '.mlops'), 'Store');
   const res = createSampleWorkspace(dir);
   out.line(`Sample workspace in ${dir}: wrote ${res.written.length} file(s)${res.kept.length ? `, kept ${res.kept.length} existing` : ''}; store ${res.store}`);
 }

@@ -100,8 +100,22 @@ export class PipelineRecords {
   }
   save(r: PipelineRunRecord): void {
     const f = this.file(r);
-    fs.mkdirSync(path.dirname(f), { recursive: true });
-    writeJsonAtomic(f, r);
+    const dir = path.dirname(f);
+    const made = fs.mkdirSync(dir, { recursive: true });
+    try {
+      writeJsonAtomic(f, r);
+    } catch (e) {
+      // Nothing half-made: a folder this call created for the record goes again (full disk, read-only store).
+      // Only empty folders, deepest first, up to the first one this call made (another writer's record stays).
+      for (let d = dir; made && d.length >= made.length; d = path.dirname(d)) {
+        try {
+          fs.rmdirSync(d);
+        } catch {
+          break;
+        }
+      }
+      throw e;
+    }
     this.store.touch();
   }
   /**

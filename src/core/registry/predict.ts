@@ -3,18 +3,24 @@
  * is applied; the output is the input rows with a `prediction` column (and one probability column per class for
  * classifiers), written atomically.
  */
+import { csvField } from '../compare/export';
 import { loadCsv } from '../data/csv';
 import { predictDataset } from '../training/modelBundle';
-import { writeFileAtomic } from '../util/atomicFs';
+import { resolveOutputFile, writeOutputFileAtomic } from '../util/atomicFs';
 import type { Registry } from './registry';
 import { loadModelByUri } from './uri';
 
+/** One output cell: RFC 4180 quoting, and text a spreadsheet would run as a formula neutralised (as Compare exports). */
 function cell(v: string | number): string {
-  const s = typeof v === 'number' ? String(v) : v;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return csvField(v);
 }
 
-export async function predictCsv(registry: Registry, uri: string, data: string, out: string): Promise<{ rows: number; model: string; version: number }> {
+/**
+ * `out` is checked first (a folder, device, FIFO or missing folder is refused before any work); a symlink is
+ * followed and the file it names is replaced atomically, never the link.
+ */
+export async function predictCsv(registry: Registry, uri: string, data: string, out: string, outLabel = 'Output file'): Promise<{ rows: number; model: string; version: number; out: string }> {
+  resolveOutputFile(out, outLabel);
   const { version, loaded } = loadModelByUri(registry, uri);
   const ds = await loadCsv(data);
   const pred = predictDataset(loaded, ds);
@@ -27,6 +33,6 @@ export async function predictCsv(registry: Registry, uri: string, data: string, 
     if (pred.proba) for (let k = 0; k < classes.length; k++) row.push(Number(pred.proba[i * classes.length + k].toFixed(6)));
     lines.push(row.map(cell).join(','));
   }
-  writeFileAtomic(out, lines.join('\n') + '\n');
-  return { rows: ds.info.rows, model: version.model, version: version.version };
+  const written = writeOutputFileAtomic(out, lines.join('\n') + '\n', outLabel);
+  return { rows: ds.info.rows, model: version.model, version: version.version, out: written };
 }

@@ -241,31 +241,40 @@ export class Registry {
     // Copy the artifact first, under a fresh id, built in a temporary folder and renamed into place.
     const artifact = crypto.randomBytes(12).toString('hex');
     const tmp = path.join(this.artifactsDir, `.tmp-${artifact}`);
-    fs.mkdirSync(tmp, { recursive: true });
+    const final = path.join(this.artifactsDir, artifact);
     let modelSha256: string;
     try {
+      fs.mkdirSync(tmp, { recursive: true });
       copyFileAtomic(meta, path.join(tmp, 'model.json'));
       copyFileAtomic(bin, path.join(tmp, 'model.bin'));
       modelSha256 = sha256File(path.join(tmp, 'model.bin'));
       // The copy must be the model that was trained (issue 18 #6): its SHA-256 against model.json and the run's record.
       checkModelDigest(run, path.join(tmp, 'model.json'), bin, modelSha256);
+      fs.renameSync(tmp, final);
     } catch (e) {
-      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.rmSync(tmp, { recursive: true, force: true }); // nothing half-made (a failed copy, a full disk)
       throw e;
     }
-    fs.renameSync(tmp, path.join(this.artifactsDir, artifact));
-    const version = this.claimVersion(model);
-    const ev = this.append({
-      action: 'register',
-      model,
-      version,
-      artifact,
-      modelSha256,
-      description: opts.description ?? '',
-      tags: opts.tags ?? {},
-      source: opts.source,
-      run: { id: run.id, name: run.name, experiment: run.experimentName, params: run.params, metrics: run.metrics, datasetSha256: run.environment.dataset?.sha256, dataset: run.environment.dataset?.path },
-    });
+    let ev: RegistryEvent;
+    try {
+      const version = this.claimVersion(model);
+      ev = this.append({
+        action: 'register',
+        model,
+        version,
+        artifact,
+        modelSha256,
+        description: opts.description ?? '',
+        tags: opts.tags ?? {},
+        source: opts.source,
+        run: { id: run.id, name: run.name, experiment: run.experimentName, params: run.params, metrics: run.metrics, datasetSha256: run.environment.dataset?.sha256, dataset: run.environment.dataset?.path },
+      });
+    } catch (e) {
+      // No readable event refers to the copy (append and verification failed): it is garbage, remove it. A claimed
+      // number stays taken (a gap), never reused.
+      fs.rmSync(final, { recursive: true, force: true });
+      throw e;
+    }
     return this.versionOfEvent(model, ev.id);
   }
 

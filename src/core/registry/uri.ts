@@ -5,13 +5,14 @@
  * version number. An unknown name, version, stage or alias is a clear error.
  */
 import { loadModelFrom, LoadedModel } from '../training/modelBundle';
+import { printable } from '../store/names';
 import { UserInputError } from '../util/errors';
 import { ModelVersion, Registry, STAGES } from './registry';
 
 export function parseModelUri(uri: string): { name: string; version?: number; stage?: string; alias?: string; latest?: boolean } {
   const m = /^models:\/([^/@]+)(?:\/([^/]+)|@([^/]+))$/.exec(uri.trim());
-  if (!m) throw new UserInputError(`Invalid model URI '${uri}': use models:/NAME/VERSION, models:/NAME/Production, models:/NAME@ALIAS or models:/NAME/latest.`);
-  const name = decodeURIComponent(m[1]);
+  if (!m) throw new UserInputError(`Invalid model URI '${printable(uri)}': use models:/NAME/VERSION, models:/NAME/Production, models:/NAME@ALIAS or models:/NAME/latest.`);
+  const name = decodeUriPart(uri, m[1]);
   if (m[3]) return { name, alias: m[3] };
   const ref = m[2];
   if (/^\d+$/.test(ref)) return { name, version: Number(ref) };
@@ -19,6 +20,17 @@ export function parseModelUri(uri: string): { name: string; version?: number; st
   const stage = STAGES.find((s) => s.toLowerCase() === ref.toLowerCase());
   if (!stage) throw new UserInputError(`Unknown stage or version '${ref}' in '${uri}': use a version number, ${STAGES.join(', ')}, or latest.`);
   return { name, stage };
+}
+
+/** Percent-decoding of the model name; a bad escape (`%E0%A4%A`, `%ZZ`, half a UTF-8 character) is bad input. */
+function decodeUriPart(uri: string, part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    const bad = /%(?![0-9A-Fa-f]{2})/.exec(part);
+    const where = bad ? `'%' at character ${uri.indexOf(part) + bad.index + 1} is not followed by two hex digits` : 'its percent-escapes do not spell valid UTF-8';
+    throw new UserInputError(`Invalid model URI '${printable(uri)}': the model name '${printable(part)}' is not valid percent-encoding (${where}).`);
+  }
 }
 
 export function resolveModelUri(registry: Registry, uri: string): ModelVersion {

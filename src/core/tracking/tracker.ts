@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { copyFileAtomic, sha256File, writeFileAtomic } from '../util/atomicFs';
+import { copyFileAtomic, sha256File, showPath, TEMP_PREFIX, writeFileAtomic } from '../util/atomicFs';
 import { UserInputError } from '../util/errors';
 import { checkArtifactPath, checkKey, checkName, printable, resolveInside } from '../store/names';
 import { currentOwner } from '../store/owner';
@@ -17,6 +17,20 @@ import type { ArtifactEntry, EnvironmentRecord, Experiment, MetricPoint, ParamVa
 import { FINISHED_STATUSES } from './types';
 
 export const DEFAULT_EXPERIMENT = 'Default';
+
+/**
+ * The run's folder went away while this process was writing it (e.g. `runs delete --force` during training). The
+ * writer stops; nothing is written again, so no half-folder is recreated. The CLI prints the message, exit 1.
+ */
+export class RunDeletedError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly runName: string,
+  ) {
+    super(`run ${runId} was deleted while training; stopped`);
+    this.name = 'RunDeletedError';
+  }
+}
 
 export interface StartRunOptions {
   experiment?: string;
@@ -109,7 +123,18 @@ export class Tracker {
       artifacts: [],
       owner: currentOwner(),
     };
-    this.store.createRunFolder(doc);
+    try {
+      this.store.createRunFolder(doc);
+    } catch (e) {
+      // Nothing half-made: Store.createRunFolder builds the run in runs/.tmp-<pid>-<id> and renames it into place;
+      // when that fails (a full disk, ...) the temporary folder is removed here (the name is Store's convention).
+      try {
+        fs.rmSync(path.join(this.store.runsDir, `${TEMP_PREFIX}${process.pid}-${doc.id}`), { recursive: true, force: true });
+      } catch {
+        /* the original error matters more */
+      }
+      throw e;
+    }
     return new ActiveRun(this.store, doc, exp);
   }
 
@@ -202,6 +227,7 @@ export class Tracker {
 export class ActiveRun {
   private latest = new Map<string, { value: number; step: number; timestamp: number }>();
   private count = 0;
+  private gone = false;
 
   constructor(
     private readonly store: Store,
@@ -239,8 +265,49 @@ export class ActiveRun {
     return Object.fromEntries([...this.latest].map(([k, v]) => [k, v.value]));
   }
 
+  /** False once the run's folder is gone (deleted or moved to the trash by someone else). */
+  folderExists(): boolean {
+    if (this.gone) return false;
+    if (!fs.existsSync(this.folder)) this.gone = true;
+    return !this.gone;
+  }
+
+  /** True when the run's folder went away under this writer (every later write throws RunDeletedError). */
+  get deleted(): boolean {
+    return this.gone;
+  }
+
+  /**
+   * Every write into the run's folder goes through here: once the folder is gone, a RunDeletedError (never a raw
+   * ENOENT), and no write is tried again.
+   */
+  private write<T>(fn: () => T): T {
+    if (this.gone) throw new RunDeletedError(this.doc.id, this.doc.name);
+    try {
+      return fn();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException)?.code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && !this.folderExists()) throw new RunDeletedError(this.doc.id, this.doc.name);
+      throw e;
+    }
+  }
+
+  /** Create `dir` (inside the run's folder) one level at a time, so a vanished run folder is never recreated. */
+  private mkdirInRun(dir: string): void {
+    const rel = path.relative(this.folder, dir);
+    let cur = this.folder;
+    for (const part of rel.split(path.sep).filter(Boolean)) {
+      cur = path.join(cur, part);
+      try {
+        fs.mkdirSync(cur);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
+  }
+
   private save(): void {
-    this.store.writeRunDocument(this.doc);
+    this.write(() => this.store.writeRunDocument(this.doc));
   }
 
   logParams(params: Record<string, unknown>): void {
@@ -282,7 +349,7 @@ export class ActiveRun {
       if (typeof v !== 'number') throw new UserInputError(`Metric '${k}' must be a number.`);
       return { key: k, value: v, step, timestamp };
     });
-    this.store.appendMetricPoints(this.doc.id, points);
+    this.write(() => this.store.appendMetricPoints(this.doc.id, points));
     for (const p of points) updateLatest(this.latest, p);
     this.count += points.length;
     if (this.doc.status !== 'running') this.writeSummary(); // logging into a finished run keeps its summary true
@@ -296,13 +363,15 @@ export class ActiveRun {
 
   /** Copy a file into the run's artifacts (atomically) and record its size and SHA-256. */
   logArtifactFile(source: string, name?: string): ArtifactEntry {
-    const st = fs.statSync(source);
-    if (!st.isFile()) throw new UserInputError(`Artifact source ${source} is not a file.`);
+    const st = checkArtifactSource(source);
     const rel = checkArtifactPath(name ?? path.basename(source));
     const target = resolveInside(this.store.artifactsDir(this.doc.id), rel);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    copyFileAtomic(source, target);
-    return this.recordArtifact({ path: rel, kind: 'file', size: st.size, sha256: sha256File(target), loggedAt: Date.now() });
+    const sha = this.write(() => {
+      this.mkdirInRun(path.dirname(target));
+      copyFileAtomic(source, target);
+      return sha256File(target);
+    });
+    return this.recordArtifact({ path: rel, kind: 'file', size: st.size, sha256: sha, loggedAt: Date.now() });
   }
 
   /** Store a JSON value as an artifact (name gets a .json extension when it has none). */
@@ -315,10 +384,13 @@ export class ActiveRun {
   logArtifactBytes(name: string, data: string | Uint8Array, kind: 'file' | 'json' = 'file'): ArtifactEntry {
     const rel = checkArtifactPath(name);
     const target = resolveInside(this.store.artifactsDir(this.doc.id), rel);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    writeFileAtomic(target, data);
+    const sha = this.write(() => {
+      this.mkdirInRun(path.dirname(target));
+      writeFileAtomic(target, data);
+      return sha256File(target);
+    });
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-    return this.recordArtifact({ path: rel, kind, size, sha256: sha256File(target), loggedAt: Date.now() });
+    return this.recordArtifact({ path: rel, kind, size, sha256: sha, loggedAt: Date.now() });
   }
 
   private recordArtifact(entry: ArtifactEntry): ArtifactEntry {
@@ -342,4 +414,21 @@ export class ActiveRun {
     this.save();
     this.store.flush();
   }
+}
+
+/**
+ * A file to copy into a run must exist and be a regular file: checked (with the path in the message, exit 2 in the
+ * CLI) before anything is written. Returns its stats.
+ */
+export function checkArtifactSource(source: string): fs.Stats {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(source);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserInputError(`Artifact ${showPath(source)} does not exist.`);
+    throw e;
+  }
+  if (!st.isFile()) throw new UserInputError(`Artifact ${showPath(source)} is not a regular file.`);
+  return st;
 }

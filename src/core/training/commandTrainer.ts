@@ -10,10 +10,19 @@
  *
  * Values are logged live. Exit code 0 → completed, anything else → failed; cancelling kills the process
  * (group) → cancelled. Callers must only offer this in trusted workspaces: it executes workspace-defined code.
+ *
+ * The command runs in its own process group (so Ctrl-C reaches mlops, which cancels it cleanly). So that it never
+ * outlives mlops — even when mlops is killed with SIGKILL and cannot clean up — it is started through a small
+ * POSIX-shell watchdog: a background subshell blocks reading a pipe whose other end only mlops holds; when mlops
+ * dies the pipe reaches end-of-file and the subshell sends SIGTERM to the command's process group (only if the
+ * command is still running). A run whose folder is deleted while the command runs (`runs delete --force`) stops the
+ * command the same way and ends with a RunDeletedError. (Windows: no process groups, no watchdog.)
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import type { ActiveRun, Tracker } from '../tracking/tracker';
+import type { Duplex } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { RunDeletedError, type ActiveRun, type Tracker } from '../tracking/tracker';
 import type { Run } from '../tracking/types';
 import { UserInputError } from '../util/errors';
 
@@ -71,6 +80,13 @@ export function parseProtocolLine(line: string): ProtocolLine | undefined {
   return { kind, values, step };
 }
 
+/**
+ * sh -c WATCHDOG mlops-command COMMAND: fd 3 is the pipe from mlops. The subshell (output to /dev/null, so mlops
+ * does not wait for it) waits for end-of-file on fd 3, then stops the command's process group if the command
+ * ($$, the group leader after `exec`) is still alive. fd 3 is closed for the command itself.
+ */
+const WATCHDOG = '( read -r _ <&3; kill -0 $$ 2>/dev/null && kill -TERM -$$ ) </dev/null >/dev/null 2>&1 &\nexec 3<&-\nexec /bin/sh -c "$1"';
+
 export async function runCommandTrainer(tracker: Tracker, o: CommandTrainOptions, control: CommandTrainControl = {}): Promise<{ run: Run; exitCode: number | null }> {
   if (!o.command.trim()) throw new UserInputError('The training command is empty.');
   const run = tracker.startRun({ experiment: o.experiment, name: o.runName, params: o.params, tags: { trainer: 'command', command: o.command.slice(0, 500), ...o.tags }, cwd: o.cwd, environment: { source: 'command' } });
@@ -85,8 +101,15 @@ export async function runCommandTrainer(tracker: Tracker, o: CommandTrainOptions
   };
   delete env.ELECTRON_RUN_AS_NODE;
   for (const [k, v] of Object.entries(o.params ?? {})) env[`MLOPS_PARAM_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = String(v);
-  const child = spawn(o.command, { cwd: o.cwd, env, shell: true, detached: process.platform !== 'win32', stdio: ['ignore', 'pipe', 'pipe'] });
+  const posix = process.platform !== 'win32';
+  const child = posix
+    ? spawn('/bin/sh', ['-c', WATCHDOG, 'mlops-command', o.command], { cwd: o.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] })
+    : spawn(o.command, { cwd: o.cwd, env, shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // mlops's end of the watchdog pipe: never written, only held open; it closes when this process dies.
+  const lifeline = posix ? (child.stdio[3] as Duplex | null) : undefined;
+  lifeline?.on('error', () => undefined);
   const problems: string[] = [];
+  let deleted = false;
   const handle = (line: string, stream: 'stdout' | 'stderr') => {
     control.onOutput?.(line, stream);
     if (stream !== 'stdout') return;
@@ -98,6 +121,10 @@ export async function runCommandTrainer(tracker: Tracker, o: CommandTrainOptions
       else if (p.kind === 'tag') run.setTags(p.values);
       else run.logArtifactFile(path.resolve(o.cwd, p.path!), p.name);
     } catch (e) {
+      if (e instanceof RunDeletedError) {
+        stopDeleted();
+        return;
+      }
       const msg = (e as Error).message;
       problems.push(msg);
       control.onOutput?.(`[mlops] ignored: ${msg}`, 'stderr');
@@ -121,24 +148,46 @@ export async function runCommandTrainer(tracker: Tracker, o: CommandTrainOptions
   pump(child.stdout!, 'stdout');
   pump(child.stderr!, 'stderr');
   let cancelled = false;
-  const kill = () => {
-    cancelled = true;
+  const terminate = () => {
     try {
-      if (child.pid && process.platform !== 'win32') process.kill(-child.pid, 'SIGTERM');
+      if (child.pid && posix) process.kill(-child.pid, 'SIGTERM');
       else child.kill('SIGTERM');
     } catch {
       /* already gone */
     }
   };
+  const kill = () => {
+    cancelled = true;
+    terminate();
+  };
+  function stopDeleted(): void {
+    if (deleted) return;
+    deleted = true;
+    terminate();
+  }
+  // The run's folder is looked at once a second: a deleted run stops its command even when it prints nothing.
+  const watch = setInterval(() => {
+    if (!run.folderExists()) stopDeleted();
+  }, 1000);
+  watch.unref();
   control.signal?.addEventListener('abort', kill, { once: true });
   const exitCode = await new Promise<number | null>((resolve) => {
     child.on('error', (e) => {
       problems.push(e.message);
       resolve(127);
     });
-    child.on('close', (code) => resolve(code));
+    // 'exit', not 'close': the watchdog holds its end of the lifeline until mlops closes it, so 'close' would wait
+    // forever. The output is then read to its end (as 'close' did) once the lifeline is closed.
+    child.on('exit', (code) => {
+      lifeline?.destroy();
+      resolve(code);
+    });
   });
+  await Promise.all([child.stdout, child.stderr].map((s) => (s ? finished(s).catch(() => undefined) : undefined)));
+  clearInterval(watch);
+  lifeline?.destroy();
   control.signal?.removeEventListener('abort', kill);
+  if (deleted || !run.folderExists()) throw new RunDeletedError(run.id, run.name);
   if (problems.length) run.setNotes(`Protocol problems:\n${problems.slice(0, 20).join('\n')}`);
   if (!cancelled) run.setTag('exit_code', String(exitCode));
   run.end(cancelled ? 'cancelled' : exitCode === 0 ? 'completed' : 'failed');

@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadCsvInWorker } from '../data/csvJob';
 import type { Dataset, MissingPolicy } from '../data/dataset';
-import type { ActiveRun, Tracker } from '../tracking/tracker';
+import { csvField } from '../compare/export';
+import { RunDeletedError, type ActiveRun, type Tracker } from '../tracking/tracker';
 import type { Run } from '../tracking/types';
 import { UserInputError } from '../util/errors';
 import { Rng } from '../util/random';
@@ -124,6 +125,8 @@ export async function trainRun(tracker: Tracker, o: TrainOptions, control: Train
     run.end('completed');
     return { run: tracker.getRun(run.id), metrics };
   } catch (e) {
+    // The run's folder went away (runs delete --force): stop, write nothing more (no half-folder comes back).
+    if (e instanceof RunDeletedError || run.deleted || !run.folderExists()) throw new RunDeletedError(run.id, run.name);
     const cancelled = e instanceof AbortError || (e as Error)?.name === 'AbortError' || control.signal?.aborted;
     try {
       if (!cancelled) run.setTag('error', String((e as Error)?.message ?? e).slice(0, 500));
@@ -157,18 +160,43 @@ async function fitAndLog(
   let lastLogged = -1;
   const t0 = process.hrtime.bigint();
   control.onProgress?.(`Training ${hyper.n_estimators} trees…`, 0);
-  const model: ForestModel = await eng.train(xTrain, yTrain, forestParams(hyper, task, nClasses, workers), {
-    signal: control.signal,
-    onProgress: ({ treesDone, treesTotal }) => {
-      control.onProgress?.(`Trees ${treesDone}/${treesTotal}`, treesDone / treesTotal);
-      // Live progress in the tree: at most ~10 points per run.
-      const bucket = Math.floor((treesDone / treesTotal) * 10);
-      if (bucket > lastLogged) {
-        lastLogged = bucket;
-        run.logMetric('trees_done', treesDone, treesDone);
-      }
-    },
-  });
+  // Progress is reported from worker messages: an error thrown there would be uncaught. A failed progress write
+  // (the run was deleted meanwhile) stops the training instead, and the error is raised here, in the run's await.
+  const inner = new AbortController();
+  const onOuterAbort = () => inner.abort();
+  control.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (control.signal?.aborted) inner.abort();
+  let progressError: unknown;
+  let lastCheck = Date.now();
+  let model: ForestModel;
+  try {
+    model = await eng.train(xTrain, yTrain, forestParams(hyper, task, nClasses, workers), {
+      signal: inner.signal,
+      onProgress: ({ treesDone, treesTotal }) => {
+        if (progressError !== undefined) return;
+        try {
+          control.onProgress?.(`Trees ${treesDone}/${treesTotal}`, treesDone / treesTotal);
+          // Live progress in the tree: at most ~10 points per run.
+          const bucket = Math.floor((treesDone / treesTotal) * 10);
+          if (bucket > lastLogged) {
+            lastLogged = bucket;
+            run.logMetric('trees_done', treesDone, treesDone);
+          } else if (Date.now() - lastCheck > 250) {
+            lastCheck = Date.now();
+            if (!run.folderExists()) throw new RunDeletedError(run.id, run.name);
+          }
+        } catch (e) {
+          progressError = e;
+          inner.abort();
+        }
+      },
+    });
+  } catch (e) {
+    throw progressError ?? e;
+  } finally {
+    control.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  if (progressError !== undefined) throw progressError;
   const fitSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (control.signal?.aborted) throw new AbortError();
   control.onProgress?.('Evaluating…', 1);
@@ -236,9 +264,9 @@ async function fitAndLog(
   return metrics;
 }
 
+/** A predictions_sample.csv cell: numbers to 10 digits; text quoted and neutralised as Compare exports do. */
 function csvCell(v: unknown): string {
-  const s = typeof v === 'number' ? String(Number(v.toPrecision(10))) : String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return typeof v === 'number' ? String(Number(v.toPrecision(10))) : csvField(String(v));
 }
 
 /** Permutation importance: how much the test error grows when one feature's values are shuffled. */

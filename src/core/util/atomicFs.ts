@@ -4,13 +4,12 @@
  * - Documents are replaced atomically: the new content is written to a temporary file in the same folder,
  *   flushed with fsync, then renamed over the target. A process killed at any instant leaves either the old
  *   or the new document, never a mix. Readers ignore the temporary files (they start with ".tmp-").
- * - Series are append-only: each record is one line written with a single write() on an O_APPEND descriptor.
- *   A process killed in the middle of a write can leave at most one incomplete last line, which readers skip
- *   (it was never a completed write).
+ * - Series (append-only JSON-lines logs) are in ./jsonLog.ts.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { UserInputError } from './errors';
 
 export const TEMP_PREFIX = '.tmp-';
 
@@ -26,28 +25,50 @@ function tempPathFor(target: string): string {
 export interface WriteOptions {
   /** fsync the file before the rename (default true). Only the benchmark's bulk loader turns it off. */
   durable?: boolean;
+  /** Permission bits of the new file (default 0o644 less the umask); set exactly when given. */
+  mode?: number;
+}
+
+/**
+ * A failure inside an atomic write names the file being written, not its temporary twin: the error's path becomes
+ * `target` and its syscall `write` (or `copyfile` with the source), so the CLI can say "cannot write TARGET: ...".
+ */
+export function retarget(e: unknown, target: string, tmp: string, syscall = 'write'): unknown {
+  const err = e as NodeJS.ErrnoException & { dest?: string };
+  if (err && typeof err === 'object' && typeof err.code === 'string' && (err.path === tmp || err.dest === tmp || err.path === undefined)) {
+    err.path = target;
+    err.syscall = syscall;
+    delete err.dest;
+  }
+  return e;
 }
 
 /** Atomically replace `target` with `data`. */
 export function writeFileAtomic(target: string, data: string | Uint8Array, options: WriteOptions = {}): void {
   const tmp = tempPathFor(target);
-  const fd = fs.openSync(tmp, 'wx', 0o644);
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'wx', 0o644);
+  } catch (e) {
+    throw retarget(e, target, tmp);
+  }
   try {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
     while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+    if (options.mode !== undefined) fs.fchmodSync(fd, options.mode);
     if (options.durable !== false) fs.fsyncSync(fd);
   } catch (e) {
     fs.closeSync(fd);
     safeUnlink(tmp);
-    throw e;
+    throw retarget(e, target, tmp);
   }
   fs.closeSync(fd);
   try {
     fs.renameSync(tmp, target);
   } catch (e) {
     safeUnlink(tmp);
-    throw e;
+    throw retarget(e, target, tmp);
   }
 }
 
@@ -69,21 +90,107 @@ export function copyFileAtomic(source: string, target: string): void {
     fs.renameSync(tmp, target);
   } catch (e) {
     safeUnlink(tmp);
-    throw e;
+    // A source that cannot be read keeps its own path (syscall `read`); a failure to write names the target.
+    const err = e as NodeJS.ErrnoException & { dest?: string };
+    if (err?.syscall === 'copyfile' && err.path === source && !isReadableFile(source)) {
+      err.syscall = 'read';
+      delete err.dest;
+      throw err;
+    }
+    throw retarget(e, target, tmp);
   }
 }
 
-/** Append one record (a line without its newline) to an append-only log with a single write. */
-export function appendLine(target: string, line: string): void {
-  if (line.includes('\n')) throw new Error('appendLine: a record must not contain a newline');
-  const buf = Buffer.from(line + '\n', 'utf8');
-  const fd = fs.openSync(target, 'a', 0o644);
+function isReadableFile(p: string): boolean {
   try {
-    let off = 0;
-    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
-  } finally {
-    fs.closeSync(fd);
+    fs.accessSync(p, fs.constants.R_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
   }
+}
+
+// ------------------------------------------------------------------------------------------ output files
+
+/** A file system object's kind in words, for messages ("a folder", "a character device", ...). */
+export function describeKind(st: fs.Stats): string {
+  if (st.isFile()) return 'a regular file';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/** Control characters of a path shown escaped (a path is never shortened: it must stay findable). */
+export function showPath(p: string): string {
+  // eslint-disable-next-line no-control-regex -- making control characters visible is the point
+  return p.replace(/[\0-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function errnoCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException)?.code;
+}
+
+/** The nearest existing ancestor of `p` (the first one that lstat can see) with its stats. */
+function nearestExisting(p: string): { at: string; st: fs.Stats } | undefined {
+  for (let dir = path.dirname(p); ; dir = path.dirname(dir)) {
+    try {
+      return { at: dir, st: fs.statSync(dir) };
+    } catch (e) {
+      if (!['ENOENT', 'ENOTDIR'].includes(String(errnoCode(e)))) throw e;
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * Where a file that a user named for output really is, checked before anything is written:
+ *   - symbolic links are followed (dangling ones too: the file they name is created), so a link is never replaced;
+ *   - an existing target must be a regular file: a folder, device, FIFO or socket is refused (a FIFO is never opened);
+ *   - the folder it goes into must exist and be a folder (it is not created).
+ * Refusals are UserInputErrors naming `label` and the path. Returns the real path and, when it exists, its stats.
+ */
+export function resolveOutputFile(target: string, label = 'Output file'): { real: string; existing?: fs.Stats } {
+  const given = path.resolve(target);
+  const shown = `${label} ${showPath(target)}`;
+  let p = given;
+  for (let hops = 0; ; hops++) {
+    if (hops > 40) throw new UserInputError(`${shown}: too many levels of symbolic links.`);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(p);
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT' && errnoCode(e) !== 'ENOTDIR') throw e;
+    }
+    if (st?.isSymbolicLink()) {
+      p = path.resolve(path.dirname(p), fs.readlinkSync(p));
+      continue;
+    }
+    const via = p === given ? '' : ` (it resolves to ${showPath(p)})`;
+    if (st) {
+      if (!st.isFile()) throw new UserInputError(`${shown} is ${describeKind(st)}${via}, not a regular file; give a file path.`);
+      return { real: p, existing: st };
+    }
+    const up = nearestExisting(p);
+    const dir = path.dirname(p);
+    if (up && up.at === dir && up.st.isDirectory()) return { real: p };
+    if (up && !up.st.isDirectory()) throw new UserInputError(`${shown}${via}: ${showPath(up.at)} is ${describeKind(up.st)}, not a folder.`);
+    throw new UserInputError(`${shown}${via}: the folder ${showPath(dir)} does not exist.`);
+  }
+}
+
+/**
+ * Write a user-named output file (`predict --out`, exports): checked and resolved by resolveOutputFile, then
+ * replaced atomically beside the real target (temporary file + rename in its folder), keeping an existing file's
+ * permission bits. Returns the path written.
+ */
+export function writeOutputFileAtomic(target: string, data: string | Uint8Array, label?: string): string {
+  const { real, existing } = resolveOutputFile(target, label);
+  writeFileAtomic(real, data, { mode: existing ? existing.mode & 0o7777 : undefined });
+  return real;
 }
 
 function safeUnlink(p: string): void {
@@ -115,15 +222,4 @@ export async function sha256FileAsync(file: string): Promise<string> {
   const hash = crypto.createHash('sha256');
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-/**
- * Split an append-only log into its complete lines. A trailing fragment without a newline is an
- * interrupted write and is returned separately so callers can ignore it.
- */
-export function splitCompleteLines(text: string): { lines: string[]; partial: string } {
-  const last = text.lastIndexOf('\n');
-  if (last < 0) return { lines: [], partial: text };
-  const body = text.slice(0, last);
-  return { lines: body.length ? body.split('\n') : [''], partial: text.slice(last + 1) };
 }

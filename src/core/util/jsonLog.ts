@@ -17,6 +17,7 @@
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import { retarget } from './atomicFs';
 
 export interface LogProblem {
   file: string;
@@ -110,6 +111,8 @@ export function appendLines(file: string, lines: string[]): void {
     const buf = Buffer.from(prefix + lines.join('\n') + '\n', 'utf8');
     let off = 0;
     while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+  } catch (e) {
+    throw retarget(e, file, file); // a failed write() carries no path: name the log
   } finally {
     fs.closeSync(fd);
   }

@@ -99,6 +99,14 @@ if (require.main === module) {
   };
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
+  // The reader went away (`mlops runs list | head`): stop quietly with 141 (128 + SIGPIPE), as a Unix tool killed
+  // by SIGPIPE would, so `set -o pipefail` scripts still see that the output was cut.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(141);
+      fatal(e);
+    });
+  }
   main(process.argv.slice(2)).then((code) => {
     // A command that finished normally may have set its own exit code (a failed gate, differing metrics).
     if (code !== 0 || process.exitCode === undefined) process.exitCode = code;

@@ -362,3 +362,20 @@ describe('environment failures: one line, exit 1, nothing half-made (defect 14)'
     });
   });
 });
+
+describe('a reader that goes away (mlops runs list | head)', () => {
+  it('ends quietly with 141 (128 + SIGPIPE), no message', async () => {
+    const dir = tempDir('mlops-epipe-');
+    const { Tracker } = await import('../../src/core/tracking/tracker');
+    const t = Tracker.open(path.join(dir, '.mlops'), { create: true });
+    for (let i = 0; i < 400; i++) t.startRun({ experiment: 'E', name: `r${i}`, params: { lr: i } }).end('completed'); // > 64 KB of JSON: more than a pipe holds
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [CLI, 'runs', 'list', '--json'], { cwd: dir, env: { ...process.env, MLOPS_STORE: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.once('data', () => child.stdout.destroy()); // like head -1
+    const code = await new Promise((res) => child.on('exit', res));
+    assert.equal(code, 141, err);
+    assert.equal(err, '');
+  });
+});

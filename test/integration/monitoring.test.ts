@@ -213,4 +213,21 @@ describe('Monitoring (editor)', function () {
     assert.ok(logged.some((l) => /no_b\.csv: column b of the reference is missing from the current batch/.test(l)), logged.join('\n'));
     assert.equal(a.monitoring.reportsOf(ws).length, before);
   });
+
+  it('Check Drift on a batch with a feature missing in every row and one labelled row: a data-quality alert in the tree, no performance alert, metrics listed as not computed', async () => {
+    const a = await api();
+    const file = path.join(ws, 'mon', 'b_missing.csv');
+    // Column b empty in every row; y given in one row only.
+    const lines = rows(80, 5).trimEnd().split('\n');
+    fs.writeFileSync(file, `${[lines[0], ...lines.slice(1).map((l, i) => l.split(',').map((v, j) => (j === 1 ? '' : j === 3 && i > 0 ? '' : v)).join(','))].join('\n')}\n`);
+    const report = (await vscode.commands.executeCommand('mlops.checkDrift', { folder: ws, current: 'mon/b_missing.csv', model: MODEL })) as DriftReport;
+    assert.ok(report, 'the check ran');
+    const quality = report.alerts.filter((x) => x.type === 'data_quality');
+    assert.ok(quality.some((x) => x.subject === 'b' && x.severity === 'critical'), JSON.stringify(report.alerts));
+    assert.deepEqual(report.alerts.filter((x) => x.type === 'performance'), [], 'no performance alert from one labelled row');
+    assert.ok((report.performance?.notComputed ?? []).length > 0, JSON.stringify(report.performance));
+    const { value: node } = await waitFor('the data-quality alert in the Alerts tree', async () => (await alertNodes()).find((n) => n.alert.batch === 'b_missing.csv' && n.alert.type === 'data_quality' && n.alert.subject === 'b'), 10_000);
+    const item = a.monitoring.getTreeItem(node);
+    assert.match(String(item.description), /data quality · b_missing\.csv/);
+  });
 });

@@ -61,7 +61,13 @@ export function summaryCards(d: DataMessage): HTMLElement {
         ds.untested ? `; ${ds.untested} not tested` : ''),
       shareMeter(ds.share, ds.threshold)),
   ];
-  if (r.prediction) {
+  if (r.prediction && r.prediction.tested === false) {
+    // Not tested is not "no drift": a neutral verdict with the reason (issue 18: a NaN is never a verdict).
+    cards.push(h('div', { class: 'card', 'data-card': 'prediction' },
+      h('div', { class: 'card-title' }, 'Prediction drift'),
+      h('span', { class: 'verdict untested' }, h('span', { class: 'codicon codicon-circle-slash', 'aria-hidden': 'true' }), ' not tested'),
+      h('div', { class: 'card-body' }, r.prediction.note ?? 'the predictions could not be compared')));
+  } else if (r.prediction) {
     cards.push(h('div', { class: `card${r.prediction.drifted ? ' alarm' : ''}`, 'data-card': 'prediction' },
       h('div', { class: 'card-title' }, 'Prediction drift'),
       verdict(r.prediction.drifted, `yes (${r.prediction.severity ?? 'medium'})`, 'no'),

@@ -270,3 +270,23 @@ describe('jsonLog', () => {
     assert.equal(torn, true);
   });
 });
+
+describe('jsonLog checksum', () => {
+  it('every single-bit change of a checksummed line is detected (the checksum member name included)', () => {
+    const f = path.join(tempDir('mlops-jsonlog-bits-'), 'x.jsonl');
+    appendRecord(f, { id: 'abc', time: 1, action: 'transition', model: 'M', version: 1, to: 'Production' }, { checksum: true });
+    const line = fs.readFileSync(f, 'utf8').trimEnd();
+    const missed: string[] = [];
+    for (let i = 0; i < line.length; i++) {
+      for (let bit = 0; bit < 7; bit++) {
+        const c = line.charCodeAt(i) ^ (1 << bit);
+        if (c === 10) continue; // a newline splits the line: two damaged lines, checked by the corruption family
+        const damaged = line.slice(0, i) + String.fromCharCode(c) + line.slice(i + 1);
+        fs.writeFileSync(f, `${damaged}\n`);
+        const { records, problems } = readJsonLog(f);
+        if (records.length || problems.length !== 1) missed.push(`${i}:${bit} ${damaged}`);
+      }
+    }
+    assert.deepEqual(missed, []);
+  });
+});

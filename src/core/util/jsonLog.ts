@@ -32,6 +32,8 @@ export interface LogRecord<T> {
 }
 
 const SUM_RE = /,"sum":"([0-9a-f]{16})"\}$/;
+/** The shape of a checksum member whose name was changed by a flipped bit (`"sUm":"…"`): never a real field. */
+const DAMAGED_SUM_RE = /,"[^"]{3}":"[^"]{16}"\}$/;
 
 function lineSum(body: string): string {
   return crypto.createHash('sha256').update(body, 'utf8').digest('hex').slice(0, 16);
@@ -71,7 +73,7 @@ export function decodeRecord<T>(text: string, requireChecksum = false): T {
     throw new Error(looksTorn(text) ? 'incomplete record (an interrupted write)' : `not valid JSON (${(e as Error).message})`);
   }
   if (requireChecksum) throw new Error('no checksum');
-  if (v && typeof v === 'object' && 'sum' in v) throw new Error('checksum mismatch (the line was changed after it was written)');
+  if ((v && typeof v === 'object' && 'sum' in v) || DAMAGED_SUM_RE.test(text)) throw new Error('checksum mismatch (the line was changed after it was written)');
   return v as T;
 }
 

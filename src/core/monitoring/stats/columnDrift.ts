@@ -205,47 +205,32 @@ function finish(
   rest: Pick<ColumnDriftResult, 'n' | 'missing' | 'nonFinite' | 'nUnique' | 'referenceSummary' | 'currentSummary' | 'histogram' | 'clipped' | 'note'>,
 ): ColumnDriftResult {
   const info = DRIFT_METHODS[method];
+  /** A column that could not be tested: no score, never drifted, the reason in its note. */
+  const untested = (note: string, psiPart: Pick<ColumnDriftResult, 'psi' | 'psiBand' | 'psiBins'>): ColumnDriftResult => ({
+    columnType,
+    method,
+    scoreKind: info.scoreKind,
+    statistic: NaN,
+    pValue: null,
+    score: NaN,
+    threshold,
+    drifted: false,
+    severity: null,
+    tested: false,
+    ...psiPart,
+    ...rest,
+    note,
+  });
   if (!scored) {
     const side = rest.n.reference === 0 ? (rest.n.current === 0 ? 'reference and current have' : 'reference has') : 'current has';
-    return {
-      columnType,
-      method,
-      scoreKind: info.scoreKind,
-      statistic: NaN,
-      pValue: null,
-      score: NaN,
-      threshold,
-      drifted: false,
-      severity: null,
-      tested: false,
-      psi: null,
-      psiBand: null,
-      psiBins: [],
-      ...rest,
-      note: `not tested: ${side} no valid values`,
-    };
+    return untested(`not tested: ${side} no valid values`, { psi: null, psiBand: null, psiBins: [] });
   }
   let score = info.scoreKind === 'p_value' ? scored.pValue! : scored.statistic;
   if (score === Infinity) score = Number.MAX_VALUE; // a distance past every bound (JSON has no Infinity)
   if (!Number.isFinite(score)) {
     // Not expected after the overflow-safe statistics, but a NaN must never read as "no drift".
-    return {
-      columnType,
-      method,
-      scoreKind: info.scoreKind,
-      statistic: NaN,
-      pValue: null,
-      score: NaN,
-      threshold,
-      drifted: false,
-      severity: null,
-      tested: false,
-      psi: psi && Number.isFinite(psi.psi) ? psi.psi : null,
-      psiBand: psi && Number.isFinite(psi.psi) ? psi.band : null,
-      psiBins: psi ? psi.bins : [],
-      ...rest,
-      note: `not tested: the ${method} score could not be computed (${String(score)})`,
-    };
+    const ok = psi && Number.isFinite(psi.psi);
+    return untested(`not tested: the ${method} score could not be computed (${String(score)})`, { psi: ok ? psi.psi : null, psiBand: ok ? psi.band : null, psiBins: psi ? psi.bins : [] });
   }
   const drifted = isDrifted(method, score, threshold);
   const out: ColumnDriftResult = {

@@ -2,8 +2,8 @@
 // `npm start` (= `npm run build && node scripts/start.mjs`): opens the extension under development on a sample
 // workspace with experiment runs in it.
 //
-//  1. Creates (or refreshes) the sample workspace: `mlops init --sample DIR` when the CLI has it, else `mlops init DIR`
-//     plus the seed's 5 RandomForest runs (n_estimators/max_depth grid), unless that experiment already has runs.
+//  1. Creates (or refreshes) the sample workspace with `mlops init --sample DIR` (files that exist are kept). Nothing
+//     here records runs: whatever the workspace shows was really trained or logged.
 //  2. With a desktop `code` on PATH: `code --extensionDevelopmentPath=<repo> DIR` (an Extension Development Host).
 //     Otherwise: starts the bundled VS Code server (installing it first if needed) and prints the URL of an
 //     Extension Development Host window on DIR; runs until Ctrl-C, then stops the server.
@@ -36,17 +36,6 @@ import {
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const SAMPLE_DIR = path.resolve(process.env.MLOPS_SAMPLE_DIR || path.join(OUTPUT_DIR, 'sample-workspace'));
 const SMOKE = process.env.MLOPS_START_SMOKE === '1';
-const EXPERIMENT = 'YieldPrediction_RandomForest';
-
-/** The seed's grid search: 5 RandomForest configurations with plausible held-out metrics (yield in t/ha). */
-const SEED_RUNS = [
-  { n_estimators: 50, max_depth: 5, rmse_test: 0.912, mae_test: 0.701, r2_test: 0.781 },
-  { n_estimators: 100, max_depth: 5, rmse_test: 0.884, mae_test: 0.679, r2_test: 0.794 },
-  { n_estimators: 100, max_depth: 10, rmse_test: 0.741, mae_test: 0.562, r2_test: 0.855 },
-  { n_estimators: 200, max_depth: 10, rmse_test: 0.722, mae_test: 0.548, r2_test: 0.862 },
-  { n_estimators: 200, max_depth: 'none', rmse_test: 0.768, mae_test: 0.575, r2_test: 0.851 },
-];
-
 const indent = (text) => text.replace(/^(?=.)/gm, '  ');
 
 function cli(args, { quiet = false } = {}) {
@@ -65,43 +54,8 @@ function prepareSample() {
   console.log(`start: sample workspace ${SAMPLE_DIR}`);
 
   const sample = cli(['init', '--sample', SAMPLE_DIR], { quiet: true });
-  if (sample.status === 0) {
-    process.stdout.write(indent(sample.stdout));
-    return;
-  }
-  // This CLI has no `init --sample` yet: create the store and record the seed's runs.
-  const store = path.join(SAMPLE_DIR, '.mlops');
-  const init = cli(['init', SAMPLE_DIR]);
-  if (init.status !== 0) throw new Error(`mlops init ${SAMPLE_DIR} failed (exit ${init.status})`);
-  const list = cli(['--store', store, 'runs', 'list', '-e', EXPERIMENT, '--json'], { quiet: true });
-  let existing = [];
-  try {
-    existing = JSON.parse(list.stdout || '[]');
-  } catch {
-    existing = [];
-  }
-  if (list.status === 0 && existing.length > 0) {
-    console.log(`  ${EXPERIMENT} already has ${existing.length} run(s): keeping them (MLOPS_SAMPLE_RESET=1 starts over).`);
-    return;
-  }
-  for (const r of SEED_RUNS) {
-    const name = `rf_n${r.n_estimators}_d${r.max_depth === 'none' ? 'None' : r.max_depth}`;
-    const res = cli([
-      '--store', store, 'runs', 'create',
-      '-e', EXPERIMENT,
-      '-n', name,
-      '-p', `n_estimators=${r.n_estimators}`,
-      '-p', `max_depth=${r.max_depth}`,
-      '-p', 'random_state=42',
-      '-m', `rmse_test=${r.rmse_test}`,
-      '-m', `mae_test=${r.mae_test}`,
-      '-m', `r2_test=${r.r2_test}`,
-      '-t', 'model=RandomForestRegressor',
-      '-t', 'dataset=crop_yield',
-    ], { quiet: true });
-    if (res.status !== 0) throw new Error(`mlops runs create ${name} failed (exit ${res.status}):\n${res.stderr}`);
-    console.log(`  recorded run ${name} (${res.stdout.trim()})`);
-  }
+  if (sample.status !== 0) throw new Error(`mlops init --sample ${SAMPLE_DIR} failed (exit ${sample.status}):\n${sample.stderr}`);
+  process.stdout.write(indent(sample.stdout));
 }
 
 function onPath(cmd) {

@@ -131,6 +131,33 @@ describe('Model Registry (editor)', function () {
   });
 });
 
+describe('Register Best Run (editor)', function () {
+  this.timeout(120_000);
+
+  it('registers the run the Experiments tree stars, by the experiment\'s declared primary metric and direction', async () => {
+    const a = await api();
+    const ws = workspaceDir();
+    if (!fs.existsSync(path.join(ws, 'data', 'wafer_yield.csv'))) assert.equal(mlops('init', '.', '--sample').code, 0);
+    // A declared direction the conventional ranking would not guess: the highest rmse_test is "best" here.
+    assert.equal(mlops('experiments', 'create', 'Ranked By Declaration', '--primary-metric', 'rmse_test', '--max').code, 0);
+    const ids: string[] = [];
+    for (const d of [2, 8]) {
+      const r = mlops('train', '--engine', 'mljs', '--data', 'data/wafer_yield.csv', '--target', 'yield', '-p', 'n_estimators=6', '-p', `max_depth=${d}`, '-e', 'Ranked By Declaration', '--json');
+      assert.equal(r.code, 0, r.err);
+      ids.push(JSON.parse(r.out).id);
+    }
+    type Exp = Extract<ReturnType<typeof a.experimentsTree.getChildren>[number], { kind: 'experiment' }>;
+    const { value: exp } = await waitFor('the experiment with both runs in the tree', () => {
+      const n = a.experimentsTree.getChildren().find((x) => x.kind === 'experiment' && x.experiment.name === 'Ranked By Declaration') as Exp | undefined;
+      return n && n.runs.length === 2 ? n : undefined;
+    }, 5000);
+    const worst = exp.runs.slice().sort((x, y) => y.metrics.rmse_test - x.metrics.rmse_test)[0];
+    assert.equal(exp.best?.id, worst.id, 'the tree stars the highest rmse_test, as declared');
+    const v = (await vscode.commands.executeCommand('mlops.registerBestRun', { experiment: 'Ranked By Declaration', name: 'RankedModel', folder: ws })) as ModelVersion;
+    assert.equal(v?.run.id, exp.best?.id, 'Register Best Run registers the starred run');
+  });
+});
+
 describe('Check Store (editor)', function () {
   this.timeout(60_000);
 

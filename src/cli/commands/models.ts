@@ -6,6 +6,7 @@ import { registryOptions } from '../../core/registry/config';
 import { predictCsv } from '../../core/registry/predict';
 import { ModelVersion, parseStage, Registry } from '../../core/registry/registry';
 import type { Tracker } from '../../core/tracking/tracker';
+import { preferredMetric } from '../../core/tracking/metricDirection';
 import { UserInputError } from '../../core/util/errors';
 import { GlobalOptions, openTracker, out } from '../context';
 import { warnProblem } from '../warnings';
@@ -70,7 +71,7 @@ export function registerModelCommands(program: Command): void {
       const m = registry.getModel(name);
       if (o.json) out.json({ name: m.name, description: m.description, aliases: m.aliases, versions: m.versions.map(versionJson) });
       else {
-        const keyMetric = ['rmse_test', 'accuracy_test'].find((k) => m.versions.some((v) => v.run.metrics[k] !== undefined));
+        const keyMetric = preferredMetric(m.versions.flatMap((v) => Object.keys(v.run.metrics)));
         out.line(`${m.name}${m.description ? ` — ${m.description}` : ''}`);
         out.line(table(['version', 'stage', 'aliases', 'run', ...(keyMetric ? [keyMetric] : []), 'registered'], m.versions.map((v) => [`v${v.version}`, v.stage, v.aliases.map((a) => `@${a}`).join(' '), v.run.name, ...(keyMetric ? [fmtNumber(v.run.metrics[keyMetric])] : []), fmtTime(v.createdAt)])));
       }

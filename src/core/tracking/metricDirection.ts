@@ -12,13 +12,19 @@ export function metricDirection(key: string, overrides?: Record<string, Directio
 
 const PREFERRED = ['rmse_test', 'accuracy_test', 'f1_test', 'r2_test', 'mae_test', 'val_loss', 'loss', 'rmse', 'accuracy'];
 
+/** The conventional metric to show or rank by among these keys (the first of PREFERRED present), if any. */
+export function preferredMetric(keys: Iterable<string>): string | undefined {
+  const have = new Set(keys);
+  return PREFERRED.find((k) => have.has(k));
+}
+
 /** The experiment's declared primary metric, else a conventional test metric, else the most common key. */
 export function primaryMetric(exp: Experiment | undefined, runs: Run[]): { key: string; direction: Direction } | undefined {
   if (exp?.primaryMetric) return exp.primaryMetric;
   const counts = new Map<string, number>();
   for (const r of runs) for (const k of Object.keys(r.metrics)) counts.set(k, (counts.get(k) ?? 0) + 1);
   if (!counts.size) return undefined;
-  const pref = PREFERRED.find((k) => counts.has(k));
+  const pref = preferredMetric(counts.keys());
   if (pref) return { key: pref, direction: metricDirection(pref) };
   const key = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0][0];
   return { key, direction: metricDirection(key) };
@@ -36,4 +42,15 @@ export function bestRunBy(runs: Run[], key: string, direction: Direction): Run |
     else if (v === b && r.startTime < best.startTime) best = r;
   }
   return best;
+}
+
+/**
+ * The one ranking of "best run" of an experiment: by its primary metric (declared, else conventional, else the most
+ * common key, over all its runs), among its completed runs. The Experiments tree stars this run and Register Best Run
+ * registers this run, so the two never disagree.
+ */
+export function bestRunOfExperiment(exp: Experiment | undefined, runs: Run[]): { metric: { key: string; direction: Direction } | undefined; best: Run | undefined } {
+  const metric = primaryMetric(exp, runs);
+  const best = metric ? bestRunBy(runs.filter((r) => r.effectiveStatus === 'completed'), metric.key, metric.direction) : undefined;
+  return { metric, best };
 }

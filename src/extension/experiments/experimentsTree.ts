@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { compileFilter } from '../../core/tracking/filter';
-import { bestRunBy, primaryMetric } from '../../core/tracking/metricDirection';
+import { bestRunOfExperiment } from '../../core/tracking/metricDirection';
 import type { Experiment, Run, StoreProblem } from '../../core/tracking/types';
 import { fmtValue, relativeTime, runTooltip, statusIcon } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
@@ -94,8 +94,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     for (const experiment of experiments) {
       const runs = (byExp.get(experiment.id) ?? []).sort((a, b) => b.startTime - a.startTime || a.id.localeCompare(b.id));
       const all = snap.runs.filter((r) => r.experimentId === experiment.id);
-      const metric = primaryMetric(experiment, all);
-      const best = metric ? bestRunBy(all.filter((r) => r.effectiveStatus === 'completed'), metric.key, metric.direction) : undefined;
+      const { metric, best } = bestRunOfExperiment(experiment, all);
       out.push({ kind: 'experiment', store, experiment, runs, best, metric });
     }
     if (this.filterText && experiments.length === 0 && snap.runs.length) out.push({ kind: 'message', text: 'No runs match the filter', tooltip: this.filterText });

@@ -5,8 +5,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { bestRunBy, primaryMetric } from '../../core/tracking/metricDirection';
-import type { Run } from '../../core/tracking/types';
+import { bestRunOfExperiment } from '../../core/tracking/metricDirection';
+import type { Experiment, Run } from '../../core/tracking/types';
+import { UserInputError } from '../../core/util/errors';
 import { predictCsv } from '../../core/registry/predict';
 import { HistoryEntry, ModelVersion, RegisteredModel, Registry, Stage, STAGES } from '../../core/registry/registry';
 import { errorMessage } from '../../core/util/errors';
@@ -183,23 +184,26 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
   reg('mlops.registerBestRun', async (arg?: Extract<ExperimentsNode, { kind: 'experiment' }> | { experiment: string; name: string; folder?: string }) => {
     let store: WorkspaceStore | undefined;
     let runs: Run[] = [];
+    let experiment: Experiment | undefined;
     let name: string | undefined;
     if (arg && 'kind' in arg) {
       store = arg.store;
       runs = arg.runs;
+      experiment = arg.experiment;
     } else {
-      const items = stores.all().flatMap((s) => s.snapshot.experiments.map((e) => ({ label: e.name, store: s, runs: s.snapshot.runs.filter((r) => r.experimentId === e.id) })));
+      const items = stores.all().flatMap((s) => s.snapshot.experiments.map((e) => ({ label: e.name, store: s, experiment: e, runs: s.snapshot.runs.filter((r) => r.experimentId === e.id) })));
       const a = arg as { experiment: string; name: string; folder?: string } | undefined;
       const picked = a ? items.find((i) => i.label === a.experiment && (!a.folder || i.store.folder.uri.fsPath === a.folder)) : await vscode.window.showQuickPick(items, { title: 'Register the best run of which experiment?' });
       if (!picked) return undefined;
       store = picked.store;
       runs = picked.runs;
+      experiment = picked.experiment;
       name = a?.name;
     }
-    const withModel = runs.filter((r) => r.effectiveStatus === 'completed' && r.artifacts.some((x) => x.path === 'model/model.bin'));
-    const metric = primaryMetric(undefined, withModel);
-    const best = metric ? bestRunBy(withModel, metric.key, metric.direction) : undefined;
-    if (!best || !store) throw new Error('No completed run with a model in that experiment.');
+    // The run the Experiments tree stars (one ranking, in core).
+    const { metric, best } = bestRunOfExperiment(experiment, runs);
+    if (!best || !store || !metric) throw new UserInputError(`No completed run with a metric in ${experiment ? `experiment ${experiment.name}` : 'that experiment'}.`);
+    if (!best.artifacts.some((x) => x.path === 'model/model.bin')) throw new UserInputError(`The best run of ${experiment?.name ?? 'that experiment'} by ${metric.key} is ${best.name}, which saved no model to register. Register another run with Register Model.`);
     return vscode.commands.executeCommand('mlops.registerModel', name ? { runId: best.id, name, folder: store.folder.uri.fsPath } : { kind: 'run', store, run: best, isBest: true });
   });
 

@@ -8,6 +8,7 @@ import { registryOptions } from '../../core/registry/config';
 import { ModelVersion, RegisteredModel, Registry, Stage } from '../../core/registry/registry';
 import { findConfig, loadConfig } from '../../core/config/config';
 import type { LogProblem } from '../../core/util/jsonLog';
+import { preferredMetric } from '../../core/tracking/metricDirection';
 import { fmtValue, mdCell, relativeTime } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 
@@ -45,8 +46,9 @@ export function registryOf(store: WorkspaceStore, create = false): Registry | un
   return new Registry(t.store, options);
 }
 
+/** The metric shown beside each version: the conventional one of core's ranking (preferredMetric). */
 export function keyMetric(m: RegisteredModel): string | undefined {
-  return ['rmse_test', 'accuracy_test', 'r2_test', 'f1_test'].find((k) => m.versions.some((v) => v.run.metrics[k] !== undefined));
+  return preferredMetric(m.versions.flatMap((v) => Object.keys(v.run.metrics)));
 }
 
 export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNode>, vscode.Disposable {

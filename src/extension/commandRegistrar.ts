@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
-import { errorMessage } from '../core/util/errors';
+import { errorMessage, UserInputError } from '../core/util/errors';
 import type { Log } from './log';
 
 /**
- * Registers commands with the extension's common error handling: a cancelled task is an information message, any
- * other error is logged with its detail in the MLOps output and shown to the user; the command then returns
- * undefined. Every command module uses it.
+ * Registers commands with the extension's common error handling, each error shown once: a cancelled task is an
+ * information message; an expected user error (UserInputError: bad input, a refused promotion) is logged as a
+ * warning without a stack and shown; any other error is logged with its stack in the MLOps output and shown with a
+ * **Show Output** action. The command then returns undefined. Every command module uses it.
  */
 export function commandRegistrar(context: vscode.ExtensionContext, log: Log): (id: string, fn: (...args: never[]) => unknown) => void {
   return (id, fn) =>
@@ -19,8 +20,15 @@ export function commandRegistrar(context: vscode.ExtensionContext, log: Log): (i
             void vscode.window.showInformationMessage(errorMessage(e));
             return undefined;
           }
+          if (e instanceof UserInputError) {
+            log.warn(`${id}: ${errorMessage(e)}`);
+            void vscode.window.showErrorMessage(errorMessage(e));
+            return undefined;
+          }
           log.error(`Command ${id} failed`, e);
-          void vscode.window.showErrorMessage(errorMessage(e));
+          void vscode.window.showErrorMessage(errorMessage(e), 'Show Output').then((choice) => {
+            if (choice) log.channel.show(true);
+          });
           return undefined;
         }
       }),

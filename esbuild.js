@@ -12,7 +12,7 @@ const watch = process.argv.includes('--watch');
 const nodeEntries = {
   extension: 'src/extension/extension.ts',
   cli: 'src/cli/main.ts',
-  worker: 'src/core/worker/worker.ts',
+  worker: 'src/worker.ts',
 };
 
 /** Webview apps: each folder under webview/ with a main.ts is its own browser bundle. */

@@ -1,5 +1,5 @@
 /** Human-readable output for the CLI: aligned tables and run details. */
-import type { Run } from '../core/tracking/types';
+import type { Run } from '../core/store/types';
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

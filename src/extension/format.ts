@@ -1,6 +1,6 @@
 /** Small display helpers for tree items, tooltips and messages. */
 import * as vscode from 'vscode';
-import type { Run } from '../core/tracking/types';
+import type { Run } from '../core/store/types';
 import { fmtValue } from '../shared/format';
 export { fmtValue };
 

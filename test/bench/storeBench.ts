@@ -6,7 +6,7 @@ import { RunIndex } from '../../src/core/store/runIndex';
 import { encodeNumberMap, Store } from '../../src/core/store/store';
 import { compileFilter, sortRuns } from '../../src/core/tracking/filter';
 import { Tracker } from '../../src/core/tracking/tracker';
-import type { RunDocument } from '../../src/core/tracking/types';
+import type { RunDocument } from '../../src/core/store/types';
 import { fmtMs, median, repeat, report, time } from './harness';
 
 export function storeBench(runsCount = 10_000, metricsPerRun = 20): void {

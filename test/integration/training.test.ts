@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SweepResult } from '../../src/core/training/sweep';
-import type { Run } from '../../src/core/tracking/types';
+import type { Run } from '../../src/core/store/types';
 import type { ExperimentsNode } from '../../src/extension/experiments/experimentsTree';
 import { api, item, waitFor, workspaceDir } from './helpers';
 

@@ -19,3 +19,22 @@ it('src/core, src/cli and src/shared do not import vscode', () => {
   }
   assert.deepEqual(offenders, []);
 });
+
+it('the folders of src/core import each other without cycles (one direction: shared types and errors below the store)', () => {
+  const core = path.join(REPO, 'src', 'core');
+  const edges = new Map<string, Set<string>>();
+  for (const f of walk(core)) {
+    const from = path.relative(core, f).split(path.sep)[0];
+    for (const m of fs.readFileSync(f, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
+      const rel = path.relative(core, path.resolve(path.dirname(f), m[1]));
+      const to = rel.split(path.sep)[0];
+      if (rel.startsWith('..') || to === from || to.endsWith('.ts') || !fs.existsSync(path.join(core, to)) || !fs.statSync(path.join(core, to)).isDirectory()) continue;
+      if (!edges.has(from)) edges.set(from, new Set());
+      edges.get(from)!.add(to);
+    }
+  }
+  const reaches = (a: string, b: string, seen = new Set<string>()): boolean => a === b || [...(edges.get(a) ?? [])].some((n) => !seen.has(n) && (seen.add(n), reaches(n, b, seen)));
+  const cycles = [...edges].flatMap(([a, tos]) => [...tos].filter((b) => reaches(b, a)).map((b) => `${a} → ${b}`));
+  assert.ok(edges.size > 5);
+  assert.deepEqual(cycles, []);
+});

@@ -16,7 +16,7 @@ import {
   shownParams,
   sortRuns,
 } from '../../src/core/compare/model';
-import type { Experiment, Run } from '../../src/core/tracking/types';
+import type { Experiment, Run } from '../../src/core/store/types';
 
 interface R extends ExportRun {
   experiment: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileFilter, FilterSyntaxError, parseFilter, sortRuns, validateFilter } from '../../src/core/tracking/filter';
-import type { Run } from '../../src/core/tracking/types';
+import type { Run } from '../../src/core/store/types';
 
 let n = 0;
 function run(p: Partial<Run>): Run {

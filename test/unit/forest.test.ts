@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { AbortError, type ForestParams, type Matrix, resolveMaxFeatures } from '../../src/core/training/engine';
+import { type ForestParams, type Matrix, resolveMaxFeatures } from '../../src/core/training/engine';
 import { computeBins, MAX_BINS, thresholdBetween } from '../../src/core/training/forest/binning';
 import { decodeModel } from '../../src/core/training/forest/format';
 import { disposeForestWorkers, forestEngine, RandomForestModel } from '../../src/core/training/forest';
 import { EXACT_MAX } from '../../src/core/training/forest/tree';
 import { Rng } from '../../src/core/util/random';
 import { synthetic } from '../bench/forestBench';
+import { AbortError } from '../../src/core/util/errors';
 
 after(() => disposeForestWorkers());
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileFilter, FilterSyntaxError, parseFilter, sortRuns } from '../../src/core/tracking/filter';
-import type { Run } from '../../src/core/tracking/types';
+import type { Run } from '../../src/core/store/types';
 import { UserInputError } from '../../src/core/util/errors';
 
 let n = 0;

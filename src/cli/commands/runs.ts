@@ -5,11 +5,11 @@ import { Command, Option } from 'commander';
 import { checkArtifactPath } from '../../core/store/names';
 import { checkArtifactSource } from '../../core/tracking/tracker';
 import { FilterSyntaxError } from '../../core/tracking/filter';
-import type { RunStatus } from '../../core/tracking/types';
+import type { RunStatus } from '../../core/store/types';
 import { UserInputError } from '../../core/util/errors';
 import { collect, GlobalOptions, openTracker, out, parseAssignments, parseParamValue } from '../context';
 import { fmtDuration, fmtNumber, fmtTime, runDetails, runToJson, statusLabel, table } from '../format';
-import type { Run } from '../../core/tracking/types';
+import type { Run } from '../../core/store/types';
 
 function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;

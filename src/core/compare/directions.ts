@@ -5,7 +5,7 @@
  * flip a metric in the panel (CompareSettings.directionOverrides).
  */
 import { metricDirection, primaryMetric, type Direction } from '../tracking/metricDirection';
-import type { Experiment, Run } from '../tracking/types';
+import type { Experiment, Run } from '../store/types';
 
 export function defaultDirections(metricKeys: Iterable<string>, experiments: readonly Experiment[] = [], configured: Record<string, Direction> = {}): Record<string, Direction> {
   const declared: Record<string, Direction> = {};

@@ -6,7 +6,7 @@
 import { loadModelFrom } from '../training/modelBundle';
 import { UserInputError } from '../util/errors';
 import type { WorkerPool } from '../worker/pool';
-import { handlers } from '../worker/jobs';
+import type { JobHandler } from '../worker/jobs';
 import { checkDrift, type DriftOptions, type DriftReport } from './monitor';
 
 export interface DriftJobModel {
@@ -29,7 +29,10 @@ export function runDriftJob(reference: string, current: string, options: DriftJo
   return checkDrift(reference, current, { ...rest, model: { uri: model.uri, name: model.name, version: model.version, loaded } });
 }
 
-handlers['monitoring:checkDrift'] = async (payload) => {
+export const CHECK_DRIFT_JOB = 'monitoring:checkDrift';
+
+/** Worker side (in the job table of src/worker.ts). */
+export const checkDriftJob: JobHandler = async (payload) => {
   const { reference, current, options } = payload as { reference: string; current: string; options: DriftJobOptions };
   return { result: await runDriftJob(reference, current, options) };
 };
@@ -37,7 +40,7 @@ handlers['monitoring:checkDrift'] = async (payload) => {
 /** Check drift in a worker of `pool`; an aborted signal stops the worker at once. Bad input stays bad input. */
 export async function checkDriftInWorker(pool: WorkerPool, reference: string, current: string, options: DriftJobOptions = {}, signal?: AbortSignal): Promise<DriftReport> {
   try {
-    return await pool.run<DriftReport>('monitoring:checkDrift', { reference, current, options }, { signal });
+    return await pool.run<DriftReport>(CHECK_DRIFT_JOB, { reference, current, options }, { signal });
   } catch (e) {
     const err = e as Error;
     if (err.name === 'CsvError' || err.name === 'UserInputError') throw new UserInputError(err.message);

@@ -23,13 +23,12 @@ import { Registry } from '../registry/registry';
 import { loadModelByUri } from '../registry/uri';
 import { findConfig, loadConfig } from '../config/config';
 import type { Tracker } from '../tracking/tracker';
-import type { Run } from '../tracking/types';
+import type { Run } from '../store/types';
 import { runCommandTrainer } from '../training/commandTrainer';
-import { AbortError } from '../training/engine';
 import { classificationMetrics, mae, r2, rmse } from '../training/metrics';
 import { encodeForPrediction, prepare, split } from '../training/prepare';
 import { trainRun } from '../training/train';
-import { UserInputError } from '../util/errors';
+import { AbortError, UserInputError } from '../util/errors';
 import type { PipelineDefinition } from './definition';
 import { Check, newRecord, PipelineRecords, PipelineRunRecord, StageName, StageRecord, Trigger } from './record';
 

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CorruptFileError } from '../util/errors';
-import type { Experiment, MetricPoint, Run, RunDocument, StoreProblem } from '../tracking/types';
+import type { Experiment, MetricPoint, Run, RunDocument, StoreProblem } from './types';
 import { isOwnerAlive } from './owner';
 import { decodeMetricPoint, decodeNumberMap, folderIdMismatch, parseRunDocument, readRunDocumentFile, Store } from './store';
 

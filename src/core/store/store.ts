@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { isTempFile, TEMP_PREFIX, writeFileAtomic, writeJsonAtomic } from '../util/atomicFs';
 import { CorruptFileError, UserInputError } from '../util/errors';
 import { appendLines } from '../util/jsonLog';
-import type { Experiment, MetricPoint, RunDocument, StoreProblem } from '../tracking/types';
+import type { Experiment, MetricPoint, RunDocument, StoreProblem } from './types';
 import { checkName, checkRunIdOrPrefix, isRunId, printable } from './names';
 
 export const STORE_DIRNAME = '.mlops';

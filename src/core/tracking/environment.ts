@@ -1,7 +1,7 @@
 /** The environment record stored with every run: code version, runtime, OS, libraries, data set and seed. */
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
-import type { EnvironmentRecord } from './types';
+import type { EnvironmentRecord } from '../store/types';
 import { VERSION } from '../version';
 
 export function gitInfo(cwd: string): EnvironmentRecord['git'] {

@@ -20,7 +20,7 @@
  */
 import { UserInputError } from '../util/errors';
 import { parseDecimal } from '../util/numbers';
-import type { Run } from './types';
+import type { Run } from '../store/types';
 
 /** How deep `(` and `not` may nest: far beyond any hand-written filter, far below the call stack's limit. */
 export const MAX_FILTER_DEPTH = 100;

@@ -1,5 +1,5 @@
 /** Whether lower or higher is better for a metric, and which metric ranks an experiment's runs. */
-import type { Experiment, Run } from './types';
+import type { Experiment, Run } from '../store/types';
 
 export type Direction = 'min' | 'max';
 

@@ -13,8 +13,8 @@ import { decodeNumberMap, encodeNumberMap, Store } from '../store/store';
 import { captureEnvironment } from './environment';
 import { compileFilter, sortRuns } from './filter';
 import { bestRunBy, Direction } from './metricDirection';
-import type { ArtifactEntry, EnvironmentRecord, Experiment, MetricPoint, ParamValue, Run, RunDocument, RunStatus } from './types';
-import { FINISHED_STATUSES } from './types';
+import type { ArtifactEntry, EnvironmentRecord, Experiment, MetricPoint, ParamValue, Run, RunDocument, RunStatus } from '../store/types';
+import { FINISHED_STATUSES } from '../store/types';
 
 export const DEFAULT_EXPERIMENT = 'Default';
 

@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { RunDeletedError, type ActiveRun, type Tracker } from '../tracking/tracker';
-import type { Run } from '../tracking/types';
+import type { Run } from '../store/types';
 import { UserInputError } from '../util/errors';
 
 export interface CommandTrainOptions {

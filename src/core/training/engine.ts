@@ -73,13 +73,6 @@ export interface Engine {
   deserialize(bytes: Uint8Array): ForestModel;
 }
 
-export class AbortError extends Error {
-  constructor(message = 'Training was cancelled') {
-    super(message);
-    this.name = 'AbortError';
-  }
-}
-
 /** Resolve max_features to a count for d features (at least 1). */
 export function resolveMaxFeatures(m: MaxFeatures, d: number): number {
   let k: number;

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Tracker } from '../tracking/tracker';
-import type { Run } from '../tracking/types';
+import type { Run } from '../store/types';
 import { sha256File } from '../util/atomicFs';
 import { UserInputError } from '../util/errors';
 import type { EngineName, Task } from './engine';

@@ -7,12 +7,11 @@
 import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import type { Tracker } from '../tracking/tracker';
-import type { Run } from '../tracking/types';
+import type { Run } from '../store/types';
 import { printable } from '../store/names';
-import { UserInputError } from '../util/errors';
+import { AbortError, UserInputError } from '../util/errors';
 import { parseDecimal } from '../util/numbers';
 import { Rng } from '../util/random';
-import { AbortError } from './engine';
 import { MAX_PARALLEL, MAX_SWEEP_RUNS, parseHyperparameters } from './params';
 import { chooseTask } from './prepare';
 import { checkOptions, loadTrainingData, TrainControl, trainRun, TrainOptions } from './train';

@@ -17,6 +17,14 @@ export class CorruptFileError extends Error {
   }
 }
 
+/** Work cancelled by the user (Cancel, Ctrl-C, an AbortSignal): not a failure. Below every folder that cancels. */
+export class AbortError extends Error {
+  constructor(message = 'Training was cancelled') {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

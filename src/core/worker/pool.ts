@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os';
 import { Worker, type TransferListItem } from 'node:worker_threads';
-import { AbortError } from '../training/engine';
+import { AbortError } from '../util/errors';
 import { workerScript } from './workerPath';
 
 interface Job {

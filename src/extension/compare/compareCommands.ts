@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { primaryMetric } from '../../core/tracking/metricDirection';
-import type { Experiment, Run } from '../../core/tracking/types';
+import type { Experiment, Run } from '../../core/store/types';
 import type { ExperimentsNode } from '../experiments/experimentsTree';
 import { fmtValue } from '../format';
 import type { Log } from '../log';

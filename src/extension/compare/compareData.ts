@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { readMetricSeries } from '../../core/store/runIndex';
 import type { Tracker } from '../../core/tracking/tracker';
-import type { Run } from '../../core/tracking/types';
+import type { Run } from '../../core/store/types';
 import { errorMessage } from '../../core/util/errors';
 import type { CompareRunView, FeatureImportanceView } from '../../shared/protocol';
 

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { comparePrimaryMetric, defaultDirections, parseDirectionSetting } from '../../core/compare/directions';
 import { comparisonToCsv, comparisonToMarkdown, type ExportLayout } from '../../core/compare/export';
 import { buildComparison, CHART_KINDS, type ChartKind, type CompareSettings, defaultSettings, type Direction, normalizeSettings } from '../../core/compare/model';
-import type { Experiment, Run } from '../../core/tracking/types';
+import type { Experiment, Run } from '../../core/store/types';
 import { errorMessage } from '../../core/util/errors';
 import type { CompareExportFormat, CompareFromWebview, CompareRunView, CompareToWebview, CompareWebviewState } from '../../shared/protocol';
 import type { Log } from '../log';

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import { compileFilter } from '../../core/tracking/filter';
 import { bestRunOfExperiment } from '../../core/tracking/metricDirection';
-import type { Experiment, Run, StoreProblem } from '../../core/tracking/types';
+import type { Experiment, Run, StoreProblem } from '../../core/store/types';
 import { fmtValue, relativeTime, runTooltip, statusIcon } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 

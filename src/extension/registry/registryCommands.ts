@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { bestRunOfExperiment } from '../../core/tracking/metricDirection';
-import type { Experiment, Run } from '../../core/tracking/types';
+import type { Experiment, Run } from '../../core/store/types';
 import { UserInputError } from '../../core/util/errors';
 import { predictCsv } from '../../core/registry/predict';
 import { HistoryEntry, ModelVersion, RegisteredModel, Registry, Stage, STAGES } from '../../core/registry/registry';

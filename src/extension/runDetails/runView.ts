@@ -1,4 +1,4 @@
-import type { MetricPoint, Run } from '../../core/tracking/types';
+import type { MetricPoint, Run } from '../../core/store/types';
 import type { MetricSeriesView, RunView } from '../../shared/protocol';
 
 export function toRunView(r: Run): RunView {

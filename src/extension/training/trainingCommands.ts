@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, findConfig, loadConfig, resolveConfigPath, WorkbenchConfig } from '../../core/config/config';
 import { createSampleWorkspace, SAMPLE_EXPERIMENT } from '../../core/sample/sampleWorkspace';
-import type { Run } from '../../core/tracking/types';
+import type { Run } from '../../core/store/types';
 import { runCommandTrainer } from '../../core/training/commandTrainer';
 import { compareMetrics, planReproduction } from '../../core/training/reproduce';
 import { Combination, expandSpace, parseGridSpec, runSweep, SweepResult } from '../../core/training/sweep';

@@ -7,7 +7,7 @@
  * a dynamic-programming reference matcher.
  */
 import { compileFilter, FilterSyntaxError, likeMatch, likePattern } from '../../../src/core/tracking/filter';
-import type { Run } from '../../../src/core/tracking/types';
+import type { Run } from '../../../src/core/store/types';
 import { UserInputError } from '../../../src/core/util/errors';
 import { prng, Tally, type TortureFamily } from '../family';
 

@@ -9,11 +9,12 @@
 import { setMaxListeners } from 'node:events';
 import * as os from 'node:os';
 import { WorkerPool } from '../../worker/pool';
-import { AbortError, type ForestParams, type Matrix, resolveMaxFeatures, type TrainControl } from '../engine';
+import { type ForestParams, type Matrix, resolveMaxFeatures, type TrainControl } from '../engine';
 import { type Bins, MAX_BINS } from './binning';
 import { BINS_JOB, binFeatures, type BinsJob, type BinsResult, type SharedTreeData, treeData, TREES_JOB, type TreesJob, type TreesResult } from './build';
 import { ENGINE_VERSION, type ForestArrays, RandomForestModel } from './model';
 import { type BuiltTree, type TreeConfig, TreeBuilder } from './tree';
+import { AbortError } from '../../util/errors';
 
 /** Pools by size, shared by concurrent and successive trainings; disposed after a while without work. */
 const pools = new Map<number, { pool: WorkerPool; users: number; timer?: ReturnType<typeof setTimeout> }>();

@@ -1,16 +1,18 @@
-/** Worker-thread jobs of the `forest` engine: bin features, build a batch of trees (imported by src/core/worker/worker.ts). */
+/** Worker-thread jobs of the `forest` engine: bin features, build a batch of trees (in the job table of src/worker.ts). */
 import type { TransferListItem } from 'node:worker_threads';
-import { handlers } from '../../worker/jobs';
+import type { JobHandler } from '../../worker/jobs';
 import { BINS_JOB, binFeatures, type BinsJob, buildTrees, TREES_JOB, type TreesJob } from './build';
 
-handlers[TREES_JOB] = (payload, progress) => {
+export { BINS_JOB, TREES_JOB };
+
+export const treesJob: JobHandler = (payload, progress) => {
   const result = buildTrees(payload as TreesJob, (index) => progress({ tree: index }));
   const transfer: TransferListItem[] = [];
   for (const t of result.trees) transfer.push(t.feature.buffer as ArrayBuffer, t.value.buffer as ArrayBuffer, t.proba.buffer as ArrayBuffer, t.importance.buffer as ArrayBuffer);
   return { result, transfer };
 };
 
-handlers[BINS_JOB] = (payload) => {
+export const binsJob: JobHandler = (payload) => {
   const result = binFeatures(payload as BinsJob);
   return { result, transfer: [result.nBins.buffer, result.edges.buffer, result.single.buffer] as TransferListItem[] };
 };

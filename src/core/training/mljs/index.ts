@@ -13,9 +13,10 @@
  * Training runs in a worker thread (it is synchronous and slow: ~7 s for 100 trees of depth 10 on 1,000 rows).
  */
 import { RandomForestClassifier, RandomForestRegression } from 'ml-random-forest';
-import { handlers } from '../../worker/jobs';
+import type { JobHandler } from '../../worker/jobs';
 import { WorkerPool } from '../../worker/pool';
-import { AbortError, Engine, ForestModel, ForestParams, Matrix, resolveMaxFeatures, Task, TrainControl } from '../engine';
+import { Engine, ForestModel, ForestParams, Matrix, resolveMaxFeatures, Task, TrainControl } from '../engine';
+import { AbortError } from '../../util/errors';
 
 const VERSION = '2.1.0';
 const MAGIC = 'mlops-mljs-v1';
@@ -51,8 +52,10 @@ function mljsOptions(p: ForestParams, d: number) {
   };
 }
 
-/** Worker side: train and return the model as JSON. */
-handlers['mljs:train'] = (payload) => {
+export const MLJS_TRAIN_JOB = 'mljs:train';
+
+/** Worker side (in the job table of src/worker.ts): train and return the model as JSON. */
+export const mljsTrainJob: JobHandler = (payload) => {
   const { columns, y, params } = payload as TrainPayload;
   const x = rowsOf({ rows: y.length, columns });
   const opts = mljsOptions(params, columns.length);
@@ -112,7 +115,7 @@ export const mljsEngine: Engine = {
     control.onProgress?.({ treesDone: 0, treesTotal: params.nEstimators });
     const columns = x.columns.map((c) => c.slice());
     const yy = y.slice();
-    const json = await pool.run<string>('mljs:train', { columns, y: yy, params }, { transfer: [...columns.map((c) => c.buffer), yy.buffer], signal: control.signal });
+    const json = await pool.run<string>(MLJS_TRAIN_JOB, { columns, y: yy, params }, { transfer: [...columns.map((c) => c.buffer), yy.buffer], signal: control.signal });
     control.onProgress?.({ treesDone: params.nEstimators, treesTotal: params.nEstimators });
     return mljsEngine.deserialize(new TextEncoder().encode(json));
   },

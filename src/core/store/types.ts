@@ -1,5 +1,5 @@
 /** The tracking data model shared by the store, the CLI, the extension and the webviews. */
-import type { ProcessOwner } from '../store/owner';
+import type { ProcessOwner } from './owner';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'completed', 'failed', 'cancelled'];

@@ -7,6 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { findConfig, loadConfig } from '../core/config/config';
+import { registryOptions } from '../core/registry/config';
+import { Registry } from '../core/registry/registry';
 import { IndexSnapshot } from '../core/store/runIndex';
 import { Tracker } from '../core/tracking/tracker';
 import { errorMessage } from '../core/util/errors';
@@ -55,6 +58,26 @@ export class WorkspaceStore implements vscode.Disposable {
   /** A store-level problem (e.g. an unreadable store.json) that prevents loading anything. */
   get storeProblem(): string | undefined {
     return this.openProblem;
+  }
+
+  /**
+   * The model registry of this folder's store, with the options of its mlops.yaml (promoters, archive on promote);
+   * with `create`, the store is created when missing. A broken mlops.yaml is reported where a command uses it (and as
+   * diagnostics on the file); the registry itself still opens with the defaults.
+   */
+  registry(create = false): Registry | undefined {
+    const t = this.tracker(create);
+    if (!t) return undefined;
+    const cfgFile = findConfig(this.folder.uri.fsPath);
+    let options = {};
+    if (cfgFile) {
+      try {
+        options = registryOptions(loadConfig(cfgFile));
+      } catch {
+        /* reported by the command that needs the config */
+      }
+    }
+    return new Registry(t.store, options);
   }
 
   /** The tracker for this folder; with `create`, the store is created when missing. */

@@ -31,6 +31,7 @@ import { trainRun } from '../training/train';
 import { AbortError, UserInputError } from '../util/errors';
 import type { PipelineDefinition } from './definition';
 import { Check, newRecord, PipelineRecords, PipelineRunRecord, StageName, StageRecord, Trigger } from './record';
+import { globFiles } from '../util/glob';
 
 export interface PipelineControl {
   signal?: AbortSignal;
@@ -53,37 +54,6 @@ export function resolveDataSource(def: PipelineDefinition): string {
   const files = globFiles(def.dir, src);
   if (!files.length) throw new UserInputError(`${def.file}: no file matches data.source '${src}'.`);
   return files.map((f) => ({ f, m: fs.statSync(f).mtimeMs })).sort((a, b) => b.m - a.m || b.f.localeCompare(a.f))[0].f;
-}
-
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        re += '.*';
-        i++;
-        if (glob[i + 1] === '/') i++;
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-export function globFiles(dir: string, glob: string): string[] {
-  const re = globToRegExp(glob.replace(/\\/g, '/'));
-  const out: string[] = [];
-  const walk = (d: string, rel: string, depth: number) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        if (depth < 6 && !['node_modules', '.git', '.mlops'].includes(e.name)) walk(path.join(d, e.name), r, depth + 1);
-      } else if (re.test(r)) out.push(path.join(d, e.name));
-    }
-  };
-  walk(dir, '', 0);
-  return out;
 }
 
 function percentile(xs: number[], p: number): number {

@@ -7,7 +7,6 @@ import * as vscode from 'vscode';
 import type { DriftReport } from '../../core/monitoring/monitor';
 import type { Log } from '../log';
 import type { PipelineManager } from '../pipelines/pipelineManager';
-import { registryOf } from '../registry/registryTree';
 import type { WorkspaceStores } from '../workspaceStores';
 import { type DriftOpenOptions, DriftReportPanel } from './driftReportPanel';
 import type { AlertNode, MonitoringManager } from './monitoringManager';
@@ -89,7 +88,7 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
     let model = args?.model;
     const modelUri = args?.modelUri;
     if (!model && !modelUri) {
-      const models = registryOf(store)?.listModels().filter((m) => m.versions.some((v) => v.stage === 'Production')) ?? [];
+      const models = store.registry()?.listModels().filter((m) => m.versions.some((v) => v.stage === 'Production')) ?? [];
       if (models.length === 1) model = models[0].name;
       else if (models.length > 1) model = (await vscode.window.showQuickPick(models.map((m) => m.name), { title: 'Check drift against which model (its Production version)?' })) ?? undefined;
     }

@@ -17,14 +17,13 @@ import { BatchLog, monitorKey } from '../../core/monitoring/batchLog';
 import { parseColumnOverride } from '../../core/monitoring/columnOverride';
 import { checkDriftInWorker, type DriftJobModel } from '../../core/monitoring/driftJob';
 import { DriftReport, listReports, saveReport } from '../../core/monitoring/monitor';
-import { globFiles, globToRegExp } from '../../core/pipeline/runner';
+import { globFiles, globToRegExp } from '../../core/util/glob';
 import { currentIdentity } from '../../core/registry/identity';
 import { resolveModelUri } from '../../core/registry/uri';
 import { errorMessage } from '../../core/util/errors';
 import { WorkerPool } from '../../core/worker/pool';
 import type { Log } from '../log';
 import type { PipelineManager } from '../pipelines/pipelineManager';
-import { registryOf } from '../registry/registryTree';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 
 
@@ -222,7 +221,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
    */
   async check(store: WorkspaceStore, args: { current: string; reference?: string; modelUri?: string; model?: string; retrain?: boolean; driftShare?: number; performanceThreshold?: number; missingShare?: number; columns?: Record<string, string>; interactive?: boolean }): Promise<DriftReport> {
     const tracker = store.tracker(true)!;
-    const registry = registryOf(store, true)!;
+    const registry = store.registry(true)!;
     let model: DriftJobModel | undefined;
     const uri = args.modelUri ?? (args.model ? `models:/${args.model}/Production` : undefined);
     if (uri) {

@@ -15,7 +15,7 @@ import type { ExperimentsNode } from '../experiments/experimentsTree';
 import { mdCell } from '../format';
 import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
-import { registryOf, RegistryNode, RegistryTreeProvider } from './registryTree';
+import { RegistryNode, RegistryTreeProvider } from './registryTree';
 import { commandRegistrar } from '../commandRegistrar';
 
 type VersionNode = Extract<RegistryNode, { kind: 'version' }>;
@@ -66,7 +66,7 @@ export class HistoryDocuments implements vscode.TextDocumentContentProvider {
     const q = new URLSearchParams(uri.query);
     const store = this.stores.all().find((s) => s.folder.uri.toString() === q.get('folder')) ?? this.stores.all()[0];
     const name = q.get('model') ?? '';
-    const reg = store ? registryOf(store) : undefined;
+    const reg = store ? store.registry() : undefined;
     if (!reg) return '# No registry in this workspace\n';
     try {
       const at = q.get('at');
@@ -85,14 +85,14 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
   const reg = commandRegistrar(context, log);
 
   const registryFor = (store: WorkspaceStore, create = false): Registry => {
-    const r = registryOf(store, create);
+    const r = store.registry(create);
     if (!r) throw new Error(`There is no MLOps store in ${store.folder.name} yet.`);
     return r;
   };
 
   async function pickVersion(title: string, filter?: (v: ModelVersion) => boolean): Promise<{ store: WorkspaceStore; model: RegisteredModel; version: ModelVersion } | undefined> {
     const items = stores.all().flatMap((store) =>
-      (registryOf(store)?.listModels() ?? []).flatMap((model) =>
+      (store.registry()?.listModels() ?? []).flatMap((model) =>
         model.versions.filter((v) => !filter || filter(v)).map((version) => ({ label: `${model.name} v${version.version}`, description: `${version.stage}${version.aliases.length ? ' · ' + version.aliases.map((a) => '@' + a).join(' ') : ''}`, detail: version.run.name, store, model, version })),
       ),
     );
@@ -104,7 +104,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
   }
 
   async function pickModel(title: string): Promise<{ store: WorkspaceStore; model: RegisteredModel } | undefined> {
-    const items = stores.all().flatMap((store) => (registryOf(store)?.listModels() ?? []).map((model) => ({ label: model.name, description: `${model.versions.length} versions`, store, model })));
+    const items = stores.all().flatMap((store) => (store.registry()?.listModels() ?? []).map((model) => ({ label: model.name, description: `${model.versions.length} versions`, store, model })));
     if (!items.length) {
       void vscode.window.showInformationMessage('No registered models yet. Register one from a run (Register Model).');
       return undefined;
@@ -385,7 +385,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
   context.subscriptions.push(statusBar);
   const chosenKey = 'mlops.statusBarModel';
   const updateStatus = () => {
-    const all = stores.all().flatMap((s) => (registryOf(s)?.listModels() ?? []).map((m) => ({ s, m })));
+    const all = stores.all().flatMap((s) => (s.registry()?.listModels() ?? []).map((m) => ({ s, m })));
     if (!all.length) {
       statusBar.hide();
       return;
@@ -401,7 +401,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
   context.subscriptions.push(stores.onDidChange(updateStatus), tree.onDidChangeTreeData(updateStatus));
   updateStatus();
   reg('mlops.selectStatusBarModel', async (name?: string) => {
-    const names = stores.all().flatMap((s) => registryOf(s)?.listModels().map((m) => m.name) ?? []);
+    const names = stores.all().flatMap((s) => s.registry()?.listModels().map((m) => m.name) ?? []);
     const pick = name ?? (await vscode.window.showQuickPick(names, { title: 'Show which model in the status bar?' }));
     if (!pick) return undefined;
     await context.workspaceState.update(chosenKey, pick);

@@ -4,9 +4,7 @@
  * included). Inline actions on versions: promote, archive, set alias, open the source run, show history.
  */
 import * as vscode from 'vscode';
-import { registryOptions } from '../../core/registry/config';
-import { ModelVersion, RegisteredModel, Registry, Stage } from '../../core/registry/registry';
-import { findConfig, loadConfig } from '../../core/config/config';
+import { ModelVersion, RegisteredModel, Stage } from '../../core/registry/registry';
 import type { LogProblem } from '../../core/util/jsonLog';
 import { preferredMetric } from '../../core/tracking/metricDirection';
 import { fmtValue, mdCell, relativeTime } from '../format';
@@ -30,22 +28,6 @@ const STAGE_ICON: Record<Stage, [string, string]> = {
   Archived: ['archive', 'disabledForeground'],
 };
 
-/** The registry of a workspace folder, with the options of its mlops.yaml (promoters, archive on promote). */
-export function registryOf(store: WorkspaceStore, create = false): Registry | undefined {
-  const t = store.tracker(create);
-  if (!t) return undefined;
-  const cfgFile = findConfig(store.folder.uri.fsPath);
-  let options = {};
-  if (cfgFile) {
-    try {
-      options = registryOptions(loadConfig(cfgFile));
-    } catch {
-      /* a broken config is reported when a command uses it; the tree still shows the registry */
-    }
-  }
-  return new Registry(t.store, options);
-}
-
 /** The metric shown beside each version: the conventional one of core's ranking (preferredMetric). */
 export function keyMetric(m: RegisteredModel): string | undefined {
   return preferredMetric(m.versions.flatMap((v) => Object.keys(v.run.metrics)));
@@ -65,12 +47,12 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
   }
 
   models(store: WorkspaceStore): RegisteredModel[] {
-    return registryOf(store)?.listModels() ?? [];
+    return store.registry()?.listModels() ?? [];
   }
 
   /** The models of a store, after a Problems node when its log has damaged lines. */
   private storeChildren(store: WorkspaceStore, emptyMessage: boolean): RegistryNode[] {
-    const reg = registryOf(store);
+    const reg = store.registry();
     if (!reg) return emptyMessage ? [{ kind: 'message', text: 'No registered models' }] : [];
     const st = reg.state();
     const out: RegistryNode[] = st.problems.length ? [{ kind: 'problems', store, problems: st.problems }] : [];

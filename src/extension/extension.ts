@@ -18,6 +18,7 @@ import { registerRegistryCommands } from './registry/registryCommands';
 import { RegistryNode, RegistryTreeProvider } from './registry/registryTree';
 import { type CheckStoreApi, registerCheckStore } from './integrity/checkStoreCommand';
 import { WorkspaceStores } from './workspaceStores';
+import { ViewId } from './keys';
 
 /** What activate() returns: used by the integration tests to look at the real providers. */
 export interface MlopsApi {
@@ -44,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
   const log = new Log();
   const stores = new WorkspaceStores(log);
   const experimentsTree = new ExperimentsTreeProvider(stores);
-  const experimentsView = vscode.window.createTreeView('mlops.experiments', {
+  const experimentsView = vscode.window.createTreeView(ViewId.experiments, {
     treeDataProvider: experimentsTree,
     showCollapseAll: true,
     canSelectMany: true,
@@ -54,16 +55,16 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
   registerTrainingCommands({ context, stores, log });
   const compare = registerCompare({ context, stores, view: experimentsView, log });
   const registryTree = new RegistryTreeProvider(stores);
-  const registryView = vscode.window.createTreeView('mlops.registry', { treeDataProvider: registryTree, showCollapseAll: true });
+  const registryView = vscode.window.createTreeView(ViewId.registry, { treeDataProvider: registryTree, showCollapseAll: true });
   context.subscriptions.push(registryTree, registryView);
   const { statusBar } = registerRegistryCommands({ context, stores, tree: registryTree, log });
   const pipelines = new PipelineManager(stores, log, context);
   const pipelinesTree = new PipelinesTreeProvider(pipelines);
-  const pipelinesView = vscode.window.createTreeView('mlops.pipelines', { treeDataProvider: pipelinesTree, showCollapseAll: true });
+  const pipelinesView = vscode.window.createTreeView(ViewId.pipelines, { treeDataProvider: pipelinesTree, showCollapseAll: true });
   context.subscriptions.push(pipelines, pipelinesTree, pipelinesView);
   registerPipelineCommands(context, pipelines, log);
   const monitoring = new MonitoringManager(stores, pipelines, log);
-  const alertsView = vscode.window.createTreeView('mlops.alerts', { treeDataProvider: monitoring, showCollapseAll: true });
+  const alertsView = vscode.window.createTreeView(ViewId.alerts, { treeDataProvider: monitoring, showCollapseAll: true });
   context.subscriptions.push(monitoring, alertsView);
   const drift = registerMonitoringCommands(context, stores, monitoring, pipelines, log);
   const storeCheck = registerCheckStore(context, stores, log);

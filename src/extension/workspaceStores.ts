@@ -14,6 +14,7 @@ import { IndexSnapshot } from '../core/store/runIndex';
 import { Tracker } from '../core/tracking/tracker';
 import { errorMessage } from '../core/util/errors';
 import type { Log } from './log';
+import { ConfigKey, affects, setting } from './keys';
 
 export class WorkspaceStore implements vscode.Disposable {
   private trackerInstance: Tracker | undefined;
@@ -43,7 +44,7 @@ export class WorkspaceStore implements vscode.Disposable {
       log.warn(`File watcher for ${root} not available (${errorMessage(e)}); relying on polling.`);
     }
     this.reload();
-    const interval = vscode.workspace.getConfiguration('mlops').get<number>('pollIntervalMs', 1000);
+    const interval = setting<number>(ConfigKey.pollIntervalMs);
     this.timer = setInterval(() => this.poll(), Math.max(200, interval));
   }
 
@@ -151,13 +152,13 @@ export class WorkspaceStores implements vscode.Disposable {
     this.disposables.push(
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.sync()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('mlops.storePath') || e.affectsConfiguration('mlops.pollIntervalMs')) this.sync(true);
+        if (affects(e, ConfigKey.storePath) || affects(e, ConfigKey.pollIntervalMs)) this.sync(true);
       }),
     );
   }
 
   static storeRootFor(folder: vscode.WorkspaceFolder): string {
-    const configured = vscode.workspace.getConfiguration('mlops', folder.uri).get<string>('storePath', '.mlops') || '.mlops';
+    const configured = setting<string>(ConfigKey.storePath, folder.uri) || '.mlops';
     return path.resolve(folder.uri.fsPath, configured);
   }
 

@@ -12,6 +12,7 @@ import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { ComparePanel, type CompareOpenOptions } from './comparePanel';
 import { commandRegistrar } from '../commandRegistrar';
+import { CommandId } from '../keys';
 
 export interface CompareDeps {
   context: vscode.ExtensionContext;
@@ -189,7 +190,7 @@ export function registerCompare(deps: CompareDeps): CompareApi {
 
   // Compare Runs: the tree's multi-selection (VS Code passes the clicked node and the selected nodes), run ids,
   // or — from the palette or with fewer than two runs — a multi-select quick pick.
-  reg('mlops.compareRuns', async (arg?: unknown, selected?: unknown) => {
+  reg(CommandId.compareRuns, async (arg?: unknown, selected?: unknown) => {
     let ids = runIdsFrom(Array.isArray(selected) && selected.length ? [selected] : arg !== undefined ? [arg] : []);
     if (arg === undefined && ids.length < 2) ids = runIdsFrom([...view.selection]);
     if (ids.length < 2) {
@@ -207,7 +208,7 @@ export function registerCompare(deps: CompareDeps): CompareApi {
     return open(ids, { title: `Compare: ${ids.length} runs${exps.length === 1 ? ` of ${exps[0]}` : ''}` });
   });
 
-  reg('mlops.compareExperiment', async (arg?: unknown) => {
+  reg(CommandId.compareExperiment, async (arg?: unknown) => {
     const choices = experimentChoices(stores);
     let choice: ExperimentChoice | undefined;
     if (arg && typeof arg === 'object' && (arg as ExperimentsNode).kind === 'experiment') {
@@ -236,7 +237,7 @@ export function registerCompare(deps: CompareDeps): CompareApi {
     return open(choice.runs.map((r) => r.id), { title: `Compare: ${choice.experiment.name}` });
   });
 
-  reg('mlops.compareSweep', async (arg?: unknown) => {
+  reg(CommandId.compareSweep, async (arg?: unknown) => {
     const everything = allRuns(stores).map((l) => l.run);
     let choice: SweepChoice | undefined;
     if (arg && typeof arg === 'object' && (arg as ExperimentsNode).kind === 'run') {
@@ -281,8 +282,8 @@ export function registerCompare(deps: CompareDeps): CompareApi {
     p.setLocked(locked);
     return p;
   };
-  reg('mlops.lockCompareTab', lockCommand(true));
-  reg('mlops.unlockCompareTab', lockCommand(false));
+  reg(CommandId.lockCompareTab, lockCommand(true));
+  reg(CommandId.unlockCompareTab, lockCommand(false));
 
   const serializer: vscode.WebviewPanelSerializer = {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {

@@ -18,6 +18,7 @@ import { webviewOptions } from '../webviews/webviewHtml';
 import { WebviewPanelHost } from '../webviews/webviewPanelHost';
 import { decodePng, fileSlug as pngSlug, inWorkspace, PngRequests, savePngInteractive } from '../webviews/pngExport';
 import { toCompareRun } from './compareData';
+import { BuiltinCommand, CommandId, ConfigKey, ContextKey, PanelType, setContext, setting } from '../keys';
 
 export interface ComparePanelDeps {
   extensionUri: vscode.Uri;
@@ -59,7 +60,7 @@ function tabTitle(title: string, locked: boolean): string {
 }
 
 export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFromWebview> {
-  static readonly viewType = 'mlops.compare';
+  static readonly viewType = PanelType.compare;
 
   settings: CompareSettings;
   lastRendered: RenderedMessage | undefined;
@@ -90,7 +91,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     // mlops.compare.reuseTab (default on): show the new comparison in the Compare tab used last unless it is locked
     // (like VS Code's Markdown preview) — no new webview to start, which in VS Code for the Web is most of the time
     // an open takes (~0.5–1.5 s against ~0.3 s to redraw an open tab).
-    const target = vscode.workspace.getConfiguration('mlops').get<boolean>('compare.reuseTab', true) ? ComparePanel.reusable() : undefined;
+    const target = setting<boolean>(ConfigKey.compareReuseTab) ? ComparePanel.reusable() : undefined;
     if (target) {
       target.retarget(ids, title, options.settings ?? defaultSettings(), options.requestedAt);
       target.panel.reveal();
@@ -132,7 +133,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
 
   /** Context key for the editor title's Lock / Unlock actions: whether the active Compare tab is locked. */
   private static syncContext(): void {
-    void vscode.commands.executeCommand('setContext', 'mlops.compareTabLocked', ComparePanel.active()?.locked ?? false);
+    void setContext(ContextKey.compareTabLocked, ComparePanel.active()?.locked ?? false);
   }
 
   /**
@@ -191,7 +192,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
       }),
       deps.stores.onDidChange(() => this.scheduleUpdate()),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('mlops.compare')) this.scheduleUpdate();
+        if (e.affectsConfiguration(PanelType.compare)) this.scheduleUpdate();
       }),
       this.renderedEmitter,
     );
@@ -224,7 +225,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
         if (typeof m.locked === 'boolean') this.setLocked(m.locked);
         break;
       case 'openRun':
-        if (typeof m.runId === 'string' && this.runIds.includes(m.runId)) void vscode.commands.executeCommand('mlops.openRun', m.runId);
+        if (typeof m.runId === 'string' && this.runIds.includes(m.runId)) void vscode.commands.executeCommand(CommandId.openRun, m.runId);
         break;
     }
   }
@@ -301,7 +302,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     }
     const keys = new Set<string>();
     for (const r of runs) for (const k of Object.keys(r.metrics)) keys.add(k);
-    const configured = parseDirectionSetting(vscode.workspace.getConfiguration('mlops').get('compare.metricDirections'));
+    const configured = parseDirectionSetting(setting<unknown>(ConfigKey.compareMetricDirections));
     const directions = defaultDirections(keys, experiments, configured);
     const primary = comparePrimaryMetric(present, experiments)?.key ?? null;
     this.runs = runs;
@@ -358,7 +359,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
       if (!uri) return;
       await this.exportTo(format, uri);
       void vscode.window.showInformationMessage(`Saved the comparison to ${vscode.workspace.asRelativePath(uri)}.`, 'Open').then((c) => {
-        if (c === 'Open') void vscode.commands.executeCommand('vscode.open', uri);
+        if (c === 'Open') void vscode.commands.executeCommand(BuiltinCommand.open, uri);
       });
     } catch (e) {
       this.log.error('Compare: export failed', e);

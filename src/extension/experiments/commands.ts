@@ -6,6 +6,7 @@ import { RunDetailsPanel } from '../runDetails/runDetailsPanel';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import type { ExperimentsNode, ExperimentsTreeProvider } from './experimentsTree';
 import { commandRegistrar } from '../commandRegistrar';
+import { BuiltinCommand, CommandId, ContextKey, setContext } from '../keys';
 
 type RunArg = Extract<ExperimentsNode, { kind: 'run' }> | string | undefined;
 
@@ -53,22 +54,22 @@ export function registerExperimentsCommands(deps: ExperimentsCommandDeps): void 
 
   const updateFilterUi = () => {
     view.description = tree.filter ? `filter: ${tree.filter}` : undefined;
-    void vscode.commands.executeCommand('setContext', 'mlops.filterActive', !!tree.filter);
+    void setContext(ContextKey.filterActive, !!tree.filter);
   };
 
-  reg('mlops.refresh', () => {
+  reg(CommandId.refresh, () => {
     stores.reloadAll();
     log.info('Refreshed the Experiments view.');
   });
 
-  reg('mlops.openRun', async (arg: RunArg) => {
+  reg(CommandId.openRun, async (arg: RunArg) => {
     const target = locate(stores, arg) ?? (await pickRun(stores, 'Open which run?'));
     if (!target) return undefined;
     log.info(`Open run ${target.runId}`);
     return RunDetailsPanel.show(context.extensionUri, target.store, target.runId, log);
   });
 
-  reg('mlops.deleteRun', async (arg: RunArg, selected?: RunArg[]) => {
+  reg(CommandId.deleteRun, async (arg: RunArg, selected?: RunArg[]) => {
     const targets = (selected && selected.length ? selected : [arg]).map((a) => locate(stores, a)).filter((x): x is { store: WorkspaceStore; runId: string } => !!x);
     if (!targets.length) {
       const picked = await pickRun(stores, 'Delete which run?');
@@ -84,11 +85,11 @@ export function registerExperimentsCommands(deps: ExperimentsCommandDeps): void 
     for (const s of new Set(targets.map((t) => t.store))) s.reload();
     const msg = targets.length === 1 ? 'Run moved to the trash.' : `${targets.length} runs moved to the trash.`;
     void vscode.window.showInformationMessage(msg, 'Undo').then((choice) => {
-      if (choice === 'Undo') void vscode.commands.executeCommand('mlops.restoreRun', targets.map((t) => t.runId));
+      if (choice === 'Undo') void vscode.commands.executeCommand(CommandId.restoreRun, targets.map((t) => t.runId));
     });
   });
 
-  reg('mlops.restoreRun', async (arg?: Extract<ExperimentsNode, { kind: 'trashedRun' }> | string | string[]) => {
+  reg(CommandId.restoreRun, async (arg?: Extract<ExperimentsNode, { kind: 'trashedRun' }> | string | string[]) => {
     let targets: { store: WorkspaceStore; id: string }[] = [];
     if (arg && typeof arg === 'object' && !Array.isArray(arg)) targets = [{ store: arg.store, id: arg.item.id }];
     else if (arg) {
@@ -118,7 +119,7 @@ export function registerExperimentsCommands(deps: ExperimentsCommandDeps): void 
     }
   });
 
-  reg('mlops.purgeRun', async (arg?: Extract<ExperimentsNode, { kind: 'trashedRun' }>, options?: { confirm?: boolean }) => {
+  reg(CommandId.purgeRun, async (arg?: Extract<ExperimentsNode, { kind: 'trashedRun' }>, options?: { confirm?: boolean }) => {
     if (!arg) return;
     if (options?.confirm !== false) {
       const answer = await vscode.window.showWarningMessage(`Permanently delete run '${arg.item.name}'? This cannot be undone.`, { modal: true }, 'Delete Permanently');
@@ -129,7 +130,7 @@ export function registerExperimentsCommands(deps: ExperimentsCommandDeps): void 
     arg.store.reload();
   });
 
-  reg('mlops.copyRunId', async (arg: RunArg) => {
+  reg(CommandId.copyRunId, async (arg: RunArg) => {
     const target = locate(stores, arg) ?? (await pickRun(stores, 'Copy the id of which run?'));
     if (!target) return undefined;
     await vscode.env.clipboard.writeText(target.runId);
@@ -137,7 +138,7 @@ export function registerExperimentsCommands(deps: ExperimentsCommandDeps): void 
     return target.runId;
   });
 
-  reg('mlops.filterRuns', async (text?: string) => {
+  reg(CommandId.filterRuns, async (text?: string) => {
     let value = typeof text === 'string' ? text : undefined;
     if (value === undefined) {
       value = await vscode.window.showInputBox({
@@ -158,19 +159,19 @@ export function registerExperimentsCommands(deps: ExperimentsCommandDeps): void 
     log.info(tree.filter ? `Filter: ${tree.filter}` : 'Filter cleared');
   });
 
-  reg('mlops.clearFilter', () => {
+  reg(CommandId.clearFilter, () => {
     tree.setFilter(undefined);
     updateFilterUi();
   });
 
-  reg('mlops.openProblemFile', async (arg?: Extract<ExperimentsNode, { kind: 'problem' }>) => {
+  reg(CommandId.openProblemFile, async (arg?: Extract<ExperimentsNode, { kind: 'problem' }>) => {
     if (!arg) return;
     try {
-      await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(arg.problem.file));
+      await vscode.commands.executeCommand(BuiltinCommand.open, vscode.Uri.file(arg.problem.file));
     } catch {
       void vscode.window.showWarningMessage(`${arg.problem.file}: ${arg.problem.message}`);
     }
   });
 
-  reg('mlops.showOutput', () => log.channel.show());
+  reg(CommandId.showOutput, () => log.channel.show());
 }

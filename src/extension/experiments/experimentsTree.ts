@@ -9,6 +9,7 @@ import { bestRunOfExperiment } from '../../core/tracking/metricDirection';
 import type { Experiment, Run, StoreProblem } from '../../core/store/types';
 import { fmtValue, relativeTime, runTooltip, statusIcon } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+import { CommandId } from '../keys';
 
 export type ExperimentsNode =
   | { kind: 'folder'; store: WorkspaceStore }
@@ -138,7 +139,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         item.tooltip = runTooltip(r, node.isBest && node.metric ? `Best run by ${node.metric.key} (${node.metric.direction === 'min' ? 'lowest' : 'highest'})` : undefined);
         item.contextValue = r.effectiveStatus === 'running' ? 'run.running' : 'run';
         item.id = `run:${r.id}`;
-        item.command = { command: 'mlops.openRun', title: 'Open Run', arguments: [node] };
+        item.command = { command: CommandId.openRun, title: 'Open Run', arguments: [node] };
         item.accessibilityInformation = { label: `${r.name}, ${r.interrupted ? 'interrupted' : r.effectiveStatus}${node.isBest ? ', best run' : ''}` };
         return item;
       }
@@ -158,7 +159,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         item.tooltip = `${node.problem.file}\n${node.problem.message}`;
         item.resourceUri = vscode.Uri.file(node.problem.file);
         item.contextValue = 'problem';
-        item.command = { command: 'mlops.openProblemFile', title: 'Open File', arguments: [node] };
+        item.command = { command: CommandId.openProblemFile, title: 'Open File', arguments: [node] };
         return item;
       }
       case 'trash': {

@@ -8,6 +8,7 @@ import { checkStore, CheckResult, Finding, formatFinding } from '../../core/inte
 import { commandRegistrar } from '../commandRegistrar';
 import type { Log } from '../log';
 import type { WorkspaceStores } from '../workspaceStores';
+import { BuiltinCommand, CommandId } from '../keys';
 
 const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,
@@ -47,7 +48,7 @@ export function registerCheckStore(context: vscode.ExtensionContext, stores: Wor
   };
 
   /** `mlops.checkStore` (optional argument: `{ repair: true }` for scripts and tests, skips the question). */
-  reg('mlops.checkStore', async (arg?: { repair?: boolean; folder?: string }) => {
+  reg(CommandId.checkStore, async (arg?: { repair?: boolean; folder?: string }) => {
     const store = arg?.folder ? stores.all().find((s) => s.folder.uri.fsPath === arg.folder) : await stores.pick('Check the store of which workspace folder?');
     if (!store) return undefined;
     const tracker = store.tracker();
@@ -81,7 +82,7 @@ export function registerCheckStore(context: vscode.ExtensionContext, stores: Wor
     const actions = ['Show Problems', ...(removable && arg?.repair === undefined ? [`Remove ${removable} Leftover${removable === 1 ? '' : 's'}…`] : [])];
     // Not awaited: the command returns its result while the notification waits for the user.
     void vscode.window.showWarningMessage(`MLOps store of ${store.folder.name}: ${open.length} problem(s) found. Damaged files are left as they are.`, ...actions).then(async (choice) => {
-      if (choice === 'Show Problems') await vscode.commands.executeCommand('workbench.actions.view.problems');
+      if (choice === 'Show Problems') await vscode.commands.executeCommand(BuiltinCommand.showProblems);
       else if (choice?.startsWith('Remove')) {
         const sure = await vscode.window.showWarningMessage(`Remove ${removable} temporary file(s) and unreferenced model copies left by interrupted writes? Only what no process can still use is removed.`, { modal: true }, 'Remove');
         if (sure !== 'Remove') return;

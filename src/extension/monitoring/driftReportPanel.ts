@@ -19,6 +19,7 @@ import { WebviewPanelHost } from '../webviews/webviewPanelHost';
 import { decodePng, fileSlug, PngRequests, savePngInteractive } from '../webviews/pngExport';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import type { MonitoringManager } from './monitoringManager';
+import { CommandId, PanelType } from '../keys';
 
 export interface DriftPanelDeps {
   extensionUri: vscode.Uri;
@@ -45,7 +46,7 @@ export function driftPanelTitle(batch: string): string {
 }
 
 export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFromWebview> {
-  static readonly viewType = 'mlops.driftReport';
+  static readonly viewType = PanelType.driftReport;
   private static panels = new Set<DriftReportPanel>();
 
   settings: DriftViewSettings;
@@ -144,7 +145,7 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
         this.onRendered(m);
         break;
       case 'openMarkdown':
-        void vscode.commands.executeCommand('mlops.openDriftReportMarkdown', { reportId: this.reportId, folder: this.folder });
+        void vscode.commands.executeCommand(CommandId.openDriftReportMarkdown, { reportId: this.reportId, folder: this.folder });
         break;
       case 'exportJson':
         void this.exportJsonInteractive();

@@ -11,6 +11,7 @@ import type { WorkspaceStores } from '../workspaceStores';
 import { type DriftOpenOptions, DriftReportPanel } from './driftReportPanel';
 import type { AlertNode, MonitoringManager } from './monitoringManager';
 import { commandRegistrar } from '../commandRegistrar';
+import { CommandId } from '../keys';
 
 /** What registerMonitoringCommands gives the extension's API (used by the integration tests). */
 export interface DriftApi {
@@ -76,7 +77,7 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
   })();
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(DRIFT_SCHEME, docs));
 
-  reg('mlops.checkDrift', async (args?: { folder?: string; current?: string; reference?: string; model?: string; modelUri?: string; retrain?: boolean }) => {
+  reg(CommandId.checkDrift, async (args?: { folder?: string; current?: string; reference?: string; model?: string; modelUri?: string; retrain?: boolean }) => {
     const store = args?.folder ? stores.all().find((s) => s.folder.uri.fsPath === args.folder) : await stores.pick();
     if (!store) return undefined;
     let current = args?.current ? path.resolve(store.folder.uri.fsPath, args.current) : undefined;
@@ -95,7 +96,7 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
     const report = await monitoring.check(store, { current, reference: args?.reference ? path.resolve(store.folder.uri.fsPath, args.reference) : undefined, model, modelUri, retrain: args?.retrain, interactive: true });
     if (!args) {
       const msg = report.alerts.length ? `${report.alerts.length} drift alert(s) for ${report.batch}: ${report.columns.filter((c) => c.drifted).map((c) => c.name).join(', ') || 'performance/predictions'}` : `No drift in ${report.batch}.`;
-      void vscode.window.showInformationMessage(msg, 'Open Report').then((c) => c && vscode.commands.executeCommand('mlops.openDriftReport', { reportId: report.id, folder: store.folder.uri.fsPath }));
+      void vscode.window.showInformationMessage(msg, 'Open Report').then((c) => c && vscode.commands.executeCommand(CommandId.openDriftReport, { reportId: report.id, folder: store.folder.uri.fsPath }));
     }
     return report;
   });
@@ -107,27 +108,27 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
   };
 
   // The report in the webview: a given report (alerts, notifications), else the newest one (the status-bar item).
-  reg('mlops.openDriftReport', async (args?: { reportId?: string; folder?: string; feature?: string }) => {
+  reg(CommandId.openDriftReport, async (args?: { reportId?: string; folder?: string; feature?: string }) => {
     const found = monitoring.locateReport(args?.folder, args?.reportId);
     if (!found) {
       const what = args?.reportId ? `The drift report ${args.reportId} is not in the store (deleted?).` : 'No drift report yet: Check Drift compares a batch with the reference.';
-      void vscode.window.showInformationMessage(what, 'Check Drift').then((c) => c && vscode.commands.executeCommand('mlops.checkDrift'));
+      void vscode.window.showInformationMessage(what, 'Check Drift').then((c) => c && vscode.commands.executeCommand(CommandId.checkDrift));
       return undefined;
     }
     log.info(`Open drift report ${found.report.id} (${found.report.batch})`);
     return DriftReportPanel.open(panelDeps, found.folder, found.report, { requestedAt: Date.now(), feature: typeof args?.feature === 'string' ? args.feature : undefined });
   });
 
-  reg('mlops.openDriftReportMarkdown', async (args?: { reportId?: string; folder?: string }) => {
+  reg(CommandId.openDriftReportMarkdown, async (args?: { reportId?: string; folder?: string }) => {
     const q = new URLSearchParams({ ...(args?.folder ? { folder: args.folder } : {}), ...(args?.reportId ? { report: args.reportId } : {}) });
     const uri = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `/drift report ${args?.reportId ?? 'latest'}.md`, query: q.toString() });
     await vscode.commands.executeCommand('markdown.showPreview', uri);
     return uri;
   });
 
-  reg('mlops.acknowledgeAlert', (n?: AlertNode) => monitoring.setStatus(n, 'acknowledged'));
-  reg('mlops.dismissAlert', (n?: AlertNode) => monitoring.setStatus(n, 'dismissed'));
-  reg('mlops.reopenAlert', (n?: AlertNode) => monitoring.setStatus(n, 'open'));
+  reg(CommandId.acknowledgeAlert, (n?: AlertNode) => monitoring.setStatus(n, 'acknowledged'));
+  reg(CommandId.dismissAlert, (n?: AlertNode) => monitoring.setStatus(n, 'dismissed'));
+  reg(CommandId.reopenAlert, (n?: AlertNode) => monitoring.setStatus(n, 'open'));
 
   const serializer: vscode.WebviewPanelSerializer = {
     async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {

@@ -25,6 +25,7 @@ import { WorkerPool } from '../../core/worker/pool';
 import type { Log } from '../log';
 import type { PipelineManager } from '../pipelines/pipelineManager';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+import { CommandId, StatusBarId } from '../keys';
 
 
 export type AlertNode =
@@ -41,7 +42,7 @@ const SEV_ICON: Record<Severity, [string, string]> = { critical: ['error', 'erro
 export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProvider<AlertNode> {
   private readonly emitter = new vscode.EventEmitter<AlertNode | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
-  readonly statusBar = vscode.window.createStatusBarItem('mlops.driftAlerts', vscode.StatusBarAlignment.Left, 49);
+  readonly statusBar = vscode.window.createStatusBarItem(StatusBarId.driftAlerts, vscode.StatusBarAlignment.Left, 49);
   private disposables: vscode.Disposable[] = [];
   private watchers: vscode.Disposable[] = [];
   private seen = new Set<string>();
@@ -57,7 +58,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
     private readonly log: Log,
   ) {
     this.statusBar.name = 'MLOps: drift alerts';
-    this.statusBar.command = 'mlops.openDriftReport';
+    this.statusBar.command = CommandId.openDriftReport;
     for (const a of this.allAlerts()) this.seen.add(a.alert.id);
     // mlops.yaml edits re-arm the watchers (debounced); its errors show as diagnostics on the file.
     const configWatcher = vscode.workspace.createFileSystemWatcher(`**/${CONFIG_FILE}`);
@@ -115,7 +116,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
       const a = alerts[0];
       const what = alerts.length === 1 ? `Critical ${a.type.replace('_', ' ')} alert on ${a.model}: ${a.subject}` : `${alerts.length} critical alerts on ${a.model}: ${alerts.map((x) => `${x.type.replace('_', ' ')} ${x.subject}`).join(', ')}`;
       void vscode.window.showWarningMessage(`${what} (${a.batch}).`, 'Open Report', 'Retrain').then((c) => {
-        if (c === 'Open Report') void vscode.commands.executeCommand('mlops.openDriftReport', { reportId, folder: store.folder.uri.fsPath });
+        if (c === 'Open Report') void vscode.commands.executeCommand(CommandId.openDriftReport, { reportId, folder: store.folder.uri.fsPath });
         if (c === 'Retrain') void this.pipelines.triggerDrift(a.model);
       });
     }
@@ -189,7 +190,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
     it.contextValue = `alert.${a.status}`;
     // A feature's alert opens the report with that feature's histogram shown.
     const feature = (a.type === 'data_drift' || a.type === 'data_quality') && a.subject !== '(dataset)' ? { feature: a.subject } : {};
-    it.command = { command: 'mlops.openDriftReport', title: 'Open Report', arguments: [{ reportId: a.reportId, folder: node.store.folder.uri.fsPath, ...feature }] };
+    it.command = { command: CommandId.openDriftReport, title: 'Open Report', arguments: [{ reportId: a.reportId, folder: node.store.folder.uri.fsPath, ...feature }] };
     return it;
   }
 

@@ -6,6 +6,7 @@ import type { Log } from '../log';
 import type { PipelineManager } from './pipelineManager';
 import type { PipelineNode } from './pipelinesTree';
 import { commandRegistrar } from '../commandRegistrar';
+import { CommandId } from '../keys';
 
 export const REPORT_SCHEME = 'mlops-pipeline-report';
 
@@ -50,17 +51,17 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, manag
     return (await vscode.window.showQuickPick(all.map((e) => ({ label: e.def?.name ?? path.basename(e.file), description: vscode.workspace.asRelativePath(e.file), file: e.file })), { title }))?.file;
   };
 
-  reg('mlops.runPipeline', async (arg?: PipelineNode | string) => {
+  reg(CommandId.runPipeline, async (arg?: PipelineNode | string) => {
     const file = await pick(arg);
     if (!file) return undefined;
     return manager.trigger(file, 'manual');
   });
-  reg('mlops.cancelPipeline', async (arg?: PipelineNode | string) => {
+  reg(CommandId.cancelPipeline, async (arg?: PipelineNode | string) => {
     const file = await pick(arg, 'Cancel which pipeline?');
     return file ? manager.cancel(file) : false;
   });
-  reg('mlops.pausePipelineTriggers', () => manager.setPaused(true));
-  reg('mlops.resumePipelineTriggers', () => manager.setPaused(false));
+  reg(CommandId.pausePipelineTriggers, () => manager.setPaused(true));
+  reg(CommandId.resumePipelineTriggers, () => manager.setPaused(false));
 
   const reports = new (class implements vscode.TextDocumentContentProvider {
     records = new Map<string, PipelineRunRecord>();
@@ -70,7 +71,7 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, manag
     }
   })();
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports));
-  reg('mlops.openPipelineReport', async (arg?: PipelineRunRecord | PipelineNode) => {
+  reg(CommandId.openPipelineReport, async (arg?: PipelineRunRecord | PipelineNode) => {
     const r = arg && 'kind' in arg && arg.kind === 'pipelineRun' ? arg.record : (arg as PipelineRunRecord | undefined);
     if (!r || !('stages' in r)) return undefined;
     reports.records.set(r.id, r);

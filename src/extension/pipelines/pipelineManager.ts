@@ -19,6 +19,7 @@ import { gitInfo } from '../../core/tracking/environment';
 import { errorMessage } from '../../core/util/errors';
 import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+import { CommandId, ConfigKey, ContextKey, setContext, setting } from '../keys';
 
 export interface PipelineEntry {
   file: string;
@@ -46,7 +47,7 @@ export class PipelineManager implements vscode.Disposable {
     private readonly log: Log,
     private readonly context: vscode.ExtensionContext,
   ) {
-    this.pausedFlag = context.workspaceState.get('mlops.pipelinesPaused', false);
+    this.pausedFlag = context.workspaceState.get(ContextKey.pipelinesPaused, false);
     this.scheduler = new PipelineScheduler(
       (file, trigger, coalesced, signal) => this.execute(file, trigger, coalesced, signal),
       (e) => {
@@ -77,8 +78,8 @@ export class PipelineManager implements vscode.Disposable {
   async setPaused(p: boolean): Promise<void> {
     this.pausedFlag = p;
     this.scheduler.paused = p;
-    await this.context.workspaceState.update('mlops.pipelinesPaused', p);
-    void vscode.commands.executeCommand('setContext', 'mlops.pipelinesPaused', p);
+    await this.context.workspaceState.update(ContextKey.pipelinesPaused, p);
+    void setContext(ContextKey.pipelinesPaused, p);
     this.log.info(p ? 'Automatic pipeline triggers paused.' : 'Automatic pipeline triggers resumed.');
     this.emitter.fire();
   }
@@ -201,9 +202,9 @@ export class PipelineManager implements vscode.Disposable {
     this.finished.push(rec);
     e.store.reload();
     if (rec.status === 'passed') {
-      void vscode.window.showInformationMessage(`Pipeline ${def.name} passed: ${def.model} v${rec.modelVersion} in ${rec.promoted?.ok ? 'Production' : 'Staging'}.`, 'Open Report').then((c) => c && vscode.commands.executeCommand('mlops.openPipelineReport', rec));
+      void vscode.window.showInformationMessage(`Pipeline ${def.name} passed: ${def.model} v${rec.modelVersion} in ${rec.promoted?.ok ? 'Production' : 'Staging'}.`, 'Open Report').then((c) => c && vscode.commands.executeCommand(CommandId.openPipelineReport, rec));
     } else if (rec.status !== 'cancelled') {
-      void vscode.window.showErrorMessage(`Pipeline ${def.name} ${rec.status} at ${rec.stages.find((s) => s.name === rec.failedStage)?.title ?? '?'}: ${rec.reason}`, 'Open Report').then((c) => c && vscode.commands.executeCommand('mlops.openPipelineReport', rec));
+      void vscode.window.showErrorMessage(`Pipeline ${def.name} ${rec.status} at ${rec.stages.find((s) => s.name === rec.failedStage)?.title ?? '?'}: ${rec.reason}`, 'Open Report').then((c) => c && vscode.commands.executeCommand(CommandId.openPipelineReport, rec));
     }
     return rec;
   }
@@ -240,7 +241,7 @@ export class PipelineManager implements vscode.Disposable {
         if (sig === triggeredSig) return;
         triggeredSig = sig;
         void this.trigger(e.file, 'data_update');
-      }, vscode.workspace.getConfiguration('mlops').get<number>('pipelines.debounceMs', 1500));
+      }, setting<number>(ConfigKey.pipelinesDebounceMs));
     };
     // File events can be missed (new folders, network drives): a cheap poll of the matching files' stats backs them up.
     const signature = () => {
@@ -264,7 +265,7 @@ export class PipelineManager implements vscode.Disposable {
         last = now;
         fire(vscode.Uri.file(globFiles(e.store.folder.uri.fsPath, rel)[0] ?? path.join(e.store.folder.uri.fsPath, rel)));
       }
-    }, vscode.workspace.getConfiguration('mlops').get<number>('pipelines.dataPollMs', 2000));
+    }, setting<number>(ConfigKey.pipelinesDataPollMs));
     const fireAndRemember = (u: vscode.Uri) => {
       last = signature();
       fire(u);
@@ -298,7 +299,7 @@ export class PipelineManager implements vscode.Disposable {
     } catch {
       /* no git extension: polling only */
     }
-    const timer = setInterval(check, vscode.workspace.getConfiguration('mlops').get<number>('pipelines.gitPollMs', 3000));
+    const timer = setInterval(check, setting<number>(ConfigKey.pipelinesGitPollMs));
     this.triggerDisposables.push({ dispose: () => clearInterval(timer) });
   }
 

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { PipelineRecords, PipelineRunRecord, StageRecord } from '../../core/pipeline/record';
 import { relativeTime } from '../format';
 import type { PipelineEntry, PipelineManager } from './pipelineManager';
+import { CommandId } from '../keys';
 
 export type PipelineNode =
   | { kind: 'pipeline'; entry: PipelineEntry }
@@ -67,7 +68,7 @@ export class PipelinesTreeProvider implements vscode.TreeDataProvider<PipelineNo
       it.tooltip = `${r.id}\n${r.reason ?? 'every stage passed'}${r.coalesced ? `\ncoalesced triggers: ${r.coalesced.join(', ')}` : ''}`;
       it.contextValue = 'pipelineRun';
       it.id = `prun:${r.id}`;
-      it.command = { command: 'mlops.openPipelineReport', title: 'Open Report', arguments: [r] };
+      it.command = { command: CommandId.openPipelineReport, title: 'Open Report', arguments: [r] };
       return it;
     }
     const s = node.stage;

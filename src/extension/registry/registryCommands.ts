@@ -17,6 +17,7 @@ import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { RegistryNode, RegistryTreeProvider } from './registryTree';
 import { commandRegistrar } from '../commandRegistrar';
+import { BuiltinCommand, CommandId, StateKey, StatusBarId } from '../keys';
 
 type VersionNode = Extract<RegistryNode, { kind: 'version' }>;
 type ModelNode = Extract<RegistryNode, { kind: 'model' }>;
@@ -145,7 +146,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     return v;
   };
 
-  reg('mlops.registerModel', async (arg?: Extract<ExperimentsNode, { kind: 'run' }> | { runId: string; name: string; folder?: string }) => {
+  reg(CommandId.registerModel, async (arg?: Extract<ExperimentsNode, { kind: 'run' }> | { runId: string; name: string; folder?: string }) => {
     let store: WorkspaceStore | undefined;
     let run: Run | undefined;
     let name: string | undefined;
@@ -176,12 +177,12 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     log.info(`Registered ${v.model} v${v.version} from run ${run.name}`);
     store.reload();
     void vscode.window.showInformationMessage(`Registered ${v.model} v${v.version} from run ${run.name}.`, 'Promote to Staging').then((c) => {
-      if (c) void vscode.commands.executeCommand('mlops.promoteToStaging', { model: v.model, version: v.version, folder: store!.folder.uri.fsPath });
+      if (c) void vscode.commands.executeCommand(CommandId.promoteToStaging, { model: v.model, version: v.version, folder: store!.folder.uri.fsPath });
     });
     return v;
   });
 
-  reg('mlops.registerBestRun', async (arg?: Extract<ExperimentsNode, { kind: 'experiment' }> | { experiment: string; name: string; folder?: string }) => {
+  reg(CommandId.registerBestRun, async (arg?: Extract<ExperimentsNode, { kind: 'experiment' }> | { experiment: string; name: string; folder?: string }) => {
     let store: WorkspaceStore | undefined;
     let runs: Run[] = [];
     let experiment: Experiment | undefined;
@@ -204,13 +205,13 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     const { metric, best } = bestRunOfExperiment(experiment, runs);
     if (!best || !store || !metric) throw new UserInputError(`No completed run with a metric in ${experiment ? `experiment ${experiment.name}` : 'that experiment'}.`);
     if (!best.artifacts.some((x) => x.path === 'model/model.bin')) throw new UserInputError(`The best run of ${experiment?.name ?? 'that experiment'} by ${metric.key} is ${best.name}, which saved no model to register. Register another run with Register Model.`);
-    return vscode.commands.executeCommand('mlops.registerModel', name ? { runId: best.id, name, folder: store.folder.uri.fsPath } : { kind: 'run', store, run: best, isBest: true });
+    return vscode.commands.executeCommand(CommandId.registerModel, name ? { runId: best.id, name, folder: store.folder.uri.fsPath } : { kind: 'run', store, run: best, isBest: true });
   });
 
-  reg('mlops.promoteToStaging', (arg?: VersionNode) => transition(arg, 'Staging', false));
-  reg('mlops.promoteToProduction', (arg?: VersionNode) => transition(arg, 'Production', !arg || 'kind' in (arg ?? {})));
-  reg('mlops.archiveVersion', (arg?: VersionNode) => transition(arg, 'Archived', false));
-  reg('mlops.transitionVersion', (arg?: VersionNode, stage?: Stage) => transition(arg, stage, !stage));
+  reg(CommandId.promoteToStaging, (arg?: VersionNode) => transition(arg, 'Staging', false));
+  reg(CommandId.promoteToProduction, (arg?: VersionNode) => transition(arg, 'Production', !arg || 'kind' in (arg ?? {})));
+  reg(CommandId.archiveVersion, (arg?: VersionNode) => transition(arg, 'Archived', false));
+  reg(CommandId.transitionVersion, (arg?: VersionNode, stage?: Stage) => transition(arg, stage, !stage));
 
   /** The model a command is about: a tree node, an {model, folder} argument, or the user's pick. */
   const modelArg = async (arg: unknown, title: string): Promise<{ store: WorkspaceStore; name: string } | undefined> => {
@@ -227,7 +228,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     return p ? { store: p.store, name: p.model.name } : undefined;
   };
 
-  reg('mlops.rollbackProduction', async (arg?: ModelNode | VersionNode | { model: string; folder?: string; reason?: string }) => {
+  reg(CommandId.rollbackProduction, async (arg?: ModelNode | VersionNode | { model: string; folder?: string; reason?: string }) => {
     const target = await modelArg(arg, 'Roll back which model?');
     if (!target) return undefined;
     const { store, name } = target;
@@ -244,7 +245,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     return r;
   });
 
-  reg('mlops.setAlias', async (arg?: VersionNode | { model: string; version: number; alias: string; folder?: string }) => {
+  reg(CommandId.setAlias, async (arg?: VersionNode | { model: string; version: number; alias: string; folder?: string }) => {
     const target = await versionArg(arg as never, 'Set an alias on which version?');
     if (!target) return undefined;
     const alias = (arg as { alias?: string } | undefined)?.alias ?? (await vscode.window.showInputBox({ title: `Alias for ${target.model.name} v${target.version.version}`, value: 'champion', prompt: 'An alias points to one version; setting it here moves it' }));
@@ -254,7 +255,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     return alias;
   });
 
-  reg('mlops.removeAlias', async (arg?: VersionNode | { model: string; alias: string; folder?: string }) => {
+  reg(CommandId.removeAlias, async (arg?: VersionNode | { model: string; alias: string; folder?: string }) => {
     let store: WorkspaceStore | undefined;
     let model: string | undefined;
     let alias = (arg as { alias?: string } | undefined)?.alias;
@@ -272,7 +273,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     return alias;
   });
 
-  reg('mlops.editDescription', async (arg?: VersionNode | ModelNode | { model: string; version?: number; description: string; folder?: string }) => {
+  reg(CommandId.editDescription, async (arg?: VersionNode | ModelNode | { model: string; version?: number; description: string; folder?: string }) => {
     let store: WorkspaceStore | undefined;
     let model: string | undefined;
     let version: number | undefined;
@@ -299,7 +300,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     return text;
   });
 
-  reg('mlops.setVersionTag', async (arg?: VersionNode | { model: string; version: number; key: string; value: string; folder?: string }) => {
+  reg(CommandId.setVersionTag, async (arg?: VersionNode | { model: string; version: number; key: string; value: string; folder?: string }) => {
     const target = await versionArg(arg as never, 'Tag which version?');
     if (!target) return undefined;
     let key = (arg as { key?: string } | undefined)?.key;
@@ -314,16 +315,16 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     return { [key]: value };
   });
 
-  reg('mlops.openSourceRun', async (arg?: VersionNode) => {
+  reg(CommandId.openSourceRun, async (arg?: VersionNode) => {
     const target = await versionArg(arg, 'Open the source run of which version?');
     if (!target) return undefined;
-    return vscode.commands.executeCommand('mlops.openRun', target.version.run.id);
+    return vscode.commands.executeCommand(CommandId.openRun, target.version.run.id);
   });
 
   const history = new HistoryDocuments(stores);
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(HISTORY_SCHEME, history));
 
-  reg('mlops.showHistory', async (arg?: ModelNode | VersionNode | { model: string; folder?: string; at?: string }) => {
+  reg(CommandId.showHistory, async (arg?: ModelNode | VersionNode | { model: string; folder?: string; at?: string }) => {
     const target = await modelArg(arg, 'Show the history of which model?');
     if (!target) return undefined;
     const { store, name } = target;
@@ -335,7 +336,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     return uri;
   });
 
-  reg('mlops.productionAt', async (arg?: ModelNode | { model: string; folder?: string; time?: string }) => {
+  reg(CommandId.productionAt, async (arg?: ModelNode | { model: string; folder?: string; time?: string }) => {
     const target = await modelArg(arg, 'Which model?');
     if (!target) return undefined;
     const { store, name } = target;
@@ -345,12 +346,12 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     const versions = registryFor(store).at(name, t, { stage: 'Production' }).versions;
     const msg = `At ${new Date(t).toISOString()}, ${name} had ${versions.length ? versions.map((v) => `v${v}`).join(', ') : 'no version'} in Production.`;
     void vscode.window.showInformationMessage(msg, 'Show History').then((c) => {
-      if (c) void vscode.commands.executeCommand('mlops.showHistory', { model: name, folder: store!.folder.uri.fsPath, at: new Date(t).toISOString() });
+      if (c) void vscode.commands.executeCommand(CommandId.showHistory, { model: name, folder: store!.folder.uri.fsPath, at: new Date(t).toISOString() });
     });
     return versions;
   });
 
-  reg('mlops.predict', async (arg?: { uri: string; data: string; out: string; folder?: string }) => {
+  reg(CommandId.predict, async (arg?: { uri: string; data: string; out: string; folder?: string }) => {
     const store = arg?.folder ? stores.all().find((s) => s.folder.uri.fsPath === arg.folder) : await stores.pick();
     if (!store) return undefined;
     const registry = registryFor(store);
@@ -379,11 +380,11 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
   });
 
   // ---------------------------------------------------------------- status bar: the current model's Production version
-  const statusBar = vscode.window.createStatusBarItem('mlops.productionModel', vscode.StatusBarAlignment.Left, 50);
+  const statusBar = vscode.window.createStatusBarItem(StatusBarId.productionModel, vscode.StatusBarAlignment.Left, 50);
   statusBar.name = 'MLOps: Production model';
-  statusBar.command = 'mlops.focusRegistry';
+  statusBar.command = CommandId.focusRegistry;
   context.subscriptions.push(statusBar);
-  const chosenKey = 'mlops.statusBarModel';
+  const chosenKey = StateKey.statusBarModel;
   const updateStatus = () => {
     const all = stores.all().flatMap((s) => (s.registry()?.listModels() ?? []).map((m) => ({ s, m })));
     if (!all.length) {
@@ -400,7 +401,7 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
   };
   context.subscriptions.push(stores.onDidChange(updateStatus), tree.onDidChangeTreeData(updateStatus));
   updateStatus();
-  reg('mlops.selectStatusBarModel', async (name?: string) => {
+  reg(CommandId.selectStatusBarModel, async (name?: string) => {
     const names = stores.all().flatMap((s) => s.registry()?.listModels().map((m) => m.name) ?? []);
     const pick = name ?? (await vscode.window.showQuickPick(names, { title: 'Show which model in the status bar?' }));
     if (!pick) return undefined;
@@ -408,8 +409,8 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     updateStatus();
     return pick;
   });
-  reg('mlops.focusRegistry', () => vscode.commands.executeCommand('mlops.registry.focus'));
-  reg('mlops.refreshRegistry', () => {
+  reg(CommandId.focusRegistry, () => vscode.commands.executeCommand(BuiltinCommand.focusRegistryView));
+  reg(CommandId.refreshRegistry, () => {
     stores.reloadAll();
     tree.refresh();
   });

@@ -12,9 +12,10 @@ import type { WorkspaceStore } from '../workspaceStores';
 import { webviewOptions } from '../webviews/webviewHtml';
 import { WebviewPanelHost } from '../webviews/webviewPanelHost';
 import { toRunView, toSeries } from './runView';
+import { BuiltinCommand, PanelType } from '../keys';
 
 export class RunDetailsPanel extends WebviewPanelHost<RunDetailsToWebview, RunDetailsFromWebview> {
-  static readonly viewType = 'mlops.runDetails';
+  static readonly viewType = PanelType.runDetails;
   private static panels = new Map<string, RunDetailsPanel>();
   private lastSent = '';
 
@@ -66,7 +67,7 @@ export class RunDetailsPanel extends WebviewPanelHost<RunDetailsToWebview, RunDe
     if (!t) return;
     try {
       const file = t.artifactPath(this.runId, rel);
-      void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), { preview: true });
+      void vscode.commands.executeCommand(BuiltinCommand.open, vscode.Uri.file(file), { preview: true });
     } catch (e) {
       this.log.error(`Cannot open artifact '${rel}' of run ${this.runId}`, e);
       void vscode.window.showErrorMessage(`Cannot open artifact: ${errorMessage(e)}`);

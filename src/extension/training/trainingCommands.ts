@@ -18,6 +18,7 @@ import { errorMessage } from '../../core/util/errors';
 import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { commandRegistrar } from '../commandRegistrar';
+import { CommandId } from '../keys';
 
 export interface TrainArgs {
   folder?: string;
@@ -114,7 +115,7 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
     return stores.pick('Train in which workspace folder?');
   }
 
-  reg('mlops.createSampleWorkspace', async (args?: { folder?: string; open?: boolean }) => {
+  reg(CommandId.createSampleWorkspace, async (args?: { folder?: string; open?: boolean }) => {
     let dir = args?.folder;
     if (!dir) {
       const current = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -141,8 +142,8 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
       await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.file(dir), { forceNewWindow: false });
     } else {
       void vscode.window.showInformationMessage(`Sample workspace ready: data/wafer_yield.csv and ${CONFIG_FILE} with the seed's grid.`, 'Run Sweep', 'Train Model').then((c) => {
-        if (c === 'Run Sweep') void vscode.commands.executeCommand('mlops.runSweep');
-        if (c === 'Train Model') void vscode.commands.executeCommand('mlops.train');
+        if (c === 'Run Sweep') void vscode.commands.executeCommand(CommandId.runSweep);
+        if (c === 'Train Model') void vscode.commands.executeCommand(CommandId.train);
       });
     }
     return res;
@@ -200,7 +201,7 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
     };
   }
 
-  reg('mlops.train', async (args?: TrainArgs) => {
+  reg(CommandId.train, async (args?: TrainArgs) => {
     const store = await storeFor(args);
     if (!store) return undefined;
     const opts = await resolveTrainOptions(store, args, !args);
@@ -216,12 +217,12 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
     const summary = m.rmse_test !== undefined ? `RMSE ${m.rmse_test.toFixed(3)}, R² ${m.r2_test.toFixed(3)}` : `accuracy ${(m.accuracy_test * 100).toFixed(1)} %, F1 ${m.f1_test.toFixed(3)}`;
     log.info(`Run ${res.run.name} completed: ${summary}`);
     void vscode.window.showInformationMessage(`Run ${res.run.name} completed: ${summary}`, 'Open Run').then((c) => {
-      if (c) void vscode.commands.executeCommand('mlops.openRun', res.run.id);
+      if (c) void vscode.commands.executeCommand(CommandId.openRun, res.run.id);
     });
     return res.run;
   });
 
-  reg('mlops.runSweep', async (args?: SweepArgs) => {
+  reg(CommandId.runSweep, async (args?: SweepArgs) => {
     const store = await storeFor(args);
     if (!store) return undefined;
     const cfg = readConfig(store, log);
@@ -273,12 +274,12 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
     const msg = `Sweep ${res.sweepId}: ${res.runs.length} completed${res.cancelled ? `, ${res.cancelled} cancelled` : ''}${res.failed.length ? `, ${res.failed.length} failed` : ''}${res.best ? `. Best: ${res.best.name}` : ''}`;
     void vscode.window.showInformationMessage(msg, 'Show Summary', 'Open Best Run').then(async (c) => {
       if (c === 'Show Summary') await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'markdown', content: table }));
-      if (c === 'Open Best Run' && res.best) void vscode.commands.executeCommand('mlops.openRun', res.best.id);
+      if (c === 'Open Best Run' && res.best) void vscode.commands.executeCommand(CommandId.openRun, res.best.id);
     });
     return res;
   });
 
-  reg('mlops.reproduceRun', async (arg?: { run?: Run; store?: WorkspaceStore } | string, opts?: { confirm?: boolean }) => {
+  reg(CommandId.reproduceRun, async (arg?: { run?: Run; store?: WorkspaceStore } | string, opts?: { confirm?: boolean }) => {
     let store: WorkspaceStore | undefined;
     let runId: string | undefined;
     if (typeof arg === 'string') {
@@ -311,7 +312,7 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
     return lastResults.reproduce;
   });
 
-  reg('mlops.runTrainingCommand', async (args?: { folder?: string; command?: string; experiment?: string; params?: Record<string, string> }) => {
+  reg(CommandId.runTrainingCommand, async (args?: { folder?: string; command?: string; experiment?: string; params?: Record<string, string> }) => {
     if (!vscode.workspace.isTrusted) {
       void vscode.window.showWarningMessage('Running a training command executes code from this workspace, which is in Restricted Mode. Trust the workspace to use it.', 'Manage Workspace Trust').then((c) => {
         if (c) void vscode.commands.executeCommand('workbench.trust.manage');

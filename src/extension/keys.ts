@@ -1,0 +1,133 @@
+/**
+ * Every id the extension shares with package.json and VS Code, as typed constants (vscode-dvc's ConfigKey/ContextKey):
+ * command ids, view ids, context keys, webview panel types, status-bar item ids, settings, memento keys. Code uses
+ * these names, never the strings; test/unit/package.test.ts keeps CommandId, ViewId and ConfigKey equal to
+ * package.json's contributes.
+ */
+import * as vscode from 'vscode';
+
+/** Commands contributed in package.json (contributes.commands). */
+export const CommandId = {
+  refresh: 'mlops.refresh',
+  checkStore: 'mlops.checkStore',
+  openRun: 'mlops.openRun',
+  deleteRun: 'mlops.deleteRun',
+  restoreRun: 'mlops.restoreRun',
+  purgeRun: 'mlops.purgeRun',
+  copyRunId: 'mlops.copyRunId',
+  filterRuns: 'mlops.filterRuns',
+  clearFilter: 'mlops.clearFilter',
+  openProblemFile: 'mlops.openProblemFile',
+  showOutput: 'mlops.showOutput',
+  createSampleWorkspace: 'mlops.createSampleWorkspace',
+  train: 'mlops.train',
+  runSweep: 'mlops.runSweep',
+  reproduceRun: 'mlops.reproduceRun',
+  runTrainingCommand: 'mlops.runTrainingCommand',
+  registerModel: 'mlops.registerModel',
+  registerBestRun: 'mlops.registerBestRun',
+  promoteToStaging: 'mlops.promoteToStaging',
+  promoteToProduction: 'mlops.promoteToProduction',
+  archiveVersion: 'mlops.archiveVersion',
+  transitionVersion: 'mlops.transitionVersion',
+  rollbackProduction: 'mlops.rollbackProduction',
+  setAlias: 'mlops.setAlias',
+  removeAlias: 'mlops.removeAlias',
+  openSourceRun: 'mlops.openSourceRun',
+  showHistory: 'mlops.showHistory',
+  productionAt: 'mlops.productionAt',
+  predict: 'mlops.predict',
+  selectStatusBarModel: 'mlops.selectStatusBarModel',
+  focusRegistry: 'mlops.focusRegistry',
+  refreshRegistry: 'mlops.refreshRegistry',
+  runPipeline: 'mlops.runPipeline',
+  cancelPipeline: 'mlops.cancelPipeline',
+  pausePipelineTriggers: 'mlops.pausePipelineTriggers',
+  resumePipelineTriggers: 'mlops.resumePipelineTriggers',
+  openPipelineReport: 'mlops.openPipelineReport',
+  editDescription: 'mlops.editDescription',
+  setVersionTag: 'mlops.setVersionTag',
+  compareRuns: 'mlops.compareRuns',
+  compareExperiment: 'mlops.compareExperiment',
+  compareSweep: 'mlops.compareSweep',
+  lockCompareTab: 'mlops.lockCompareTab',
+  unlockCompareTab: 'mlops.unlockCompareTab',
+  checkDrift: 'mlops.checkDrift',
+  openDriftReport: 'mlops.openDriftReport',
+  openDriftReportMarkdown: 'mlops.openDriftReportMarkdown',
+  acknowledgeAlert: 'mlops.acknowledgeAlert',
+  dismissAlert: 'mlops.dismissAlert',
+  reopenAlert: 'mlops.reopenAlert',
+} as const;
+export type CommandId = (typeof CommandId)[keyof typeof CommandId];
+
+/** VS Code's own commands that the extension runs. */
+export const BuiltinCommand = {
+  setContext: 'setContext',
+  open: 'vscode.open',
+  focusRegistryView: 'mlops.registry.focus',
+  showProblems: 'workbench.actions.view.problems',
+} as const;
+
+/** Views contributed in package.json (contributes.views). */
+export const ViewId = {
+  experiments: 'mlops.experiments',
+  registry: 'mlops.registry',
+  pipelines: 'mlops.pipelines',
+  alerts: 'mlops.alerts',
+} as const;
+
+/** Context keys set with setContext (package.json when clauses use them). */
+export const ContextKey = {
+  filterActive: 'mlops.filterActive',
+  pipelinesPaused: 'mlops.pipelinesPaused',
+  compareTabLocked: 'mlops.compareTabLocked',
+} as const;
+export type ContextKey = (typeof ContextKey)[keyof typeof ContextKey];
+
+export function setContext(key: ContextKey, value: unknown): Thenable<unknown> {
+  return vscode.commands.executeCommand(BuiltinCommand.setContext, key, value);
+}
+
+/** Webview panel types (activationEvents onWebviewPanel:…, serializers). */
+export const PanelType = {
+  compare: 'mlops.compare',
+  driftReport: 'mlops.driftReport',
+  runDetails: 'mlops.runDetails',
+} as const;
+
+/** Status-bar item ids. */
+export const StatusBarId = {
+  productionModel: 'mlops.productionModel',
+  driftAlerts: 'mlops.driftAlerts',
+} as const;
+
+/** Keys of the extension's workspace state (Memento). */
+export const StateKey = {
+  statusBarModel: 'mlops.statusBarModel',
+} as const;
+
+/** Settings contributed in package.json (contributes.configuration), without the `mlops.` section. */
+export const ConfigKey = {
+  storePath: 'storePath',
+  pollIntervalMs: 'pollIntervalMs',
+  pipelinesDebounceMs: 'pipelines.debounceMs',
+  pipelinesGitPollMs: 'pipelines.gitPollMs',
+  pipelinesDataPollMs: 'pipelines.dataPollMs',
+  compareReuseTab: 'compare.reuseTab',
+  compareMetricDirections: 'compare.metricDirections',
+} as const;
+export type ConfigKey = (typeof ConfigKey)[keyof typeof ConfigKey];
+
+/**
+ * A setting's current value (read each time, so a change takes effect without a reload). The default is package.json's:
+ * VS Code returns it for a contributed setting nobody set, so defaults are never repeated in code.
+ */
+export function setting<T>(key: ConfigKey, scope?: vscode.Uri): T {
+  return vscode.workspace.getConfiguration('mlops', scope).get<T>(key) as T;
+}
+
+/** Whether a configuration change touches this setting. */
+export function affects(e: vscode.ConfigurationChangeEvent, key: ConfigKey, scope?: vscode.Uri): boolean {
+  return e.affectsConfiguration(`mlops.${key}`, scope);
+}

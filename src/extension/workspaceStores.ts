@@ -12,7 +12,7 @@ import { registryOptions } from '../core/registry/config';
 import { Registry } from '../core/registry/registry';
 import { IndexSnapshot } from '../core/store/runIndex';
 import { Tracker } from '../core/tracking/tracker';
-import { errorMessage } from '../core/util/errors';
+import { errorMessage, UserInputError } from '../core/util/errors';
 import type { Log } from './log';
 import { ConfigKey, affects, setting } from './keys';
 
@@ -189,6 +189,35 @@ export class WorkspaceStores implements vscode.Disposable {
 
   forFolder(folder: vscode.WorkspaceFolder): WorkspaceStore | undefined {
     return this.stores.get(folder.uri.toString());
+  }
+
+  /**
+   * The one place a command's store is resolved (git's getRepository(hint)/pickRepository()): the workspace folder
+   * named by a command argument (its path), else the only folder's store, else the user's pick. An argument naming
+   * no workspace folder is an error that says so.
+   */
+  async resolve(folder: string | undefined, placeHolder?: string): Promise<WorkspaceStore | undefined> {
+    if (folder === undefined) return this.pick(placeHolder);
+    const s = this.all().find((x) => x.folder.uri.fsPath === folder);
+    if (!s) throw new UserInputError(`${folder} is not a folder of this workspace.`);
+    return s;
+  }
+
+  /** A run by its id or a unique prefix of it (as the CLI and git resolve ids), across every workspace folder's store. */
+  locateRun(idOrPrefix: string): { store: WorkspaceStore; runId: string } {
+    const found: { store: WorkspaceStore; runId: string }[] = [];
+    for (const store of this.all()) {
+      const t = store.tracker();
+      if (!t) continue;
+      try {
+        found.push({ store, runId: t.store.resolveRunId(idOrPrefix) });
+      } catch (e) {
+        if (/ambiguous/.test(errorMessage(e))) throw e; // several runs of one store start with it
+      }
+    }
+    if (found.length === 1) return found[0];
+    if (!found.length) throw new UserInputError(`No run id starts with '${idOrPrefix.trim()}' in this workspace.`);
+    throw new UserInputError(`Run id prefix '${idOrPrefix.trim()}' is ambiguous: it matches runs in ${found.map((f) => f.store.folder.name).join(', ')}.`);
   }
 
   /** The store to write to: the only folder's, or the one the user picks. */

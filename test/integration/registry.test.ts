@@ -156,6 +156,18 @@ describe('Register Best Run (editor)', function () {
     const v = (await vscode.commands.executeCommand('mlops.registerBestRun', { experiment: 'Ranked By Declaration', name: 'RankedModel', folder: ws })) as ModelVersion;
     assert.equal(v?.run.id, exp.best?.id, 'Register Best Run registers the starred run');
   });
+
+  it('Register Model takes a unique prefix of a run id, as the CLI does; an unknown id is a clear error', async () => {
+    const a = await api();
+    const r = mlops('train', '--engine', 'mljs', '--data', 'data/wafer_yield.csv', '--target', 'yield', '-p', 'n_estimators=4', '-e', 'Ranked By Declaration', '--json');
+    assert.equal(r.code, 0, r.err);
+    const id = JSON.parse(r.out).id as string;
+    const v = (await vscode.commands.executeCommand('mlops.registerModel', { runId: id.slice(0, 10), name: 'PrefixModel' })) as ModelVersion;
+    assert.equal(v?.run.id, id);
+    const before = a.log.recent.length;
+    assert.equal(await vscode.commands.executeCommand('mlops.registerModel', { runId: 'ffffffffff', name: 'PrefixModel' }), undefined);
+    assert.ok(a.log.recent.slice(before).some((l) => /^warn .*No run id starts with 'ffffffffff'/.test(l)), a.log.recent.slice(before).join('\n'));
+  });
 });
 
 describe('Check Store (editor)', function () {

@@ -44,15 +44,14 @@ function allRuns(stores: WorkspaceStores): Located[] {
 
 /** Run ids (or unique prefixes) to runs, across every workspace folder's store. Unknown ids are reported. */
 function resolveIds(stores: WorkspaceStores, ids: string[]): { ids: string[]; unknown: string[] } {
-  const runs = allRuns(stores);
   const out: string[] = [];
   const unknown: string[] = [];
   for (const raw of ids) {
-    const id = raw.trim().toLowerCase();
-    const exact = runs.find((l) => l.run.id === id);
-    const matches = exact ? [exact] : runs.filter((l) => l.run.id.startsWith(id));
-    if (id && matches.length === 1) out.push(matches[0].run.id);
-    else unknown.push(raw);
+    try {
+      out.push(stores.locateRun(raw).runId);
+    } catch {
+      unknown.push(raw);
+    }
   }
   return { ids: [...new Set(out)], unknown };
 }

@@ -18,20 +18,11 @@ export interface ExperimentsCommandDeps {
   log: Log;
 }
 
-/** Find a run by node or id across all stores. */
+/** Find a run by node, or by id or unique prefix across all stores (WorkspaceStores.locateRun). */
 function locate(stores: WorkspaceStores, arg: RunArg): { store: WorkspaceStore; runId: string } | undefined {
   if (!arg) return undefined;
   if (typeof arg !== 'string') return { store: arg.store, runId: arg.run.id };
-  for (const s of stores.all()) {
-    const t = s.tracker();
-    if (!t) continue;
-    try {
-      return { store: s, runId: t.store.resolveRunId(arg) };
-    } catch {
-      /* not in this store */
-    }
-  }
-  return undefined;
+  return stores.locateRun(arg);
 }
 
 async function pickRun(stores: WorkspaceStores, placeHolder: string): Promise<{ store: WorkspaceStore; runId: string } | undefined> {

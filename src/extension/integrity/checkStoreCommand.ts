@@ -49,7 +49,7 @@ export function registerCheckStore(context: vscode.ExtensionContext, stores: Wor
 
   /** `mlops.checkStore` (optional argument: `{ repair: true }` for scripts and tests, skips the question). */
   reg(CommandId.checkStore, async (arg?: { repair?: boolean; folder?: string }) => {
-    const store = arg?.folder ? stores.all().find((s) => s.folder.uri.fsPath === arg.folder) : await stores.pick('Check the store of which workspace folder?');
+    const store = await stores.resolve(arg?.folder, 'Check the store of which workspace folder?');
     if (!store) return undefined;
     const tracker = store.tracker();
     if (!tracker) {

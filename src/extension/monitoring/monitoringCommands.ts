@@ -78,7 +78,7 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(DRIFT_SCHEME, docs));
 
   reg(CommandId.checkDrift, async (args?: { folder?: string; current?: string; reference?: string; model?: string; modelUri?: string; retrain?: boolean }) => {
-    const store = args?.folder ? stores.all().find((s) => s.folder.uri.fsPath === args.folder) : await stores.pick();
+    const store = await stores.resolve(args?.folder, 'Check drift in which workspace folder?');
     if (!store) return undefined;
     let current = args?.current ? path.resolve(store.folder.uri.fsPath, args.current) : undefined;
     if (!current) {

@@ -117,7 +117,8 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
     if (arg && 'kind' in arg && arg.kind === 'version') return { store: arg.store, model: arg.model, version: arg.version };
     if (arg && 'version' in arg && typeof arg.version === 'number') {
       const a = arg as { model: string; version: number; folder?: string };
-      const store = stores.all().find((s) => !a.folder || s.folder.uri.fsPath === a.folder)!;
+      const store = a.folder !== undefined ? await stores.resolve(a.folder) : stores.all()[0];
+      if (!store) throw new UserInputError('There is no workspace folder.');
       const model = registryFor(store).getModel(a.model);
       const version = model.versions.find((v) => v.version === a.version);
       if (!version) throw new Error(`Model '${a.model}' has no version ${a.version}.`);
@@ -154,8 +155,9 @@ export function registerRegistryCommands({ context, stores, tree, log }: Deps): 
       store = arg.store;
       run = arg.run;
     } else if (arg && 'runId' in arg) {
-      store = stores.all().find((s) => s.snapshot.runs.some((r) => r.id === arg.runId));
-      run = store?.snapshot.runs.find((r) => r.id === arg.runId);
+      const at = stores.locateRun(arg.runId); // an id or a unique prefix
+      store = at.store;
+      run = at.store.tracker()?.getRun(at.runId);
       name = arg.name;
     } else {
       const items = stores.all().flatMap((s) => s.snapshot.runs.filter((r) => r.artifacts.some((a) => a.path === 'model/model.bin')).map((r) => ({ label: r.name, description: r.experimentName, store: s, run: r })));

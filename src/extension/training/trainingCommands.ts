@@ -110,10 +110,7 @@ async function withCancellableProgress<T>(title: string, work: (signal: AbortSig
 export function registerTrainingCommands({ context, stores, log }: Deps): void {
   const reg = commandRegistrar(context, log);
 
-  async function storeFor(args?: { folder?: string }): Promise<WorkspaceStore | undefined> {
-    if (args?.folder) return stores.all().find((s) => s.folder.uri.fsPath === args.folder);
-    return stores.pick('Train in which workspace folder?');
-  }
+  const storeFor = (args?: { folder?: string }): Promise<WorkspaceStore | undefined> => stores.resolve(args?.folder, 'Train in which workspace folder?');
 
   reg(CommandId.createSampleWorkspace, async (args?: { folder?: string; open?: boolean }) => {
     let dir = args?.folder;
@@ -283,8 +280,7 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
     let store: WorkspaceStore | undefined;
     let runId: string | undefined;
     if (typeof arg === 'string') {
-      runId = arg;
-      store = stores.all().find((s) => s.snapshot.runs.some((r) => r.id === arg));
+      ({ store, runId } = stores.locateRun(arg)); // an id or a unique prefix
     } else if (arg?.run) {
       runId = arg.run.id;
       store = arg.store;

@@ -8,7 +8,7 @@ import { ExperimentsNode, ExperimentsTreeProvider } from './experiments/experime
 import { Log } from './log';
 import { type CompareApi, registerCompare } from './compare/compareCommands';
 import { RunDetailsPanel } from './runDetails/runDetailsPanel';
-import { lastResults, registerTrainingCommands } from './training/trainingCommands';
+import { registerTrainingCommands } from './training/trainingCommands';
 import { registerPipelineCommands } from './pipelines/pipelineCommands';
 import { PipelineManager } from './pipelines/pipelineManager';
 import { PipelineNode, PipelinesTreeProvider } from './pipelines/pipelinesTree';
@@ -16,7 +16,7 @@ import { type DriftApi, registerMonitoringCommands } from './monitoring/monitori
 import { MonitoringManager } from './monitoring/monitoringManager';
 import { registerRegistryCommands } from './registry/registryCommands';
 import { RegistryNode, RegistryTreeProvider } from './registry/registryTree';
-import { type CheckStoreApi, registerCheckStore } from './integrity/checkStoreCommand';
+import { registerCheckStore } from './integrity/checkStoreCommand';
 import { WorkspaceStores } from './workspaceStores';
 import { ViewId } from './keys';
 
@@ -27,11 +27,9 @@ export interface MlopsApi {
   experimentsView: vscode.TreeView<ExperimentsNode>;
   log: Log;
   runDetailsPanel(runId: string): RunDetailsPanel | undefined;
-  lastResults: typeof lastResults;
   compare: CompareApi;
   registryTree: RegistryTreeProvider;
   registryView: vscode.TreeView<RegistryNode>;
-  storeCheck: CheckStoreApi;
   statusBar: vscode.StatusBarItem;
   pipelines: PipelineManager;
   pipelinesTree: PipelinesTreeProvider;
@@ -67,7 +65,7 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
   const alertsView = vscode.window.createTreeView(ViewId.alerts, { treeDataProvider: monitoring, showCollapseAll: true });
   context.subscriptions.push(monitoring, alertsView);
   const drift = registerMonitoringCommands(context, stores, monitoring, pipelines, log);
-  const storeCheck = registerCheckStore(context, stores, log);
+  registerCheckStore(context, stores, log);
   log.info(`MLOps Workbench activated in ${Date.now() - started} ms (${stores.all().length} workspace folder(s)).`);
   return {
     stores,
@@ -75,11 +73,9 @@ export function activate(context: vscode.ExtensionContext): MlopsApi {
     experimentsView,
     log,
     runDetailsPanel: (id) => RunDetailsPanel.get(id),
-    lastResults,
     compare,
     registryTree,
     registryView,
-    storeCheck,
     statusBar,
     pipelines,
     pipelinesTree,

@@ -20,6 +20,7 @@ function experimentNode(a: Awaited<ReturnType<typeof api>>, name: string): Node<
 describe('Training (editor commands)', function () {
   this.timeout(120_000);
   const engine = (process.env.MLOPS_TEST_ENGINE as 'forest' | 'mljs' | undefined) ?? undefined;
+  let trained: Run | undefined; // the run Train Model returned (Reproduce Run retrains it)
 
   it('Create Sample Workspace writes the wafer data, batches and mlops.yaml', async () => {
     const ws = workspaceDir();
@@ -33,6 +34,7 @@ describe('Training (editor commands)', function () {
     const a = await api();
     const run = (await vscode.commands.executeCommand('mlops.train', { folder: workspaceDir(), data: 'data/wafer_yield.csv', target: 'yield', params: { n_estimators: 20, max_depth: 6 }, experiment: 'Editor Training', runName: 'from-the-editor', engine })) as Run;
     assert.ok(run, 'the command returned the run');
+    trained = run;
     assert.equal(run.effectiveStatus, 'completed');
     assert.ok(run.metrics.r2_test > 0.5);
     const { value: exp } = await waitFor('the run in the tree', () => experimentNode(a, 'Editor Training'), 3000);
@@ -45,7 +47,7 @@ describe('Training (editor commands)', function () {
   it('a sweep cancelled after its first run leaves completed and cancelled runs, none running', async () => {
     const a = await api();
     const combos = [1, 2, 3, 4].map((i) => ({ n_estimators: 30 * i, max_depth: 8 }));
-    const res = (await vscode.commands.executeCommand('mlops.runSweep', { folder: workspaceDir(), data: 'data/wafer_yield.csv', target: 'yield', combinations: combos, parallel: 1, experiment: 'Cancelled Sweep', cancelAfterRuns: 1, engine })) as SweepResult;
+    const res = (await vscode.commands.executeCommand('mlops.runSweep', { folder: workspaceDir(), data: 'data/wafer_yield.csv', target: 'yield', combinations: combos, parallel: 1, experiment: 'Cancelled Sweep', testCancelAfterRuns: 1, engine })) as SweepResult;
     assert.ok(res, 'the command returned the sweep result');
     assert.ok(res.runs.length >= 1, `${res.runs.length} runs completed`);
     assert.ok(res.cancelled >= 1, `${res.cancelled} cancelled`);
@@ -68,8 +70,7 @@ describe('Training (editor commands)', function () {
   });
 
   it('Reproduce Run retrains with identical metrics', async () => {
-    const a = await api();
-    const original = a.lastResults.train!;
+    const original = trained!;
     const res = (await vscode.commands.executeCommand('mlops.reproduceRun', original.id, { confirm: false })) as { run: Run; identical: boolean };
     assert.equal(res.identical, true);
     assert.equal(res.run.tags.reproduces, original.id);

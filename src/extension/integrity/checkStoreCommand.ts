@@ -16,16 +16,10 @@ const SEVERITY: Record<Finding['severity'], vscode.DiagnosticSeverity> = {
   info: vscode.DiagnosticSeverity.Information,
 };
 
-export interface CheckStoreApi {
-  /** The last result per store root (for tests). */
-  lastResults: Map<string, CheckResult>;
-  diagnostics: vscode.DiagnosticCollection;
-}
-
-export function registerCheckStore(context: vscode.ExtensionContext, stores: WorkspaceStores, log: Log): CheckStoreApi {
+/** The command returns its CheckResult (for scripts and tests); the findings are also in the Problems panel and the log. */
+export function registerCheckStore(context: vscode.ExtensionContext, stores: WorkspaceStores, log: Log): void {
   const diagnostics = vscode.languages.createDiagnosticCollection('mlops-store');
   context.subscriptions.push(diagnostics);
-  const lastResults = new Map<string, CheckResult>();
   const reg = commandRegistrar(context, log);
 
   const publish = (result: CheckResult) => {
@@ -69,7 +63,6 @@ export function registerCheckStore(context: vscode.ExtensionContext, stores: Wor
         });
       });
     const result = await run(arg?.repair === true);
-    lastResults.set(result.store, result);
     publish(result);
     log.info(`Store check of ${result.store}: ${result.findings.length} finding(s)`);
     for (const f of result.findings) log.info(`  ${formatFinding(f)}`);
@@ -87,12 +80,10 @@ export function registerCheckStore(context: vscode.ExtensionContext, stores: Wor
         const sure = await vscode.window.showWarningMessage(`Remove ${removable} temporary file(s) and unreferenced model copies left by interrupted writes? Only what no process can still use is removed.`, { modal: true }, 'Remove');
         if (sure !== 'Remove') return;
         const repaired = await run(true);
-        lastResults.set(repaired.store, repaired);
         publish(repaired);
         log.info(`Store repair of ${repaired.store}: ${repaired.findings.filter((f) => f.repaired).length} removed`);
       }
     });
     return result;
   });
-  return { lastResults, diagnostics };
 }

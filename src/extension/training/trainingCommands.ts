@@ -37,8 +37,8 @@ export interface SweepArgs extends TrainArgs {
   grid?: string;
   combinations?: Combination[];
   parallel?: number;
-  /** Tests: cancel after this many runs finished. */
-  cancelAfterRuns?: number;
+  /** Test-only (no user path sets it): press Cancel once this many runs finished, as a user would. */
+  testCancelAfterRuns?: number;
 }
 
 interface Deps {
@@ -48,7 +48,6 @@ interface Deps {
 }
 
 /** Results of the last commands (for the integration tests and the summary view). */
-export const lastResults: { train?: Run; sweep?: SweepResult; reproduce?: { run: Run; identical: boolean }; command?: Run } = {};
 
 function rel(folder: string, file: string): string {
   const r = path.relative(folder, file);
@@ -208,7 +207,6 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
     const res = await withCancellableProgress(`Training on ${path.basename(opts.data)}`, (signal, report) =>
       trainRun(tracker, opts, { signal, onProgress: (m, f) => report(m, f), onRunStarted: (r) => { log.info(`Run ${r.name} (${r.id}) started`); store.reload(); } }),
     );
-    lastResults.train = res.run;
     store.reload();
     const m = res.metrics;
     const summary = m.rmse_test !== undefined ? `RMSE ${m.rmse_test.toFixed(3)}, R² ${m.r2_test.toFixed(3)}` : `accuracy ${(m.accuracy_test * 100).toFixed(1)} %, F1 ${m.f1_test.toFixed(3)}`;
@@ -253,10 +251,10 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
             store.reload();
           },
         }),
-      args?.cancelAfterRuns !== undefined
+      args?.testCancelAfterRuns !== undefined
         ? (ac) => {
             const timer = setInterval(() => {
-              if (finished >= args.cancelAfterRuns!) {
+              if (finished >= args.testCancelAfterRuns!) {
                 ac.abort();
                 clearInterval(timer);
               }
@@ -264,7 +262,6 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
           }
         : undefined,
     );
-    lastResults.sweep = res;
     store.reload();
     const table = sweepMarkdown(res);
     log.info(`Sweep ${res.sweepId} done:\n${table}`);
@@ -300,12 +297,11 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
     }
     const res = await withCancellableProgress(`Reproducing ${plan.original.name}`, (signal, report) => trainRun(tracker, plan.options, { signal, onProgress: (m, f) => report(m, f) }));
     const diff = compareMetrics(plan.original, res.run);
-    lastResults.reproduce = { run: res.run, identical: diff.length === 0 };
     store.reload();
     const msg = diff.length ? `Reproduced ${plan.original.name}: ${diff.length} metric(s) differ (${diff.map((d) => d.key).join(', ')}).` : `Reproduced ${plan.original.name} as ${res.run.name}: every metric is identical.`;
     log.info(msg);
     void (diff.length ? vscode.window.showWarningMessage(msg) : vscode.window.showInformationMessage(msg));
-    return lastResults.reproduce;
+    return { run: res.run, identical: diff.length === 0 };
   });
 
   reg(CommandId.runTrainingCommand, async (args?: { folder?: string; command?: string; experiment?: string; params?: Record<string, string> }) => {
@@ -331,7 +327,6 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
         onRunStarted: () => store.reload(),
       }),
     );
-    lastResults.command = res.run;
     store.reload();
     const msg = `Training command finished: run ${res.run.name} ${res.run.effectiveStatus} (exit code ${res.exitCode}).`;
     void (res.run.effectiveStatus === 'completed' ? vscode.window.showInformationMessage(msg) : vscode.window.showWarningMessage(msg, 'Show Output').then((c) => c && log.channel.show()));

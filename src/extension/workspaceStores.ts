@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { findConfig, loadConfig } from '../core/config/config';
+import { findConfig, loadConfig, type WorkbenchConfig } from '../core/config/config';
 import { registryOptions } from '../core/registry/config';
 import { Registry } from '../core/registry/registry';
 import { IndexSnapshot } from '../core/store/runIndex';
@@ -69,16 +69,37 @@ export class WorkspaceStore implements vscode.Disposable {
   registry(create = false): Registry | undefined {
     const t = this.tracker(create);
     if (!t) return undefined;
-    const cfgFile = findConfig(this.folder.uri.fsPath);
     let options = {};
-    if (cfgFile) {
-      try {
-        options = registryOptions(loadConfig(cfgFile));
-      } catch {
-        /* reported by the command that needs the config */
-      }
+    try {
+      const cfg = this.config();
+      if (cfg) options = registryOptions(cfg);
+    } catch {
+      /* reported by the command that needs the config (and as diagnostics on the file) */
     }
     return new Registry(t.store, options);
+  }
+
+  private configCache: { key: string; value?: WorkbenchConfig; error?: unknown } | undefined;
+
+  /**
+   * The folder's mlops.yaml, found and parsed once per change (cached by path, size and modification time, so an edit
+   * takes effect at the next use): every command and view reads it here. Undefined when there is none; a broken file
+   * throws its error (a ConfigError with line and column), for the command that needed it to show once.
+   */
+  config(): WorkbenchConfig | undefined {
+    const file = findConfig(this.folder.uri.fsPath);
+    if (!file) return undefined;
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    const key = `${file}:${st?.size}:${st?.mtimeMs}`;
+    if (this.configCache?.key !== key) {
+      try {
+        this.configCache = { key, value: loadConfig(file) };
+      } catch (e) {
+        this.configCache = { key, error: e };
+      }
+    }
+    if (this.configCache.error) throw this.configCache.error;
+    return this.configCache.value;
   }
 
   /** The tracker for this folder; with `create`, the store is created when missing. */

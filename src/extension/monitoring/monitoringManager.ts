@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CONFIG_FILE, ConfigError, findConfig, loadConfig, type MonitorConfig, resolveConfigPath } from '../../core/config/config';
+import { CONFIG_FILE, ConfigError, type MonitorConfig, resolveConfigPath } from '../../core/config/config';
 import { Alert, AlertStatus, AlertStore, Severity } from '../../core/monitoring/alerts';
 import { BatchLog, monitorKey } from '../../core/monitoring/batchLog';
 import { parseColumnOverride } from '../../core/monitoring/columnOverride';
@@ -209,10 +209,8 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
   // ---------------------------------------------------------------- checks
 
   monitors(store: WorkspaceStore): { file: string; dir: string; monitors: MonitorConfig[] } | undefined {
-    const f = findConfig(store.folder.uri.fsPath);
-    if (!f) return undefined;
-    const cfg = loadConfig(f);
-    return { file: f, dir: cfg.dir, monitors: cfg.monitors };
+    const cfg = store.config();
+    return cfg ? { file: cfg.file, dir: cfg.dir, monitors: cfg.monitors } : undefined;
   }
 
   /**

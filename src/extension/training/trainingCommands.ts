@@ -7,14 +7,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { CONFIG_FILE, findConfig, loadConfig, resolveConfigPath, WorkbenchConfig } from '../../core/config/config';
+import { CONFIG_FILE, resolveConfigPath, WorkbenchConfig } from '../../core/config/config';
 import { createSampleWorkspace, SAMPLE_EXPERIMENT } from '../../core/sample/sampleWorkspace';
 import type { Run } from '../../core/store/types';
 import { runCommandTrainer } from '../../core/training/commandTrainer';
 import { compareMetrics, planReproduction } from '../../core/training/reproduce';
 import { Combination, expandSpace, parseGridSpec, runSweep, SweepResult } from '../../core/training/sweep';
 import { trainRun, TrainOptions } from '../../core/training/train';
-import { errorMessage } from '../../core/util/errors';
 import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { commandRegistrar } from '../commandRegistrar';
@@ -54,16 +53,9 @@ function rel(folder: string, file: string): string {
   return r.startsWith('..') || path.isAbsolute(r) ? file : r.split(path.sep).join('/');
 }
 
-function readConfig(store: WorkspaceStore, log: Log): WorkbenchConfig | undefined {
-  const f = findConfig(store.folder.uri.fsPath);
-  if (!f) return undefined;
-  try {
-    return loadConfig(f);
-  } catch (e) {
-    log.error(`Cannot read ${f}`, e);
-    void vscode.window.showErrorMessage(errorMessage(e));
-    throw e;
-  }
+/** The folder's mlops.yaml (WorkspaceStore.config: cached; a broken file is this command's error, shown once). */
+function readConfig(store: WorkspaceStore): WorkbenchConfig | undefined {
+  return store.config();
 }
 
 async function pickCsv(store: WorkspaceStore, suggested?: string): Promise<string | undefined> {
@@ -147,7 +139,7 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
 
   /** Fill TrainOptions from args, then the config, then questions. */
   async function resolveTrainOptions(store: WorkspaceStore, args: TrainArgs | undefined, ask: boolean): Promise<TrainOptions | undefined> {
-    const cfg = readConfig(store, log);
+    const cfg = readConfig(store);
     const t = cfg?.training ?? {};
     const folder = store.folder.uri.fsPath;
     let data = args?.data ? path.resolve(folder, args.data) : t.data ? resolveConfigPath(cfg!, t.data) : undefined;
@@ -220,7 +212,7 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
   reg(CommandId.runSweep, async (args?: SweepArgs) => {
     const store = await storeFor(args);
     if (!store) return undefined;
-    const cfg = readConfig(store, log);
+    const cfg = readConfig(store);
     const base = await resolveTrainOptions(store, args, !args && !cfg?.training.data);
     if (!base) return undefined;
     let combos = args?.combinations ?? (args?.grid ? expandSpace(parseGridSpec(args.grid)) : undefined);

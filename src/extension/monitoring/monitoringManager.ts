@@ -50,7 +50,6 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('mlops-monitoring');
   /** What the watchers are armed for (folder → monitors with their globs), for the tests and the log. */
   readonly armed = new Map<string, { model: string; glob: string }[]>();
-  readonly reports: DriftReport[] = [];
 
   constructor(
     private readonly stores: WorkspaceStores,
@@ -248,7 +247,6 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
     saveReport(tracker.store.root, report);
     const alerts = new AlertStore(tracker.store);
     for (const a of report.alerts) alerts.raise({ ...a, model: model?.name ?? '(no model)', batch: report.batch, reportId: report.id });
-    this.reports.push(report);
     this.log.info(`Drift check ${report.id}: ${report.batch} — ${report.alerts.length} alert(s); drifted: ${report.columns.filter((c) => c.drifted).map((c) => c.name).join(', ') || 'none'}`);
     store.reload();
     this.refresh();

@@ -3,7 +3,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { CsvError, loadCsv } from '../../src/core/data/csv';
+import { CsvError, loadCsv, readCsvHeader } from '../../src/core/data/csv';
 import { tempDir } from './helpers';
 
 const dir = tempDir('mlops-csv-');
@@ -94,5 +94,13 @@ describe('CSV loading', () => {
     const x2 = ds.columns[1] as { values: Float64Array };
     assert.equal(x2.values.length, 200_000);
     assert.equal(x2.values[199_999], 99_999.5);
+  });
+});
+
+describe('readCsvHeader', () => {
+  it('reads the header row only, quoted names with commas and a BOM included', () => {
+    const f = path.join(tempDir('mlops-header-'), 'h.csv');
+    fs.writeFileSync(f, '\ufeffa,"b, with comma", c \n1,2,3\n');
+    assert.deepEqual(readCsvHeader(f), ['a', 'b, with comma', 'c']);
   });
 });

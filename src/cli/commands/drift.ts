@@ -9,7 +9,7 @@ import { Registry } from '../../core/registry/registry';
 import { loadModelByUri } from '../../core/registry/uri';
 import { AlertStatus, AlertStore } from '../../core/monitoring/alerts';
 import { parseColumnOverride } from '../../core/monitoring/columnOverride';
-import { checkDrift, MISSING_SHARE_DEFAULT, saveReport } from '../../core/monitoring/monitor';
+import { checkDrift, MISSING_SHARE_DEFAULT, recordDriftReport } from '../../core/monitoring/monitor';
 import type { DriftMethod } from '../../core/monitoring/stats';
 import { Store } from '../../core/store/store';
 import { printable } from '../../core/store/names';
@@ -75,9 +75,7 @@ export function registerDriftCommands(program: Command): void {
       const report = await checkDrift(path.resolve(o.reference), path.resolve(o.current), { model, columns, target: o.target, driftShare, performanceThreshold, missingShare });
       if (o.save !== false && storeRoot) {
         const t = openTracker(g);
-        saveReport(t.store.root, report);
-        const alerts = new AlertStore(t.store);
-        for (const a of report.alerts) alerts.raise({ ...a, model: model?.name ?? '(no model)', batch: report.batch, reportId: report.id });
+        recordDriftReport(t.store, report, model?.name);
       }
       if (o.json) out.json(report);
       else {

@@ -50,6 +50,23 @@ export function parseNumber(s: string): number | undefined {
   return isDecimal(t) ? Number(t) : undefined;
 }
 
+/**
+ * The column names of a CSV's header row (quoted names with commas included), read from the start of the file without
+ * loading the rest: for pickers that offer a target column. Empty when the file has no header.
+ */
+export function readCsvHeader(file: string): string[] {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    const text = buf.toString('utf8', 0, n).replace(/^\ufeff/, '');
+    const first = Papa.parse<string[]>(text, { preview: 1 }).data[0] ?? [];
+    return first.map((f) => f.trim()).filter(Boolean);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export interface LoadOptions {
   missing?: MissingPolicy;
   /** Columns to treat as categorical even when their values look numeric. */

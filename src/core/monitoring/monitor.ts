@@ -19,7 +19,9 @@ import { classificationMetrics, mae, r2, rmse } from '../training/metrics';
 import { encodeForPrediction } from '../training/prepare';
 import { writeJsonAtomic } from '../util/atomicFs';
 import { printable } from '../store/names';
+import type { Store } from '../store/store';
 import { UserInputError } from '../util/errors';
+import { AlertStore } from './alerts';
 import { ColumnDriftResult, datasetDrift, driftColumn, driftDatasetColumn, DriftMethod } from './stats';
 import { DRIFT_METHODS } from './stats/select';
 import type { AlertCandidate, AlertType, DataQualityFinding, DriftReport, NamedColumnDrift, PerformanceCheck, PerformanceNotComputed, Severity } from './types';
@@ -218,6 +220,16 @@ export function saveReport(storeRoot: string, r: DriftReport): string {
   fs.mkdirSync(path.dirname(f), { recursive: true });
   writeJsonAtomic(f, r);
   return f;
+}
+
+/**
+ * Record a finished check in the store: the report (monitoring/reports/<id>.json), then each of its alerts in the
+ * alert log, attributed to the model (or '(no model)'). The CLI and the extension both record checks this way.
+ */
+export function recordDriftReport(store: Store, report: DriftReport, modelName: string | undefined): void {
+  saveReport(store.root, report);
+  const alerts = new AlertStore(store);
+  for (const a of report.alerts) alerts.raise({ ...a, model: modelName ?? '(no model)', batch: report.batch, reportId: report.id });
 }
 
 /** Every saved report, oldest first. An unreadable report file is left in place and passed to `onProblem`. */

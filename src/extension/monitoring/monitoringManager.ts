@@ -16,7 +16,7 @@ import { Alert, AlertStatus, AlertStore, Severity } from '../../core/monitoring/
 import { BatchLog, monitorKey } from '../../core/monitoring/batchLog';
 import { parseColumnOverride } from '../../core/monitoring/columnOverride';
 import { checkDriftInWorker, type DriftJobModel } from '../../core/monitoring/driftJob';
-import { DriftReport, listReports, saveReport } from '../../core/monitoring/monitor';
+import { DriftReport, listReports, recordDriftReport } from '../../core/monitoring/monitor';
 import { globFiles, globToRegExp } from '../../core/util/glob';
 import { currentIdentity } from '../../core/registry/identity';
 import { resolveModelUri } from '../../core/registry/uri';
@@ -244,9 +244,7 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
           return checkDriftInWorker(pool, reference!, args.current, options, ac.signal);
         })
       : await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, () => checkDriftInWorker(pool, reference!, args.current, options));
-    saveReport(tracker.store.root, report);
-    const alerts = new AlertStore(tracker.store);
-    for (const a of report.alerts) alerts.raise({ ...a, model: model?.name ?? '(no model)', batch: report.batch, reportId: report.id });
+    recordDriftReport(tracker.store, report, model?.name);
     this.log.info(`Drift check ${report.id}: ${report.batch} — ${report.alerts.length} alert(s); drifted: ${report.columns.filter((c) => c.drifted).map((c) => c.name).join(', ') || 'none'}`);
     store.reload();
     this.refresh();

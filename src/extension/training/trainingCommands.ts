@@ -4,7 +4,6 @@
  * the extension host stays responsive. Commands accept an options object as their argument (for keybindings,
  * tasks and the tests); without it they ask with quick picks and input boxes.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CONFIG_FILE, resolveConfigPath, WorkbenchConfig } from '../../core/config/config';
@@ -18,6 +17,7 @@ import type { Log } from '../log';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { commandRegistrar } from '../commandRegistrar';
 import { CommandId } from '../keys';
+import { readCsvHeader } from '../../core/data/csv';
 
 export interface TrainArgs {
   folder?: string;
@@ -72,17 +72,6 @@ async function pickCsv(store: WorkspaceStore, suggested?: string): Promise<strin
   return picked.file;
 }
 
-function headerOf(file: string): string[] {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(64 * 1024);
-    const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    const first = buf.toString('utf8', 0, n).replace(/^\ufeff/, '').split(/\r?\n/)[0];
-    return first.split(',').map((s) => s.trim().replace(/^"|"$/g, '')).filter(Boolean);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 async function withCancellableProgress<T>(title: string, work: (signal: AbortSignal, report: (message: string, fraction?: number) => void) => Promise<T>, cancelAfter?: (ac: AbortController) => void): Promise<T> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
@@ -151,7 +140,7 @@ export function registerTrainingCommands({ context, stores, log }: Deps): void {
     let target = args?.target ?? (data && t.data && resolveConfigPath(cfg!, t.data) === data ? t.target : undefined);
     if (!target) {
       if (!ask) return undefined;
-      const cols = headerOf(data);
+      const cols = readCsvHeader(data);
       const picked = await vscode.window.showQuickPick(cols.slice().reverse(), { title: 'Train Model: target column', placeHolder: `Columns of ${path.basename(data)}` });
       if (!picked) return undefined;
       target = picked;

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileFilter, FilterSyntaxError, parseFilter, sortRuns, validateFilter } from '../../src/core/tracking/filter';
-import type { Run } from '../../src/core/store/types';
+import { fakeRun } from './helpers';
 
-let n = 0;
-function run(p: Partial<Run>): Run {
-  n++;
-  return {
-    format: 1, id: n.toString(16).padStart(32, '0'), experimentId: 'e', experimentName: 'Wafer', name: `run-${n}`, status: 'completed',
-    effectiveStatus: 'completed', interrupted: false, startTime: Date.UTC(2025, 11, n), endTime: Date.UTC(2025, 11, n) + 5000, duration: 5000,
-    params: {}, metrics: {}, tags: {}, notes: '', environment: { extensionVersion: '0', nodeVersion: 'v20', os: { platform: 'linux', release: '', arch: 'x64' } },
-    artifacts: [], owner: null, problems: [], ...p,
-  } as Run;
-}
+const run = fakeRun;
 
 const runs = [
   run({ name: 'rf-50-5', params: { n_estimators: 50, max_depth: 5 }, metrics: { rmse_test: 3.4, r2_test: 0.7 }, tags: { team: 'yield' } }),

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Run } from '../../src/core/store/types';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
@@ -8,4 +9,16 @@ export const FIXTURES = path.join(REPO, 'out', 'test', 'fixtures');
 
 export function tempDir(prefix = 'mlops-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+let runCounter = 0;
+/** An in-memory Run for filter and sort tests: completed, one day apart (Dec 2025), with the given fields. */
+export function fakeRun(p: Partial<Run>): Run {
+  const n = ++runCounter;
+  return {
+    format: 1, id: n.toString(16).padStart(32, '0'), experimentId: 'e', experimentName: 'Wafer', name: `run-${n}`, status: 'completed',
+    effectiveStatus: 'completed', interrupted: false, startTime: Date.UTC(2025, 11, n), endTime: Date.UTC(2025, 11, n) + 5000, duration: 5000,
+    params: {}, metrics: {}, tags: {}, notes: '', environment: { extensionVersion: '0', nodeVersion: 'v20', os: { platform: 'linux', release: '', arch: 'x64' } },
+    artifacts: [], owner: null, problems: [], ...p,
+  } as Run;
 }

@@ -2,19 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileFilter, FilterSyntaxError, parseFilter, sortRuns } from '../../src/core/tracking/filter';
-import type { Run } from '../../src/core/store/types';
 import { UserInputError } from '../../src/core/util/errors';
+import { fakeRun } from './helpers';
 
-let n = 0;
-function run(p: Partial<Run>): Run {
-  n++;
-  return {
-    format: 1, id: n.toString(16).padStart(32, '0'), experimentId: 'e', experimentName: 'Wafer', name: `run-${n}`, status: 'completed',
-    effectiveStatus: 'completed', interrupted: false, startTime: Date.UTC(2025, 11, n), endTime: Date.UTC(2025, 11, n) + 5000, duration: 5000,
-    params: {}, metrics: {}, tags: {}, notes: '', environment: { extensionVersion: '0', nodeVersion: 'v20', os: { platform: 'linux', release: '', arch: 'x64' } },
-    artifacts: [], owner: null, problems: [], ...p,
-  } as Run;
-}
+const run = fakeRun;
 
 function timed<T>(fn: () => T): { value: T; ms: number } {
   const t0 = process.hrtime.bigint();

@@ -10,6 +10,7 @@ import type { Experiment, Run, StoreProblem } from '../../core/store/types';
 import { fmtValue, relativeTime, runTooltip, statusIcon } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { CommandId } from '../keys';
+import { problemItem, problemsGroupItem } from '../problemItems';
 
 export type ExperimentsNode =
   | { kind: 'folder'; store: WorkspaceStore }
@@ -143,25 +144,10 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         item.accessibilityInformation = { label: `${r.name}, ${r.interrupted ? 'interrupted' : r.effectiveStatus}${node.isBest ? ', best run' : ''}` };
         return item;
       }
-      case 'problems': {
-        const item = new vscode.TreeItem(`Problems (${node.problems.length})`, vscode.TreeItemCollapsibleState.Expanded);
-        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-        item.description = 'unreadable store files, left in place';
-        item.contextValue = 'problems';
-        item.id = `problems:${node.store.folder.uri}`;
-        return item;
-      }
-      case 'problem': {
-        const label = vscode.workspace.asRelativePath(node.problem.file, false);
-        const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
-        item.iconPath = new vscode.ThemeIcon('file');
-        item.description = node.problem.message;
-        item.tooltip = `${node.problem.file}\n${node.problem.message}`;
-        item.resourceUri = vscode.Uri.file(node.problem.file);
-        item.contextValue = 'problem';
-        item.command = { command: CommandId.openProblemFile, title: 'Open File', arguments: [node] };
-        return item;
-      }
+      case 'problems':
+        return problemsGroupItem(node.problems.length, { id: `problems:${node.store.folder.uri}`, contextValue: 'problems', description: 'unreadable store files, left in place' });
+      case 'problem':
+        return problemItem(node.problem.file, undefined, node.problem.message, { contextValue: 'problem', icon: 'file', command: { command: CommandId.openProblemFile, title: 'Open File', arguments: [node] } });
       case 'trash': {
         const item = new vscode.TreeItem(`Trash (${node.items.length})`, vscode.TreeItemCollapsibleState.Collapsed);
         item.iconPath = new vscode.ThemeIcon('trash');

@@ -26,6 +26,7 @@ import type { Log } from '../log';
 import type { PipelineManager } from '../pipelines/pipelineManager';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { CommandId, StatusBarId } from '../keys';
+import { problemItem, problemsGroupItem } from '../problemItems';
 
 
 export type AlertNode =
@@ -149,20 +150,10 @@ export class MonitoringManager implements vscode.Disposable, vscode.TreeDataProv
   }
 
   getTreeItem(node: AlertNode): vscode.TreeItem {
-    if (node.kind === 'alertProblems') {
-      const it = new vscode.TreeItem(`Problems (${node.problems.length})`, vscode.TreeItemCollapsibleState.Expanded);
-      it.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-      it.tooltip = 'Damaged lines of the alert log: skipped, never rewritten. Run MLOps: Check Store for the whole store.';
-      return it;
-    }
+    if (node.kind === 'alertProblems') return problemsGroupItem(node.problems.length, { id: 'alertProblems', contextValue: 'alertProblems', tooltip: 'Damaged lines of the alert log: skipped, never rewritten. Run MLOps: Check Store for the whole store.' });
     if (node.kind === 'alertProblem') {
       const m = /^(.*?):(\d+): (.*)$/.exec(node.problem);
-      const it = new vscode.TreeItem(m ? `${vscode.workspace.asRelativePath(m[1], false)}:${m[2]}` : node.problem, vscode.TreeItemCollapsibleState.None);
-      it.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-      it.description = m?.[3];
-      it.tooltip = node.problem;
-      if (m) it.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(m[1]), { selection: new vscode.Range(Number(m[2]) - 1, 0, Number(m[2]) - 1, 0) }] };
-      return it;
+      return m ? problemItem(m[1], Number(m[2]), m[3], { contextValue: 'alertProblem' }) : problemItem(node.problem, undefined, '', { contextValue: 'alertProblem' });
     }
     if (node.kind === 'alertModel') {
       const it = new vscode.TreeItem(node.model, vscode.TreeItemCollapsibleState.Expanded);

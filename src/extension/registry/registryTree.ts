@@ -9,6 +9,7 @@ import type { LogProblem } from '../../core/util/jsonLog';
 import { preferredMetric } from '../../core/tracking/metricDirection';
 import { fmtValue, mdCell, relativeTime } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+import { problemItem, problemsGroupItem } from '../problemItems';
 
 export type RegistryNode =
   | { kind: 'folder'; store: WorkspaceStore }
@@ -136,25 +137,10 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
         it.iconPath = new vscode.ThemeIcon('info');
         return it;
       }
-      case 'problems': {
-        const it = new vscode.TreeItem(`Problems (${node.problems.length})`, vscode.TreeItemCollapsibleState.Expanded);
-        it.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-        it.tooltip = 'Damaged lines of the registry log: skipped, never rewritten. Every other line keeps its meaning. Run MLOps: Check Store for the whole store.';
-        it.contextValue = 'registryProblems';
-        it.id = `registryProblems:${node.store.folder.uri}`;
-        return it;
-      }
-      case 'problem': {
-        const p = node.problem;
-        const it = new vscode.TreeItem(`${vscode.workspace.asRelativePath(p.file, false)}${p.line ? `:${p.line}` : ''}`, vscode.TreeItemCollapsibleState.None);
-        it.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-        it.description = p.message;
-        it.tooltip = `${p.file}${p.line ? `:${p.line}` : ''}\n${p.message}`;
-        it.resourceUri = vscode.Uri.file(p.file);
-        it.contextValue = 'registryProblem';
-        if (p.line) it.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(p.file), { selection: new vscode.Range(p.line - 1, 0, p.line - 1, 0) }] };
-        return it;
-      }
+      case 'problems':
+        return problemsGroupItem(node.problems.length, { id: `registryProblems:${node.store.folder.uri}`, contextValue: 'registryProblems', tooltip: 'Damaged lines of the registry log: skipped, never rewritten. Every other line keeps its meaning. Run MLOps: Check Store for the whole store.' });
+      case 'problem':
+        return problemItem(node.problem.file, node.problem.line, node.problem.message, { contextValue: 'registryProblem' });
     }
   }
 

@@ -31,31 +31,30 @@ function storeLabel(opts: GlobalOptions): string {
   return 'Store';
 }
 
+/** The path's stats, or undefined when nothing is there (missing, or under a file); other errors are thrown. */
+function statIfPresent(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+    return undefined;
+  }
+}
+
 /**
  * A store folder must be a folder, or creatable: a file, a device or a path under a file is bad input (exit 2) with
  * one line naming it, found before anything is written.
  */
 export function checkStoreLocation(root: string, label = 'Store'): void {
   const shown = showPath(label);
-  let st: fs.Stats | undefined;
-  try {
-    st = fs.statSync(root);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
-  }
+  const st = statIfPresent(root);
   if (st) {
     if (!st.isDirectory()) throw new UserInputError(`${shown}: ${showPath(root)} is ${describeKind(st)}, not a folder.`);
     return;
   }
   for (let dir = path.dirname(root); ; dir = path.dirname(dir)) {
-    let up: fs.Stats | undefined;
-    try {
-      up = fs.statSync(dir);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
-    }
+    const up = statIfPresent(dir);
     if (up) {
       if (!up.isDirectory()) throw new UserInputError(`${shown}: cannot be created because ${showPath(dir)} is ${describeKind(up)}, not a folder.`);
       return;

@@ -74,6 +74,9 @@ async function main() {
   const src = fs.readFileSync(cli, 'utf8');
   if (!src.startsWith('#!')) fs.writeFileSync(cli, '#!/usr/bin/env node\n' + src);
   fs.chmodSync(cli, 0o755);
+  // sql.js (the MLflow SQLite reader, src/core/sources/mlflowSqlite/sqlJs.ts) loads its WebAssembly from next to the
+  // bundle that runs it: dist/extension.js, dist/cli.js.
+  fs.copyFileSync(path.join(__dirname, 'node_modules', 'sql.js', 'dist', 'sql-wasm.wasm'), path.join(__dirname, 'dist', 'sql-wasm.wasm'));
   // Codicons for webviews are served from dist so that localResourceRoots can stay limited to dist/webview.
   const codicons = path.join(__dirname, 'node_modules', '@vscode', 'codicons', 'dist');
   const out = path.join(__dirname, 'dist', 'webview', 'codicons');

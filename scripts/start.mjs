@@ -2,8 +2,10 @@
 // `npm start` (= `npm run build && node scripts/start.mjs`): opens the extension under development on a sample
 // workspace with experiment runs in it.
 //
-//  1. Creates (or refreshes) the sample workspace with `mlops init --sample DIR` (files that exist are kept). Nothing
-//     here records runs: whatever the workspace shows was really trained or logged.
+//  1. Creates (or refreshes) the sample workspace with `mlops init --sample --story DIR` (files that exist are kept):
+//     the first time, the seed notebook's story is played in it for real (the grid's sweep, the six-stage pipeline,
+//     a Production and a Staging version, three batches checked against Production: a few seconds); a sample that
+//     already holds it, or runs of its own, is left as it is. MLOPS_SAMPLE_RESET=1 starts over.
 //  2. With a desktop `code` on PATH: `code --extensionDevelopmentPath=<repo> DIR` (an Extension Development Host).
 //     Otherwise: starts the bundled VS Code server (installing it first if needed) and prints the URL of an
 //     Extension Development Host window on DIR; runs until Ctrl-C, then stops the server.
@@ -53,9 +55,11 @@ function prepareSample() {
   fs.mkdirSync(SAMPLE_DIR, { recursive: true });
   console.log(`start: sample workspace ${SAMPLE_DIR}`);
 
-  const sample = cli(['init', '--sample', SAMPLE_DIR], { quiet: true });
-  if (sample.status !== 0) throw new Error(`mlops init --sample ${SAMPLE_DIR} failed (exit ${sample.status}):\n${sample.stderr}`);
+  const started = Date.now();
+  const sample = cli(['init', '--sample', '--story', SAMPLE_DIR], { quiet: true });
+  if (sample.status !== 0) throw new Error(`mlops init --sample --story ${SAMPLE_DIR} failed (exit ${sample.status}):\n${sample.stderr}`);
   process.stdout.write(indent(sample.stdout));
+  console.log(`start: sample ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 function onPath(cmd) {

@@ -7,16 +7,20 @@
 import { parentPort } from 'node:worker_threads';
 import { LOAD_CSV_JOB, loadCsvJob } from './core/data/csvJob';
 import { CHECK_DRIFT_JOB, checkDriftJob } from './core/monitoring/driftJob';
-import { BINS_JOB, binsJob, TREES_JOB, treesJob } from './core/training/forest/jobs';
+import { STORE_INDEX_JOB, storeIndexJob } from './core/tracking/storeIndexJob';
+import { FEATURES_JOB, featuresJob, TREES_JOB, treesJob } from './core/training/forest/jobs';
 import { MLJS_TRAIN_JOB, mljsTrainJob } from './core/training/mljs';
+import { WARM_JOB, warmJob } from './core/training/workers';
 import type { JobHandler } from './core/worker/jobs';
 
 const handlers: Record<string, JobHandler> = {
   [LOAD_CSV_JOB]: loadCsvJob,
   [TREES_JOB]: treesJob,
-  [BINS_JOB]: binsJob,
+  [FEATURES_JOB]: featuresJob,
   [MLJS_TRAIN_JOB]: mljsTrainJob,
   [CHECK_DRIFT_JOB]: checkDriftJob,
+  [WARM_JOB]: warmJob,
+  [STORE_INDEX_JOB]: storeIndexJob,
 };
 
 if (parentPort) {

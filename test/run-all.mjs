@@ -70,9 +70,49 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-function run(cmd, args) {
+// What a failed stage printed that says what failed: its failure lines (✗ / ✖ / FAIL / not ok, with the line after
+// each) and its last lines. CI shows only the tail of the whole run, so the summary repeats them.
+const FAILURE_LINE = /^\s*(✗|✖|FAIL\s|not ok\b)/;
+function outputKeeper() {
+  const failures = [];
+  const tail = [];
+  let partial = '';
+  let takeNext = 0;
+  const take = (line) => {
+    tail.push(line);
+    if (tail.length > 8) tail.shift();
+    if (FAILURE_LINE.test(line)) {
+      if (failures.length < 40) failures.push(line);
+      takeNext = 2;
+    } else if (takeNext > 0 && line.trim()) {
+      if (failures.length < 40) failures.push(line);
+      takeNext--;
+    }
+  };
+  return {
+    write(chunk) {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) take(l.replace(/\r$/, ''));
+    },
+    done() {
+      if (partial) take(partial);
+      return { failures, tail };
+    },
+  };
+}
+
+function run(cmd, args, keeper) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: REPO, stdio: 'inherit', env: process.env });
+    const child = spawn(cmd, args, { cwd: REPO, stdio: ['inherit', 'pipe', 'pipe'], env: process.env });
+    child.stdout.on('data', (b) => {
+      process.stdout.write(b);
+      keeper.write(b.toString('utf8'));
+    });
+    child.stderr.on('data', (b) => {
+      process.stderr.write(b);
+      keeper.write(b.toString('utf8'));
+    });
     current = child;
     child.once('error', (e) => {
       console.log(`could not start ${cmd}: ${e.message}`);
@@ -108,13 +148,19 @@ for (const stage of stages) {
   }
   console.log(`$ ${[plan.cmd === process.execPath ? 'node' : plan.cmd, ...plan.args].join(' ')}`);
   const started = Date.now();
-  const code = await run(plan.cmd, plan.args);
-  results.push({ name: stage.name, status: code === 0 ? 'PASS' : 'FAIL', note: code === 0 ? '' : `exit ${code}`, ms: Date.now() - started });
+  const keeper = outputKeeper();
+  const code = await run(plan.cmd, plan.args, keeper);
+  results.push({ name: stage.name, status: code === 0 ? 'PASS' : 'FAIL', note: code === 0 ? '' : `exit ${code}`, ms: Date.now() - started, seen: keeper.done() });
 }
 
 const passed = results.filter((r) => r.status === 'PASS').length;
 const failed = results.filter((r) => r.status === 'FAIL').length;
 console.log('\n======== summary ========');
 for (const r of results) console.log(`  ${r.status.padEnd(4)}  ${r.name.padEnd(12)} ${r.status === 'SKIP' ? '' : fmtMs(r.ms).padStart(8)}${r.note ? '  ' + r.note : ''}`);
+for (const r of results.filter((x) => x.status === 'FAIL')) {
+  console.log(`\n-- what failed in ${r.name} --`);
+  const lines = r.seen.failures.length ? r.seen.failures : r.seen.tail;
+  for (const l of lines) console.log(`  ${l.slice(0, 400)}`);
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -1,10 +1,15 @@
 /** Human-readable output for the CLI: aligned tables and run details. */
+import type { SourceRun } from '../core/sources/types';
 import type { Run } from '../core/store/types';
 
-export function table(headers: string[], rows: string[][]): string {
+/**
+ * An aligned table. `paint` may colour a body cell (row, column): it is applied to the cell's text before the padding,
+ * so the columns stay aligned; without it the text is exactly as before.
+ */
+export function table(headers: string[], rows: string[][], paint?: (cell: string, row: number, col: number) => string): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  const line = (cells: string[], row = -1) => cells.map((c = '', i) => (row >= 0 && paint && c ? paint(c, row, i) : c) + ' '.repeat(Math.max(0, widths[i] - c.length))).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r, i) => line(r, i))].join('\n');
 }
 
 export function fmtNumber(v: number | undefined): string {
@@ -30,12 +35,12 @@ export function fmtDuration(ms: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
-export function statusLabel(r: Run): string {
+export function statusLabel(r: Pick<Run, 'interrupted' | 'effectiveStatus'>): string {
   return r.interrupted ? 'failed (interrupted)' : r.effectiveStatus;
 }
 
-/** The JSON shape of a run printed by --json (stable for scripts and CI). */
-export function runToJson(r: Run) {
+/** The fields of a run's --json shape that every source has (the workspace store's and MLflow's runs). */
+export function commonRunJson(r: SourceRun) {
   return {
     id: r.id,
     experiment: r.experimentName,
@@ -51,6 +56,13 @@ export function runToJson(r: Run) {
     metrics: r.metrics,
     tags: r.tags,
     notes: r.notes,
+  };
+}
+
+/** The JSON shape of a run printed by --json (stable for scripts and CI). */
+export function runToJson(r: Run) {
+  return {
+    ...commonRunJson(r),
     environment: r.environment,
     artifacts: r.artifacts,
     problems: r.problems,

@@ -1,6 +1,6 @@
 /** Small display helpers for tree items, tooltips and messages. */
 import * as vscode from 'vscode';
-import type { Run } from '../core/store/types';
+import type { SourceRun } from '../core/sources/types';
 import { fmtValue } from '../shared/format';
 export { fmtValue };
 
@@ -22,7 +22,7 @@ export function mdCell(s: string): string {
   return s.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => '\\' + c).replace(/\r?\n/g, ' ');
 }
 
-export function runTooltip(run: Run, bestNote?: string): vscode.MarkdownString {
+export function runTooltip(run: SourceRun, bestNote?: string): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.isTrusted = false;
   md.supportHtml = false;
@@ -43,11 +43,11 @@ export function runTooltip(run: Run, bestNote?: string): vscode.MarkdownString {
   return md;
 }
 
-export function statusText(run: Run): string {
+export function statusText(run: Pick<SourceRun, 'interrupted' | 'effectiveStatus'>): string {
   return run.interrupted ? 'interrupted (writer process gone)' : run.effectiveStatus;
 }
 
-export function statusIcon(run: Run): vscode.ThemeIcon {
+export function statusIcon(run: Pick<SourceRun, 'interrupted' | 'effectiveStatus'>): vscode.ThemeIcon {
   if (run.interrupted) return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
   switch (run.effectiveStatus) {
     case 'running':

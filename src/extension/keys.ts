@@ -58,6 +58,14 @@ export const CommandId = {
   acknowledgeAlert: 'mlops.acknowledgeAlert',
   dismissAlert: 'mlops.dismissAlert',
   reopenAlert: 'mlops.reopenAlert',
+  connectMlflow: 'mlops.connectMlflow',
+  openMlflowStore: 'mlops.openMlflowStore',
+  disconnectMlflow: 'mlops.disconnectMlflow',
+  loadMoreRuns: 'mlops.loadMoreRuns',
+  pushToMlflow: 'mlops.pushToMlflow',
+  importFromMlflow: 'mlops.importFromMlflow',
+  openInMlflowSource: 'mlops.openInMlflowSource',
+  getStarted: 'mlops.getStarted',
 } as const;
 export type CommandId = (typeof CommandId)[keyof typeof CommandId];
 
@@ -67,6 +75,10 @@ export const BuiltinCommand = {
   open: 'vscode.open',
   focusRegistryView: 'mlops.registry.focus',
   showProblems: 'workbench.actions.view.problems',
+  markdownPreview: 'markdown.showPreview',
+  openFolder: 'vscode.openFolder',
+  manageTrust: 'workbench.trust.manage',
+  openWalkthrough: 'workbench.action.openWalkthrough',
 } as const;
 
 /** Views contributed in package.json (contributes.views). */
@@ -82,6 +94,12 @@ export const ContextKey = {
   filterActive: 'mlops.filterActive',
   pipelinesPaused: 'mlops.pipelinesPaused',
   compareTabLocked: 'mlops.compareTabLocked',
+  /** Walkthrough steps (package.json contributes.walkthroughs completionEvents): set when the thing happened. */
+  walkthroughSampleOpen: 'mlops.walkthrough.sampleOpen',
+  walkthroughSweepFinished: 'mlops.walkthrough.sweepFinished',
+  walkthroughPromoted: 'mlops.walkthrough.promoted',
+  walkthroughPipelineRan: 'mlops.walkthrough.pipelineRan',
+  walkthroughDriftChecked: 'mlops.walkthrough.driftChecked',
 } as const;
 export type ContextKey = (typeof ContextKey)[keyof typeof ContextKey];
 
@@ -105,7 +123,18 @@ export const StatusBarId = {
 /** Keys of the extension's workspace state (Memento). */
 export const StateKey = {
   statusBarModel: 'mlops.statusBarModel',
+  /** MLflow servers and stores connected by hand in this workspace (URIs). */
+  mlflowConnected: 'mlops.mlflow.connected',
+  /** mlruns/ folders and mlflow.db files found in the workspace and accepted by the user. */
+  mlflowDiscovered: 'mlops.mlflow.discovered',
+  /** Whether the user has answered the "MLflow stores found" offer in this workspace. */
+  mlflowDiscoveryAnswered: 'mlops.mlflow.discoveryAnswered',
+  /** Global state: the Get Started walkthrough was opened once by itself (it is not opened by itself again). */
+  walkthroughOpened: 'mlops.walkthrough.opened',
 } as const;
+
+/** The walkthrough's id in package.json contributes.walkthroughs (VS Code names it `<extension id>#<id>`). */
+export const WALKTHROUGH_ID = 'getStarted';
 
 /** Settings contributed in package.json (contributes.configuration), without the `mlops.` section. */
 export const ConfigKey = {
@@ -116,6 +145,9 @@ export const ConfigKey = {
   pipelinesDataPollMs: 'pipelines.dataPollMs',
   compareReuseTab: 'compare.reuseTab',
   compareMetricDirections: 'compare.metricDirections',
+  mlflowSources: 'mlflow.sources',
+  mlflowPollIntervalMs: 'mlflow.pollIntervalMs',
+  mlflowRequestTimeoutMs: 'mlflow.requestTimeoutMs',
 } as const;
 export type ConfigKey = (typeof ConfigKey)[keyof typeof ConfigKey];
 
@@ -125,6 +157,14 @@ export type ConfigKey = (typeof ConfigKey)[keyof typeof ConfigKey];
  */
 export function setting<T>(key: ConfigKey, scope?: vscode.Uri): T {
   return vscode.workspace.getConfiguration('mlops', scope).get<T>(key) as T;
+}
+
+/**
+ * VS Code's `workbench.startupEditor`: 'none' means the user wants no page opened by itself at startup (no Welcome
+ * page, no walkthrough), which the extension respects too.
+ */
+export function startupEditor(): string | undefined {
+  return vscode.workspace.getConfiguration('workbench', null).get<string>('startupEditor');
 }
 
 /** Whether a configuration change touches this setting. */

@@ -2,23 +2,46 @@
  * One store per workspace folder (`mlops.storePath`, default `.mlops`), each watched for changes made by any
  * process: a FileSystemWatcher for quick notice, plus a 1 s poll of the store's `generation` file (which every
  * writer replaces after a change) so a change from the CLI or another window shows within 2 seconds even where
- * file events are not delivered. Reloads are incremental (see RunIndex).
+ * file events are not delivered.
+ *
+ * The store's runs are loaded and queried in a worker thread (core/tracking/storeIndexJob.ts: the persistent
+ * StoreIndex), never on the extension host: `summary` (experiments, run counts, problems) and the async queries
+ * (`page`, `best`, `filterCounts`, `runsMatching`) are what the views use. `snapshot` — every run as a `Run` — is still
+ * there for the commands that need all of them (Compare pickers, Register Best Run…); it is read on the host, and only
+ * when such a command asks for it (incrementally after the first time, see RunIndex).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { showQuickPick } from './util/questions';
 import { findConfig, loadConfig, type WorkbenchConfig } from '../core/config/config';
 import { registryOptions } from '../core/registry/config';
 import { Registry } from '../core/registry/registry';
 import { IndexSnapshot } from '../core/store/runIndex';
+import type { Run } from '../core/store/types';
+import type { IndexPageQuery, IndexSummary } from '../core/tracking/storeIndex';
+import { StoreIndexClient } from '../core/tracking/storeIndexJob';
 import { Tracker } from '../core/tracking/tracker';
+import { WorkerPool } from '../core/worker/pool';
 import { errorMessage, UserInputError } from '../core/util/errors';
 import type { Log } from './log';
 import { ConfigKey, affects, setting } from './keys';
 
+const EMPTY_SUMMARY: IndexSummary = { experiments: [], runCount: 0, problems: [], runningCount: 0, version: 0 };
+const RUN_PATH = /[\\/]runs[\\/]([0-9a-f]{32})(?:[\\/]|$)/;
+
 export class WorkspaceStore implements vscode.Disposable {
   private trackerInstance: Tracker | undefined;
   private snap: IndexSnapshot = { experiments: [], runs: [], problems: [] };
+  /** The host-side snapshot is read again at its next use after a change. */
+  private snapStale = true;
+  private summaryNow: IndexSummary = EMPTY_SUMMARY;
+  private indexClient: StoreIndexClient | undefined;
+  private indexLoading: Promise<void> | undefined;
+  private pendingReload = false;
+  private pendingFull = false;
+  private hints = new Set<string>();
+  private disposed = false;
   private openProblem: string | undefined;
   private lastStamp: string | undefined;
   private lastExists = false;
@@ -26,6 +49,8 @@ export class WorkspaceStore implements vscode.Disposable {
   private reloadTimer: NodeJS.Timeout | undefined;
   private watcher: vscode.FileSystemWatcher | undefined;
   private lastFullReload = 0;
+  /** The runs are loaded after activation, in the worker. */
+  private loadedOnce = false;
   private readonly emitter = new vscode.EventEmitter<WorkspaceStore>();
   readonly onDidChange = this.emitter.event;
 
@@ -33,17 +58,26 @@ export class WorkspaceStore implements vscode.Disposable {
     readonly folder: vscode.WorkspaceFolder,
     readonly root: string,
     private readonly log: Log,
+    private readonly pool: WorkerPool,
   ) {
     try {
       this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/*'));
-      const kick = () => this.scheduleReload(150);
+      const kick = (uri: vscode.Uri) => {
+        const m = RUN_PATH.exec(uri.fsPath.slice(root.length));
+        if (m) this.hints.add(m[1]);
+        this.scheduleReload(150);
+      };
       this.watcher.onDidCreate(kick);
       this.watcher.onDidChange(kick);
       this.watcher.onDidDelete(kick);
     } catch (e) {
       log.warn(`File watcher for ${root} not available (${errorMessage(e)}); relying on polling.`);
     }
-    this.reload();
+    // Not during activation: right after it (onDidChange then tells the views), or sooner if something asks.
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = undefined;
+      if (!this.loadedOnce) this.reload();
+    }, 0);
     const interval = setting<number>(ConfigKey.pollIntervalMs);
     this.timer = setInterval(() => this.poll(), Math.max(200, interval));
   }
@@ -52,13 +86,81 @@ export class WorkspaceStore implements vscode.Disposable {
     return fs.existsSync(path.join(this.root, 'store.json'));
   }
 
+  /**
+   * Every run of the store, read on the extension host at this call when the store changed since the last one (a
+   * 10,000-run store takes a second the first time): for commands that need all runs. Views use `summary` and the
+   * queries, answered by the worker.
+   */
   get snapshot(): IndexSnapshot {
+    if (this.snapStale) {
+      this.snapStale = false;
+      const t = this.tracker();
+      if (!t || !this.exists) {
+        this.snap = { experiments: [], runs: [], problems: this.openProblem ? [{ file: path.join(this.root, 'store.json'), message: this.openProblem }] : [] };
+      } else {
+        try {
+          this.snap = t.snapshot();
+        } catch (e) {
+          this.log.error(`Reading the store ${this.root} failed`, e);
+          this.snap = { experiments: [], runs: [], problems: [{ file: this.root, message: errorMessage(e) }] };
+        }
+      }
+    }
     return this.snap;
+  }
+
+  /** What the index in the worker said last: experiments with run counts, problems (empty until the first load). */
+  get summary(): IndexSummary {
+    return this.summaryNow;
+  }
+
+  /** True once the worker answered for this store (or the store does not exist). */
+  get loaded(): boolean {
+    return this.loadedOnce;
   }
 
   /** A store-level problem (e.g. an unreadable store.json) that prevents loading anything. */
   get storeProblem(): string | undefined {
+    this.tracker();
     return this.openProblem;
+  }
+
+  /** Settles when the reloads in flight (and those they chained) are done; starts the first load if it is not done yet. */
+  async whenLoaded(): Promise<void> {
+    if (!this.loadedOnce && !this.indexLoading) this.reload();
+    while (this.indexLoading) await this.indexLoading;
+  }
+
+  /** A page of runs (full Run objects), from the index in the worker. */
+  async page(query: IndexPageQuery): Promise<{ runs: Run[]; total: number }> {
+    const c = this.client();
+    if (!c) return { runs: [], total: 0 };
+    return (await c.page(query)).page!;
+  }
+
+  /** The ranking metric and best run id of each experiment (over all its runs). */
+  async best(experimentIds: string[]): Promise<NonNullable<Awaited<ReturnType<StoreIndexClient['best']>>['best']>> {
+    const c = this.client();
+    if (!c || !experimentIds.length) return {};
+    return (await c.best(experimentIds)).best!;
+  }
+
+  /** How many runs of each experiment match a filter, over all runs. Rejects with FilterSyntaxError's message. */
+  async filterCounts(filter: string): Promise<Record<string, number>> {
+    const c = this.client();
+    if (!c) return {};
+    return (await c.filterCounts(filter)).counts!;
+  }
+
+  /** Runs matching a filter (any experiment), newest first, at most `limit`. */
+  async runsMatching(filter: string, limit = 1000): Promise<Run[]> {
+    return (await this.page({ filter, limit })).runs;
+  }
+
+  private client(): StoreIndexClient | undefined {
+    if (!this.exists || !this.tracker()) return undefined;
+    this.indexClient ??= new StoreIndexClient(this.pool, this.root);
+    return this.indexClient;
   }
 
   /**
@@ -119,7 +221,7 @@ export class WorkspaceStore implements vscode.Disposable {
   private poll(): void {
     const exists = this.exists;
     const stamp = exists ? (this.trackerInstance?.store.generationStamp() ?? 'new') : undefined;
-    const hasRunning = this.snap.runs.some((r) => r.effectiveStatus === 'running');
+    const hasRunning = this.summaryNow.runningCount > 0;
     // Running runs: refresh every few seconds anyway (durations, and to notice a writer that died).
     const periodic = hasRunning && Date.now() - this.lastFullReload > 3000;
     if (exists !== this.lastExists || stamp !== this.lastStamp || periodic) this.reload();
@@ -133,33 +235,74 @@ export class WorkspaceStore implements vscode.Disposable {
     }, delay);
   }
 
-  reload(): void {
+  /**
+   * Read the store's changes: in the worker (the index's refresh: the journal, the running runs, the runs named by file
+   * events), then fire onDidChange. With `full`, every run folder is compared with the index (the Refresh command).
+   * The host-side `snapshot` is read again at its next use.
+   */
+  reload({ full = false } = {}): void {
+    this.snapStale = true;
     this.lastFullReload = Date.now();
+    this.pendingFull ||= full;
+    if (this.indexLoading) {
+      this.pendingReload = true;
+      return;
+    }
+    this.indexLoading = this.reloadNow().finally(() => {
+      this.indexLoading = undefined;
+      if (this.pendingReload && !this.disposed) {
+        this.pendingReload = false;
+        this.reload();
+      }
+    });
+  }
+
+  private async reloadNow(): Promise<void> {
     this.lastExists = this.exists;
     const t = this.tracker();
     this.lastStamp = this.lastExists ? (t?.store.generationStamp() ?? 'new') : undefined;
-    const before = this.snap;
-    if (!t) {
-      this.snap = { experiments: [], runs: [], problems: this.openProblem ? [{ file: path.join(this.root, 'store.json'), message: this.openProblem }] : [] };
+    const before = this.summaryNow;
+    const c = this.client();
+    if (!c) {
+      // The store is gone (or not made yet): let the worker drop what it held of it.
+      if (this.indexClient) void this.indexClient.close().catch(() => undefined);
+      this.indexClient = undefined;
+      this.summaryNow = { ...EMPTY_SUMMARY, problems: this.openProblem ? [{ file: path.join(this.root, 'store.json'), message: this.openProblem }] : [], version: before.version + 1 };
     } else {
+      const hints = [...this.hints];
+      this.hints.clear();
+      const full = this.pendingFull;
+      this.pendingFull = false;
       try {
-        this.snap = t.snapshot();
+        const answer = await c.refresh(hints, full);
+        if (answer.opened) this.log.info(`Store index of ${this.root}: ${answer.opened.from === 'snapshot' ? 'loaded from its snapshot' : 'built from the run folders'}, ${answer.summary.runCount} runs, in ${answer.ms.toFixed(0)} ms (in a worker thread)`);
+        for (const m of answer.messages) this.log.warn(m);
+        this.summaryNow = answer.summary;
+        if (answer.validated === false) this.pendingReload = true; // drawn from the snapshot: now check it against the folders
       } catch (e) {
+        if (this.disposed) return;
         this.log.error(`Reading the store ${this.root} failed`, e);
-        this.snap = { experiments: [], runs: [], problems: [{ file: this.root, message: errorMessage(e) }] };
+        this.summaryNow = { ...EMPTY_SUMMARY, problems: [{ file: this.root, message: errorMessage(e) }], version: before.version + 1 };
       }
     }
-    const newProblems = this.snap.problems.filter((p) => !before.problems.some((q) => q.file === p.file && q.message === p.message));
+    if (this.disposed) return;
+    this.loadedOnce = true;
+    const newProblems = this.summaryNow.problems.filter((p) => !before.problems.some((q) => q.file === p.file && q.message === p.message));
     for (const p of newProblems) this.log.warn(`Store problem: ${p.file}: ${p.message}`);
     this.emitter.fire(this);
   }
 
   dispose(): void {
+    this.disposed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     this.watcher?.dispose();
     this.emitter.dispose();
+    this.closing = this.indexClient?.close().catch(() => undefined); // saves the index's snapshot
   }
+
+  /** Settles when the index's last save after dispose() is done. */
+  closing: Promise<unknown> | undefined;
 }
 
 export class WorkspaceStores implements vscode.Disposable {
@@ -167,6 +310,8 @@ export class WorkspaceStores implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<WorkspaceStore | undefined>();
   readonly onDidChange = this.emitter.event;
   private disposables: vscode.Disposable[] = [];
+  /** One worker thread holds every folder's store index (its jobs run one at a time, in order). */
+  private readonly indexPool = new WorkerPool(1);
 
   constructor(private readonly log: Log) {
     this.sync();
@@ -195,7 +340,7 @@ export class WorkspaceStores implements vscode.Disposable {
     for (const [key, f] of wanted) {
       if (this.stores.has(key)) continue;
       const root = WorkspaceStores.storeRootFor(f);
-      const s = new WorkspaceStore(f, root, this.log);
+      const s = new WorkspaceStore(f, root, this.log, this.indexPool);
       s.onDidChange((x) => this.emitter.fire(x));
       this.stores.set(key, s);
       this.log.info(`Store for folder '${f.name}': ${root}${s.exists ? '' : ' (not created yet)'}`);
@@ -245,19 +390,22 @@ export class WorkspaceStores implements vscode.Disposable {
   async pick(placeHolder = 'Which workspace folder?'): Promise<WorkspaceStore | undefined> {
     const all = this.all();
     if (all.length <= 1) return all[0];
-    const item = await vscode.window.showQuickPick(
+    const item = await showQuickPick(
       all.map((s) => ({ label: s.folder.name, description: s.root, store: s })),
       { placeHolder },
     );
     return item?.store;
   }
 
-  reloadAll(): void {
-    for (const s of this.stores.values()) s.reload();
+  /** Read every store again; with `full`, compare every run folder with the index (the Refresh command). */
+  reloadAll(full = false): void {
+    for (const s of this.stores.values()) s.reload({ full });
   }
 
   dispose(): void {
     for (const s of this.stores.values()) s.dispose();
+    const pool = this.indexPool;
+    void Promise.allSettled([...this.stores.values()].map((s) => s.closing)).then(() => pool.dispose()); // after the last saves
     this.stores.clear();
     this.emitter.dispose();
     for (const d of this.disposables) d.dispose();

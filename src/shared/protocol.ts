@@ -7,6 +7,7 @@
  * with textContent on the webview side, never as HTML.
  */
 import type { ChartKind, CompareSettings, Direction } from '../core/compare/model';
+import type { ComparedValue } from '../core/compare/series';
 import type { DriftHistoryEntry, DriftSort, DriftViewSettings } from '../core/monitoring/driftView';
 import type { AlertStatus, AlertType, DriftReport, Severity } from '../core/monitoring/types';
 
@@ -50,6 +51,7 @@ export type RunDetailsFromWebview =
 // ---------------------------------------------------------------- compare runs view
 
 export type { ChartKind, CompareSettings, CompareSort, Direction } from '../core/compare/model';
+export type { ComparedValue } from '../core/compare/series';
 
 export interface FeatureImportanceView {
   method: string;
@@ -58,7 +60,14 @@ export interface FeatureImportanceView {
 
 /** A compared run: what the tables and charts need, no environment or artifact list. */
 export interface CompareRunView {
+  /** Unique across sources (core/compare/runRefs.ts): a workspace run's id, or `<MLflow source URI>#<run id>`. */
   id: string;
+  /** The run's id in its source, when `id` is a source-qualified key (MLflow runs). */
+  runId?: string;
+  /** Where the run comes from, as the trees name it ('Workspace', 'MLflow · mlruns-copy/mlflow.db', …). */
+  source?: string;
+  /** The kind of that source (the panel's icon for it). */
+  sourceKind?: 'workspace' | 'mlflow-file' | 'mlflow-sqlite' | 'mlflow-server';
   name: string;
   experiment: string;
   status: string;
@@ -66,9 +75,13 @@ export interface CompareRunView {
   startTime: number;
   durationMs: number;
   params: Record<string, ParamValue>;
+  /**
+   * Each metric's compared value (the data message's `compared`: the last value, the value at a step, or the min / max
+   * over the history), computed from the full histories; a metric without a value at the chosen step is left out.
+   */
   metrics: Record<string, number>;
   tags: Record<string, string>;
-  /** Metrics logged at more than one step: [step, value] pairs by step (long series evenly thinned). */
+  /** Metrics logged at more than one step: [step, value] pairs by step (long series downsampled with LTTB, fewer points each as runs add up). */
   history: Record<string, [number, number][]>;
   /** The run's feature_importance.json artifact, when it has one. */
   importance: FeatureImportanceView | null;
@@ -84,6 +97,8 @@ export interface CompareWebviewState {
   settings: CompareSettings;
   /** A locked tab is never replaced by a new comparison (mlops.compare.reuseTab). */
   locked?: boolean;
+  /** Run names as last shown, by key: a run whose source is gone after a reload is still named. */
+  names?: Record<string, string>;
 }
 
 export type CompareToWebview =
@@ -93,11 +108,13 @@ export type CompareToWebview =
       /** Every run asked for (also those gone), in the order given: saved with the panel for a reload. */
       runIds: string[];
       runs: CompareRunView[];
-      /** Runs asked for that were deleted or can no longer be read (name as last seen). */
-      gone: { id: string; name: string }[];
+      /** Runs asked for that were deleted or can no longer be read (name as last seen; why, when it is known). */
+      gone: { id: string; name: string; runId?: string; reason?: string }[];
       /** Default direction of every metric (the user's overrides are in the settings). */
       directions: Record<string, Direction>;
       primaryMetric: string | null;
+      /** Which value of each metric `runs[].metrics` holds (the settings' `compared` when this message was built). */
+      compared: ComparedValue;
       /** Sent with the first data message after `ready` only: the settings to start from. */
       settings?: CompareSettings;
       /** Epoch ms when the command that opened the panel started (first data message only): for timing. */

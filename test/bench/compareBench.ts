@@ -1,6 +1,6 @@
 /**
  * Compare Runs, the Node side: building the panel's data message (params, metrics, step histories, feature
- * importances read from the store) and the comparison model and exports, for 5 and for 50 runs × 20 metrics;
+ * importances read from the store) and the comparison model and exports, for 5 runs and 50, 200 and 500 runs × 20 metrics;
  * then the webview's own start and draw in headless Chromium.
  * The time from the command to the fully drawn panel is measured in the browser by the E2E spec
  * (test/e2e/30-compare.spec.mjs); its last figures are printed here from test-output/compare-render-times.json.
@@ -12,7 +12,8 @@ import { defaultDirections } from '../../src/core/compare/directions';
 import { comparisonToCsv, comparisonToMarkdown } from '../../src/core/compare/export';
 import { buildComparison, type CompareSettings, defaultSettings } from '../../src/core/compare/model';
 import { Tracker } from '../../src/core/tracking/tracker';
-import { toCompareRun } from '../../src/extension/compare/compareData';
+import { seriesBudget } from '../../src/core/compare/series';
+import { toCompareRun, type ViewOptions } from '../../src/extension/compare/compareData';
 import { fmtMs, median, repeat, report, time } from './harness';
 
 function makeStore(root: string, runs: number, metrics: number, steps: number): Tracker {
@@ -139,14 +140,28 @@ async function profileDraw(page: ProfilablePage, data: unknown, label: string): 
 export async function compareBench(): Promise<void> {
   console.log('\nCompare Runs (Node side): data message, comparison model, exports');
   const messages: { label: string; data: unknown }[] = [];
-  for (const [runs, metrics] of [[5, 5], [50, 20]] as const) {
+  for (const [runs, metrics] of [[5, 5], [50, 20], [200, 20], [500, 20]] as const) {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-bench-compare-'));
     try {
-      const t = makeStore(root, runs, metrics, 100);
+      const t0 = makeStore(root, runs, metrics, 100);
+      t0.store.flush();
+      const opts: ViewOptions = { compared: { kind: 'last' }, budget: seriesBudget(runs) };
+      // Cold: a fresh Tracker each time (new Run objects, so nothing cached), median of 3.
+      const colds: number[] = [];
+      let cold = time(() => [] as ReturnType<typeof toCompareRun>[]);
+      for (let k = 0; k < 3; k++) {
+        const tk = Tracker.open(path.join(root, '.mlops'));
+        const snapk = tk.snapshot();
+        cold = time(() => snapk.runs.map((r) => toCompareRun(r, tk, [], undefined, opts)));
+        colds.push(cold.ms);
+      }
+      const t = Tracker.open(path.join(root, '.mlops'));
       const snap = t.snapshot();
-      const cold = time(() => snap.runs.map((r) => toCompareRun(r, t)));
-      report('compare', `${runs} runs × ${metrics} metrics: data message, cold (read histories, importances)`, fmtMs(cold.ms));
-      const warm = repeat(5, () => snap.runs.map((r) => toCompareRun(r, t)));
+      snap.runs.forEach((r) => toCompareRun(r, t, [], undefined, opts));
+      report('compare', `${runs} runs × ${metrics} metrics: data message, cold (read histories, importances), median`, fmtMs(median(colds)));
+      const minOpts: ViewOptions = { compared: { kind: 'min' }, budget: seriesBudget(runs) };
+      report('compare', `${runs} runs × ${metrics} metrics: data message, min over history (cached series), median`, fmtMs(median(repeat(5, () => snap.runs.map((r) => toCompareRun(r, t, [], undefined, minOpts))))));
+      const warm = repeat(5, () => snap.runs.map((r) => toCompareRun(r, t, [], undefined, opts)));
       report('compare', `${runs} runs × ${metrics} metrics: data message, unchanged runs (cached), median`, fmtMs(median(warm)));
       const views = cold.value;
       const directions = defaultDirections(new Set(views.flatMap((v) => Object.keys(v.metrics))));
@@ -167,6 +182,17 @@ export async function compareBench(): Promise<void> {
   }
   console.log('\nCompare Runs (webview): the built bundle in headless Chromium');
   await webviewDraw(messages);
+  const figures500 = path.join(__dirname, '..', '..', '..', 'test-output', 'compare-500-times.json');
+  if (fs.existsSync(figures500)) {
+    const f = JSON.parse(fs.readFileSync(figures500, 'utf8')) as { results: { runs: number; drawn: { sinceCommandMs: number; phases?: { data: number; draw: number } }; scroll: { longestFrameMs: number; over100: number; frames: number }; tabs: { longestFrameMs: number; over100: number; frames: number } }[] };
+    const when = fs.statSync(figures500).mtime.toISOString();
+    for (const r of f.results) {
+      report('compare', `${r.runs} runs × 20 metrics: command → drawn (E2E 31)`, fmtMs(r.drawn.sinceCommandMs), `ready → data ${r.drawn.phases?.data} ms, data → drawn ${r.drawn.phases?.draw} ms (${when})`);
+      report('compare', `${r.runs} runs: longest frame scrolling / chart tabs (E2E 31)`, `${r.scroll.longestFrameMs} / ${r.tabs.longestFrameMs} ms`, `frames over 100 ms: ${r.scroll.over100} of ${r.scroll.frames} / ${r.tabs.over100} of ${r.tabs.frames}`);
+    }
+  } else {
+    console.log('  (500 runs: run `node test/host/run-e2e.mjs 31-compare-500` for the command → drawn and frame figures)');
+  }
   const figures = path.join(__dirname, '..', '..', '..', 'test-output', 'compare-render-times.json');
   if (fs.existsSync(figures)) {
     const f = JSON.parse(fs.readFileSync(figures, 'utf8')) as { render: { runs: number; metrics: number; again?: boolean; reusedTab?: boolean; sinceCommandMs: number; webviewMs: number; phases?: Record<string, number> }[] };

@@ -10,7 +10,12 @@
  *  2. the same with the method forced to 'ks';
  *  3. ks2samp alone (copy + sort + merge walk + p-value), and scipy.stats.ks_2samp on the same arrays (written to
  *     a temp dir, timed inside Python around the ks_2samp calls only) when /usr/bin/python3 has scipy
- *     (env SCIPY_PYTHON overrides); D and p are compared column by column.
+ *     (env SCIPY_PYTHON overrides); D and p are compared column by column;
+ *  4. (issue 15) a whole check, checkDrift, on files: a 1,000,000-row batch × 200 numeric columns against a
+ *     200,000-row reference, as CSV and as Parquet (snappy, row groups of 100,000), in a child process: wall time,
+ *     CPU time and peak RSS (process.resourceUsage().maxRSS of the child). The files are generated once into
+ *     test-output/bench-drift/ (about 2 GB of CSV and 1.6 GB of Parquet; delete the folder to reclaim it).
+ *     BENCH_DRIFT_BIG_ROWS / _REF / _COLS change the sizes; BENCH_DRIFT_BIG=0 skips it.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,6 +24,7 @@ import * as path from 'node:path';
 import { datasetDrift, driftColumn, type ColumnDriftResult } from '../../src/core/monitoring/stats/columnDrift';
 import { ks2samp, type KsResult } from '../../src/core/monitoring/stats/ks';
 import { Rng } from '../../src/core/util/random';
+import { writeParquetByRowGroup } from '../unit/parquetFiles';
 import { fmtMs, report, time } from './harness';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -62,6 +68,11 @@ function scipyPython(): string | undefined {
 }
 
 export async function driftBench(): Promise<void> {
+  await columnBench();
+  if (process.env.BENCH_DRIFT_BIG !== '0') await bigFileBench();
+}
+
+async function columnBench(): Promise<void> {
   const nRef = Number(process.env.BENCH_DRIFT_REF ?? 100_000);
   const nCur = Number(process.env.BENCH_DRIFT_CUR ?? 1_000_000);
   const nCols = Number(process.env.BENCH_DRIFT_COLS ?? 20);
@@ -117,5 +128,78 @@ export async function driftBench(): Promise<void> {
     report('drift', 'vs scipy: max |ΔD|, max relative Δp', `${maxD.toExponential(1)}, ${maxRel.toExponential(1)}`, `p from ${Math.min(...sp.columns.map((c) => c.pValue)).toExponential(2)} to ${Math.max(...sp.columns.map((c) => c.pValue)).toFixed(3)}`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 4. Whole checks on files, in a child process.
+
+const BIG_DIR = path.join(REPO, 'test-output', 'bench-drift');
+
+/** Column j of a generated table: normal values (4 decimals), some columns shifted in the batch. */
+function bigColumns(rng: Rng, rows: number, cols: number, batch: boolean): Float64Array[] {
+  return Array.from({ length: cols }, (_, j) => {
+    const shift = batch && j % 10 === 0 ? 0.25 : 0;
+    return Float64Array.from({ length: rows }, () => Math.round((rng.normal() * (1 + (j % 5)) + shift + j) * 1e4) / 1e4);
+  });
+}
+
+/** A CSV and a Parquet file of the same generated data (kept between runs). */
+async function bigFiles(name: string, rows: number, cols: number, batch: boolean): Promise<{ csv: string; parquet: string }> {
+  fs.mkdirSync(BIG_DIR, { recursive: true });
+  const base = path.join(BIG_DIR, `${name}-${rows}x${cols}`);
+  const csv = `${base}.csv`;
+  const parquet = `${base}.parquet`;
+  const group = 100_000;
+  const groups = Math.ceil(rows / group);
+  const names = Array.from({ length: cols }, (_, j) => `f${j}`);
+  const seed = (g: number) => new Rng((batch ? 1_000_003 : 7) + g);
+  const groupRows = (g: number) => Math.min(group, rows - g * group);
+  if (!fs.existsSync(csv)) {
+    const fd = fs.openSync(`${csv}.tmp`, 'w');
+    fs.writeSync(fd, names.join(',') + '\n');
+    for (let g = 0; g < groups; g++) {
+      const c = bigColumns(seed(g), groupRows(g), cols, batch);
+      const lines: string[] = [];
+      for (let i = 0; i < c[0].length; i++) lines.push(c.map((x) => x[i]).join(','));
+      fs.writeSync(fd, lines.join('\n') + '\n');
+    }
+    fs.closeSync(fd);
+    fs.renameSync(`${csv}.tmp`, csv);
+  }
+  if (!fs.existsSync(parquet)) {
+    await writeParquetByRowGroup(`${parquet}.tmp`, names, groups, (g) => bigColumns(seed(g), groupRows(g), cols, batch));
+    fs.renameSync(`${parquet}.tmp`, parquet);
+  }
+  return { csv, parquet };
+}
+
+/** checkDrift in a child process: wall and CPU time, peak RSS, the verdict. */
+function childCheck(reference: string, current: string): { ms: number; cpuMs: number; maxRssMb: number; drifted: string } | { error: string } {
+  const monitor = path.join(REPO, 'out', 'src', 'core', 'monitoring', 'monitor.js');
+  const script = `const { checkDrift } = require(${JSON.stringify(monitor)});
+const t0 = Date.now();
+checkDrift(process.argv[1], process.argv[2]).then((r) => {
+  const u = process.resourceUsage();
+  console.log(JSON.stringify({ ms: Date.now() - t0, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, maxRssMb: u.maxRSS / 1024, drifted: r.dataset.count + '/' + r.dataset.total }));
+}, (e) => { console.error(e.message); process.exit(2); });`;
+  const r = spawnSync(process.execPath, ['-e', script, reference, current], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { error: (r.stderr || r.stdout).trim().split('\n').pop() ?? `exit ${r.status}` };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+async function bigFileBench(): Promise<void> {
+  const rows = Number(process.env.BENCH_DRIFT_BIG_ROWS ?? 1_000_000);
+  const refRows = Number(process.env.BENCH_DRIFT_BIG_REF ?? 200_000);
+  const cols = Number(process.env.BENCH_DRIFT_BIG_COLS ?? 200);
+  console.log(`\nDrift check on files: ${refRows.toLocaleString()}-row reference × ${rows.toLocaleString()}-row batch × ${cols} numeric columns (child process; ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)})`);
+  const gen = Date.now();
+  const ref = await bigFiles('reference', refRows, cols, false);
+  const cur = await bigFiles('batch', rows, cols, true);
+  console.log(`  (files ready in ${fmtMs(Date.now() - gen)}: batch ${(fs.statSync(cur.csv).size / 1e6).toFixed(0)} MB CSV, ${(fs.statSync(cur.parquet).size / 1e6).toFixed(0)} MB Parquet)`);
+  for (const kind of ['csv', 'parquet'] as const) {
+    const r = childCheck(ref[kind], cur[kind]);
+    if ('error' in r) report('drift', `checkDrift ${kind.toUpperCase()} ${rows / 1e6} M × ${cols}`, 'failed', r.error);
+    else report('drift', `checkDrift ${kind.toUpperCase()} ${rows / 1e6} M × ${cols}`, fmtMs(r.ms), `CPU ${fmtMs(r.cpuMs)}, peak RSS ${r.maxRssMb.toFixed(0)} MB, ${r.drifted} columns drifted; load average ${os.loadavg()[0].toFixed(1)}`);
   }
 }

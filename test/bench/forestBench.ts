@@ -1,6 +1,11 @@
 /**
- * `npm run bench -- forest`: the `forest` engine against scikit-learn (issue 8).
+ * `npm run bench -- forest`: the `forest` engine against scikit-learn (issues 8 and 15).
  *
+ *  0. Whole process (issue 15): `node dist/cli.js train` on a 10,000 × 10 CSV (read, fit, score, model and artifacts
+ *     into a store) against a Python process doing the same with pandas and scikit-learn (read, fit with n_jobs=-1,
+ *     predict and score, pickle to a file), interleaved, median wall time of each (and CPU time through
+ *     /usr/bin/time), their ratio, fit alone and the test RMSEs on the same split. Needs a built dist/ (`npm run
+ *     bench` builds it) and, for the Python side, /usr/bin/python3 (env SKLEARN_PYTHON) with sklearn and pandas.
  *  1. Speed, regression, 100 trees of depth 10, on synthetic sets 1,000 × 5, 10,000 × 10 and 100,000 × 20
  *     (X ~ U(0,1), y = Σ (j+1)·x_j + 3·sin(6·x_0) + U(−0.5, 0.5), from fixed seeds), written as CSV to a temp dir.
  *     Each size runs in a child process that reads the CSV, fits once per seed (the fit time is the median; the
@@ -12,8 +17,9 @@
  *     (5-fold CV), mean over 5 seeds, ours vs scikit-learn (live, or the committed reference when sklearn is
  *     missing). `--write-reference` saves scikit-learn's numbers as test/fixtures/sklearn-reference.json.
  *
- * Env: BENCH_FOREST_SIZES (e.g. "1000x5,10000x10"), BENCH_FOREST_SEEDS (fits per size ≤ 10,000 rows, default
- * 5; 100,000 × 20 fits once unless BENCH_FOREST_SEEDS_LARGE says more).
+ * Env: BENCH_FOREST_WHOLE_RUNS (whole-process runs each, default 5; BENCH_FOREST_WHOLE=0 skips that part),
+ * BENCH_FOREST_SIZES (e.g. "1000x5,10000x10"; empty skips part 1), BENCH_FOREST_SEEDS (fits per size ≤ 10,000 rows,
+ * default 5; 100,000 × 20 fits once unless BENCH_FOREST_SEEDS_LARGE says more).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -238,10 +244,130 @@ function sklearnPython(): { python: string; version: string } | undefined {
   return r.status === 0 ? { python, version: r.stdout.trim() } : undefined;
 }
 
+function pandasAvailable(python: string): boolean {
+  return spawnSync(python, ['-c', 'import pandas'], { encoding: 'utf8' }).status === 0;
+}
+
 function runPython(python: string, args: string[]): string {
   const r = spawnSync(python, [SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`sklearn-reference.py ${args[0]} failed (exit ${r.status})`);
   return r.stdout;
+}
+
+// ---------------------------------------------------------------------------------------------- whole process
+
+/**
+ * What `mlops train` does, done the usual Python way: read the CSV with pandas, the same ordered 80/20 split, fit
+ * RandomForestRegressor(100 trees, max_depth 10, n_jobs=-1), predict and score the test and training rows, pickle the
+ * model to a file. Prints JSON: fit seconds and the metrics.
+ */
+const PY_WHOLE = `
+import json, pickle, sys, time
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import RandomForestRegressor
+df = pd.read_csv(sys.argv[1])
+y = df[sys.argv[2]].to_numpy(dtype=float)
+X = df.drop(columns=[sys.argv[2]]).to_numpy(dtype=float)
+n_train = len(y) - int(np.ceil(0.2 * len(y)))
+m = RandomForestRegressor(n_estimators=100, max_depth=10, n_jobs=-1, random_state=42)
+t0 = time.perf_counter()
+m.fit(X[:n_train], y[:n_train])
+fit = time.perf_counter() - t0
+p_test, p_train = m.predict(X[n_train:]), m.predict(X[:n_train])
+y_test = y[n_train:]
+rmse = lambda a, b: float(np.sqrt(np.mean((a - b) ** 2)))
+metrics = dict(rmse_train=rmse(p_train, y[:n_train]), rmse_test=rmse(p_test, y_test), mae_test=float(np.mean(np.abs(p_test - y_test))),
+               r2_test=float(1 - np.sum((p_test - y_test) ** 2) / np.sum((y_test - y_test.mean()) ** 2)))
+with open(sys.argv[3], 'wb') as f:
+    pickle.dump(m, f)
+print(json.dumps(dict(fit_seconds=fit, **metrics)))
+`;
+
+interface ProcessRun {
+  wallMs: number;
+  /** user + system CPU of the process and its threads (from /usr/bin/time), when available. */
+  cpuMs?: number;
+  fitSeconds: number;
+  rmseTest: number;
+}
+
+const TIME = '/usr/bin/time';
+
+/** Run a command to its end; wall time from spawn to exit, CPU time through /usr/bin/time when it exists. */
+function timedRun(cmd: string, args: string[], parse: (stdout: string) => { fitSeconds: number; rmseTest: number }): ProcessRun {
+  const withTime = fs.existsSync(TIME);
+  const cpuFile = path.join(os.tmpdir(), `mlops-bench-cpu-${process.pid}.txt`);
+  const [file, argv] = withTime ? [TIME, ['-f', '%U %S', '-o', cpuFile, cmd, ...args]] : [cmd, args];
+  const t0 = performance.now();
+  const r = spawnSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 });
+  const wallMs = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.status})`);
+  let cpuMs: number | undefined;
+  if (withTime) {
+    const [user, sys] = fs.readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    cpuMs = (user + sys) * 1000;
+    fs.rmSync(cpuFile, { force: true });
+  }
+  return { wallMs, cpuMs, ...parse(r.stdout) };
+}
+
+function ourWholeRun(store: string, csv: string): ProcessRun {
+  const cli = path.join(REPO, 'dist', 'cli.js');
+  return timedRun(process.execPath, [cli, '--store', store, 'train', '--data', csv, '--target', 'y', '-p', 'n_estimators=100', '-p', 'max_depth=10', '--json'], (out) => {
+    const m = (JSON.parse(out) as { metrics: Record<string, number> }).metrics;
+    return { fitSeconds: m.fit_seconds, rmseTest: m.rmse_test };
+  });
+}
+
+function pythonWholeRun(python: string, csv: string, pickle: string): ProcessRun {
+  return timedRun(python, ['-c', PY_WHOLE, csv, 'y', pickle], (out) => {
+    const m = JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
+    return { fitSeconds: m.fit_seconds, rmseTest: m.rmse_test };
+  });
+}
+
+const stat = (runs: ProcessRun[], key: 'wallMs' | 'cpuMs') => (runs.every((r) => r[key] !== undefined) ? median(runs.map((r) => r[key]!)) : undefined);
+
+/**
+ * Issue 15: the whole `mlops train` process (node start, CSV, fit, scoring, model and artifacts into the store) on
+ * 10,000 × 10 against the whole Python process doing the same, runs interleaved (ours first, then Python's first, …)
+ * so that both see the same machine; medians of BENCH_FOREST_WHOLE_RUNS (default 5) runs each.
+ */
+async function wholeProcessBench(python: string | undefined, dir: string): Promise<string> {
+  const runs = Math.max(1, Number(process.env.BENCH_FOREST_WHOLE_RUNS ?? 5));
+  console.log(`\n  Whole process, 10,000 × 10 (ordered 80/20 split, 100 trees, max_depth 10), ${runs} interleaved runs each`);
+  const csv = path.join(dir, 'whole-10000x10.csv');
+  writeCsv(csv, synthetic(10_000, 10, 1));
+  const store = path.join(dir, 'whole-store', '.mlops');
+  const init = spawnSync(process.execPath, [path.join(REPO, 'dist', 'cli.js'), '--store', store, 'init'], { encoding: 'utf8' });
+  if (init.status !== 0) throw new Error(`mlops init failed: ${init.stderr}`);
+  const ours: ProcessRun[] = [];
+  const py: ProcessRun[] = [];
+  for (let k = 0; k < runs; k++) {
+    const order = k % 2 === 0 ? ['ours', 'py'] : ['py', 'ours'];
+    for (const who of order) {
+      if (who === 'ours') ours.push(ourWholeRun(store, csv));
+      else if (python) py.push(pythonWholeRun(python, csv, path.join(dir, 'whole-model.pkl')));
+    }
+  }
+  const fmtRuns = (rs: ProcessRun[]) => rs.map((r) => fmtMs(r.wallMs)).join(', ');
+  const cpuNote = (rs: ProcessRun[]) => (stat(rs, 'cpuMs') !== undefined ? `; CPU (user+sys) median ${fmtMs(stat(rs, 'cpuMs')!)}` : '');
+  report('forest', `whole process, mlops train (median)`, fmtMs(stat(ours, 'wallMs')!), `runs: ${fmtRuns(ours)}${cpuNote(ours)}`);
+  if (!py.length) {
+    console.log('  (Python with pandas and scikit-learn not found: install Debian python3-sklearn python3-pandas for the comparison)');
+    return `whole process ${fmtMs(stat(ours, 'wallMs')!)}`;
+  }
+  report('forest', `whole process, pandas + scikit-learn (median)`, fmtMs(stat(py, 'wallMs')!), `runs: ${fmtRuns(py)}${cpuNote(py)}`);
+  const ratio = stat(ours, 'wallMs')! / stat(py, 'wallMs')!;
+  const cpuRatio = stat(ours, 'cpuMs') !== undefined && stat(py, 'cpuMs') !== undefined ? `; CPU ratio ${(stat(ours, 'cpuMs')! / stat(py, 'cpuMs')!).toFixed(3)}` : '';
+  report('forest', `whole process ratio ours / scikit-learn`, ratio.toFixed(3), `target ≤ 0.35: ${ratio <= 0.35 ? 'met' : 'NOT MET'}${cpuRatio}`);
+  const ourFit = median(ours.map((r) => r.fitSeconds * 1000));
+  const skFit = median(py.map((r) => r.fitSeconds * 1000));
+  report('forest', `fit alone, ours / scikit-learn (medians)`, (ourFit / skFit).toFixed(3), `ours ${fmtMs(ourFit)} (fit_seconds, includes the workers' start), scikit-learn ${fmtMs(skFit)}`);
+  const [or, sr] = [ours[0].rmseTest, py[0].rmseTest];
+  report('forest', `test RMSE (same split), ours`, or.toFixed(4), `scikit-learn ${sr.toFixed(4)}, ${fmtPct(or / sr - 1)} (target within ±2 %: ${Math.abs(or / sr - 1) <= 0.02 ? 'met' : 'NOT MET'})`);
+  return `whole process ${fmtMs(stat(ours, 'wallMs')!)} vs ${fmtMs(stat(py, 'wallMs')!)}, ratio ${ratio.toFixed(3)}; fit ${(ourFit / skFit).toFixed(3)}; RMSE ${or.toFixed(4)} vs ${sr.toFixed(4)}`;
 }
 
 // ---------------------------------------------------------------------------------------------- child: one size
@@ -294,6 +420,7 @@ export async function forestBench(): Promise<void> {
   const targets: Record<string, number> = { '1000x5': 1, '10000x10': 0.5, '100000x20': 0.2 };
   const summary: string[] = [];
   try {
+    if (process.env.BENCH_FOREST_WHOLE !== '0') summary.push(await wholeProcessBench(sk && pandasAvailable(sk.python) ? sk.python : undefined, dir));
     for (const [n, d] of sizes) {
       const name = `${n}x${d}`;
       writeCsv(path.join(dir, `${name}-train.csv`), synthetic(n, d, 1));

@@ -3,20 +3,29 @@
  * Sections can be chosen: `npm run bench -- store` (default: all).
  */
 import * as os from 'node:os';
+import { activationBench } from './activationBench';
 import { compareBench } from './compareBench';
 import { driftBench } from './driftBench';
 import { forestBench } from './forestBench';
+import { mlflowBench, mlflowSharingBench } from './mlflowBench';
 import { registryBench } from './registryBench';
 import { storeBench } from './storeBench';
 import { trainingBench } from './trainingBench';
 
 const sections: Record<string, () => void | Promise<void>> = {
-  store: () => storeBench(Number(process.env.BENCH_RUNS ?? 10_000)),
+  store: () => storeBench(process.env.BENCH_RUNS ? process.env.BENCH_RUNS.split(',').map((x) => Number(x.trim())) : undefined),
   forest: () => forestBench(),
   training: () => trainingBench(),
   drift: () => driftBench(),
   registry: () => registryBench(),
   compare: () => compareBench(),
+  mlflow: async () => {
+    await mlflowBench();
+    await mlflowSharingBench();
+  },
+  'mlflow-push': () => mlflowSharingBench(),
+  'mlflow-sources': () => mlflowBench(),
+  activation: () => activationBench(),
 };
 
 async function main(): Promise<void> {

@@ -25,7 +25,14 @@ export default async function registry(ctx) {
   await waitForText(sidebar, 'YieldPredictor', 60_000);
   for (const s of ['Production', 'Staging', 'None', 'Archived']) await waitForText(sidebar, s, 30_000);
   // Expand the Archived group (collapsed by default) so every stage shows a version.
-  await page.locator('.part.sidebar .monaco-list-row', { hasText: 'Archived' }).first().click();
+  // A click that lands while the tree re-renders (the store's first read after activation refreshes it) selects the
+  // row without expanding it: click again while the row says it is collapsed.
+  const archived = page.locator('.part.sidebar .monaco-list-row', { hasText: 'Archived' }).first();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if ((await archived.getAttribute('aria-expanded')) === 'true') break;
+    await archived.click();
+    await page.waitForTimeout(1000);
+  }
   await waitForText(sidebar, 'v1', 30_000);
   await waitForText(sidebar, '@champion', 30_000);
   const text = await sidebar.innerText();

@@ -191,6 +191,29 @@ async function main() {
   return results;
 }
 
+// The README's screenshot tour (docs/images/) comes from this run's real UI, so it stays true: each image is copied
+// from a screenshot this run took and whose spec passed (a spec that did not run leaves the committed image as it is).
+const DOC_IMAGES = {
+  'experiments.png': ['20-training', '21-sweep-best-run.png'],
+  'compare.png': ['30-compare', '33-compare-bars-dark.png'],
+  'registry.png': ['40-registry', '40-registry-tree-and-status-bar.png'],
+  'pipelines.png': ['50-pipelines', '51-pipeline-report.png'],
+  'drift-report.png': ['60-drift', '60-drift-1-header-dark.png'],
+};
+const RUN_STARTED = Date.now();
+
+function copyDocImages(results) {
+  const ok = new Set(results.filter((r) => r.ok).map((r) => r.name));
+  const dir = path.join(REPO, 'docs', 'images');
+  for (const [image, [spec, shot]] of Object.entries(DOC_IMAGES)) {
+    const from = path.join(SCREENSHOT_DIR, shot);
+    if (!ok.has(spec) || !fs.existsSync(from) || fs.statSync(from).mtimeMs < RUN_STARTED) continue;
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(from, path.join(dir, image));
+    console.log(`  docs/images/${image} ← ${rel(from)}`);
+  }
+}
+
 let results = [];
 let fatal;
 try {
@@ -207,5 +230,6 @@ if (results.length) {
   console.log('\nE2E summary:');
   for (const r of results) console.log(`  ${r.ok ? 'PASS' : 'FAIL'}  ${r.name}${r.ms !== undefined ? ` (${r.ms} ms)` : ''}`);
 }
+copyDocImages(results);
 console.log(`e2e: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

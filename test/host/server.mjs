@@ -465,7 +465,13 @@ export async function runCommand(page, title, timeout = 30_000) {
   for (;;) {
     if (await widget.isVisible()) await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
+    // A webview that never started can keep the keyboard focus and swallow F1: then open the quick input from the
+    // title bar's command center instead (the '>' typed below switches it to commands).
+    const opened = await input.waitFor({ state: 'visible', timeout: Math.max(1000, Math.min(5000, deadline - Date.now())) }).then(() => true, () => false);
+    if (!opened) {
+      await page.locator('.command-center').first().click({ timeout: 5000 }).catch(() => {});
+      await input.waitFor({ state: 'visible', timeout: Math.max(1000, deadline - Date.now()) });
+    }
     await input.fill(`>${title}`);
     // Wait until the list shows an entry for this title, so we never pick a stale first row.
     const row = rows.filter({ hasText: title }).first();
@@ -612,7 +618,9 @@ export async function openAppPanel(page, title, open, { retry = open, log = () =
     if (frame) return { frame, attempt, seenMs: Date.now() - t0 };
     if (attempt > 1) throw new Error(`the panel '${title}' did not show`);
     log(`the webview of '${title}' did not start (VS Code web service worker handshake); closing it and opening it again`);
-    await runCommand(page, 'View: Close Editor');
+    // A context menu left open would take the keys meant for the palette.
+    for (let i = 0; i < 2; i++) await page.keyboard.press('Escape');
+    if (await page.locator('.editor-group-container .tab').count()) await runCommand(page, 'View: Close Editor');
     await sleep(1000);
   }
 }

@@ -31,7 +31,7 @@ async function compareApi(): Promise<CompareApi> {
 }
 
 function lastData(p: ComparePanel): DataMessage | undefined {
-  return [...p.sent].reverse().find((m): m is DataMessage => m.type === 'data');
+  return [...p.forTests.sent].reverse().find((m): m is DataMessage => m.type === 'data');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,7 +50,7 @@ async function openCompare(command: string | (() => Promise<ComparePanel>), ...a
       const { value } = await waitFor(`the first data message of '${panel.title}'`, () => lastData(panel), attempt === 1 ? 15_000 : 30_000);
       return { panel, data: value };
     } catch (e) {
-      if (attempt > 1 || panel.received.length) throw e;
+      if (attempt > 1 || panel.forTests.received.length) throw e;
       console.log(`      (the webview of '${panel.title}' did not start: VS Code web's service worker handshake hung; opening it again)`);
       panel.dispose();
       await sleep(1000);
@@ -111,7 +111,7 @@ describe('Compare Runs (editor)', function () {
     assert.equal(panel.panel.title, `Compare: 5 runs of ${EXP}`);
     assert.equal(cmp.panelFor(sweepIds), panel);
     const { value: msg } = await waitFor('the data message (sent after the webview posted ready)', () => lastData(panel), 30_000);
-    assert.ok(panel.received.some((m) => m.type === 'ready'));
+    assert.ok(panel.forTests.received.some((m) => m.type === 'ready'));
     assert.deepEqual(msg.runIds, sweepIds, 'runs in the order they ran');
     assert.deepEqual(msg.runs.map((r) => r.name), ['rf_n50_d5', 'rf_n100_d5', 'rf_n100_d10', 'rf_n200_d10', 'rf_n200_dnone']);
     assert.deepEqual(msg.gone, []);
@@ -177,9 +177,9 @@ describe('Compare Runs (editor)', function () {
 
   it('pushes an update when a compared run changes, says a deleted run is gone, and brings a restored run back', async () => {
     const panel = (await compareApi()).panelFor(sweepIds)!;
-    const before = panel.sent.length;
+    const before = panel.forTests.sent.length;
     cli('runs', 'delete', sweepIds[1]);
-    const { value: gone, ms } = await waitFor('the panel to say the run is gone', () => panel.sent.slice(before).find((m): m is DataMessage => m.type === 'data' && m.gone.length === 1), 5000);
+    const { value: gone, ms } = await waitFor('the panel to say the run is gone', () => panel.forTests.sent.slice(before).find((m): m is DataMessage => m.type === 'data' && m.gone.length === 1), 5000);
     assert.deepEqual(gone.gone, [{ id: sweepIds[1], name: 'rf_n100_d5' }]);
     assert.equal(gone.runs.length, 4);
     assert.equal(gone.settings, undefined, 'updates do not reset the webview settings');
@@ -223,6 +223,7 @@ describe('Compare Runs (editor)', function () {
     const { panel: first } = await openCompare('mlops.compareRuns', sweepIds);
     assert.equal(await vscode.commands.executeCommand('mlops.compareExperiment', EXP), first, 'the experiment holds exactly the sweep: same panel');
     assert.equal(await vscode.commands.executeCommand('mlops.compareSweep', SWEEP), first);
+    await a.experimentsTree.whenLoaded(); // the tree's runs come from the worker: after the live run's deletion
     const exp = a.experimentsTree.getChildren().find((n) => n.kind === 'experiment' && n.experiment.name === EXP) as Node<'experiment'>;
     const runNodes = a.experimentsTree.getChildren(exp) as Node<'run'>[];
     assert.equal(await vscode.commands.executeCommand('mlops.compareSweep', runNodes[0]), first, 'Compare Sweep on a run of the sweep');
@@ -276,14 +277,14 @@ describe('Compare Runs (editor)', function () {
     assert.ok(first.phases, 'the first render reports its start-up phases');
     assert.equal(panel.locked, false, 'a new tab is not locked');
     // Default (mlops.compare.reuseTab on): the open tab shows the new runs.
-    let sentBefore = panel.sent.length;
+    let sentBefore = panel.forTests.sent.length;
     const same = (await vscode.commands.executeCommand('mlops.compareRuns', [xssId, otherId])) as ComparePanel;
     assert.equal(same, panel, 'the open panel is reused');
     assert.equal(cmp.panels().length, 1, 'no second tab');
     assert.equal(panel.panel.title, 'Compare: 2 runs of Security');
     assert.equal(cmp.panelFor([xssId, otherId]), panel);
     assert.equal(cmp.panelFor(sweepIds), undefined, 'the sweep is no longer shown');
-    const { value: msg } = await waitFor('the new data message', () => panel.sent.slice(sentBefore).find((m): m is DataMessage => m.type === 'data'), 10_000);
+    const { value: msg } = await waitFor('the new data message', () => panel.forTests.sent.slice(sentBefore).find((m): m is DataMessage => m.type === 'data'), 10_000);
     assert.deepEqual(new Set(msg.runIds), new Set([xssId, otherId]));
     assert.deepEqual(msg.settings, defaultSettings(), 'a fresh comparison: default settings');
     assert.equal(typeof msg.requestedAt, 'number');
@@ -300,11 +301,11 @@ describe('Compare Runs (editor)', function () {
     // Lock the tab (the editor title action): it keeps the sweep; the next comparison opens its own tab.
     panel.panel.reveal();
     await waitFor('the compare tab active', () => panel.panel.active || undefined, 10_000);
-    sentBefore = panel.sent.length;
+    sentBefore = panel.forTests.sent.length;
     assert.equal(await vscode.commands.executeCommand('mlops.lockCompareTab'), panel);
     assert.equal(panel.locked, true);
     assert.equal(panel.panel.title, '[Locked] Compare: 5 runs of ' + EXP, 'the tab title shows the lock');
-    assert.ok(panel.sent.slice(sentBefore).some((m) => m.type === 'lock' && m.locked === true), 'the webview is told (it keeps the lock in its state)');
+    assert.ok(panel.forTests.sent.slice(sentBefore).some((m) => m.type === 'lock' && m.locked === true), 'the webview is told (it keeps the lock in its state)');
     const other = (await vscode.commands.executeCommand('mlops.compareRuns', [xssId, otherId])) as ComparePanel;
     assert.notEqual(other, panel, 'a locked tab is not replaced');
     assert.equal(cmp.panels().length, 2);
@@ -348,7 +349,7 @@ describe('Compare Runs (editor)', function () {
     assert.equal(restored.panel, webviewPanel);
     assert.equal(restored.locked, true, 'a locked tab comes back locked');
     assert.equal(webviewPanel!.title, '[Locked] Compare: restored');
-    assert.ok(restored.sent.some((m) => m.type === 'lock' && m.locked), 'and its webview keeps the lock in its state');
+    assert.ok(restored.forTests.sent.some((m) => m.type === 'lock' && m.locked), 'and its webview keeps the lock in its state');
     assert.deepEqual(msg.settings, settings, 'the saved settings come back');
     assert.deepEqual(msg.runIds, sweepIds);
     const { value: r } = await waitFor('the restored panel drawn', () => restored.lastRendered, 30_000);

@@ -31,7 +31,7 @@ async function driftApi(): Promise<DriftApi> {
 }
 
 function lastData(p: DriftReportPanel): DataMessage | undefined {
-  return [...p.sent].reverse().find((m): m is DataMessage => m.type === 'data');
+  return [...p.forTests.sent].reverse().find((m): m is DataMessage => m.type === 'data');
 }
 
 /** A deterministic sample: `rows` wafers, Temperature around `temp`, Line mostly A/B/C, a numeric XSS-named column. */
@@ -60,7 +60,7 @@ async function openPanel(open: () => Promise<DriftReportPanel | undefined>): Pro
       const { value } = await waitFor(`the first data message of '${panel.panel.title}'`, () => lastData(panel), attempt === 1 ? 15_000 : 30_000);
       return { panel, data: value };
     } catch (e) {
-      if (attempt > 1 || panel.received.length) throw e;
+      if (attempt > 1 || panel.forTests.received.length) throw e;
       console.log(`      (the webview of '${panel.panel.title}' did not start: VS Code web's service worker handshake hung; opening it again)`);
       panel.dispose();
       await sleep(1000);
@@ -124,7 +124,7 @@ describe('Drift report (editor)', function () {
     const { panel, data } = await openPanel(open(hot.id));
     assert.equal(panel.panel.viewType, 'mlops.driftReport');
     assert.equal(panel.panel.title, 'Drift: hot.csv');
-    assert.ok(panel.received.some((m) => m.type === 'ready'));
+    assert.ok(panel.forTests.received.some((m) => m.type === 'ready'));
     assert.equal(data.folder, ws);
     assert.equal(data.report.id, hot.id);
     assert.deepEqual(data.report.columns.map((c) => [c.name, c.drifted]), [['Temperature', true], ['Line', false], [XSS_COLUMN, false]]);
@@ -198,9 +198,9 @@ describe('Drift report (editor)', function () {
     const hot = reports[1];
     const { panel } = await openPanel(open(hot.id));
     await waitFor('drawn', () => panel.lastRendered, 30_000);
-    const before = panel.sent.length;
+    const before = panel.forTests.sent.length;
     const later = await check('drift-data/later.csv');
-    const { value: pushed } = await waitFor('the newer report pushed to the panel', () => panel.sent.slice(before).find((m): m is DataMessage => m.type === 'data' && m.history.length === 4), 10_000);
+    const { value: pushed } = await waitFor('the newer report pushed to the panel', () => panel.forTests.sent.slice(before).find((m): m is DataMessage => m.type === 'data' && m.history.length === 4), 10_000);
     assert.deepEqual(pushed.history.map((h) => h.id), [...reports.map((r) => r.id), later.id]);
     assert.equal(pushed.newer?.id, later.id);
     assert.equal(pushed.settings, undefined, 'updates do not reset the webview choices');
@@ -218,15 +218,15 @@ describe('Drift report (editor)', function () {
 
   it('the status-bar item (no arguments) opens the newest report; the alert tree opens its report', async () => {
     const a = await api();
-    assert.equal(a.monitoring.statusBar.command, 'mlops.openDriftReport');
-    const { panel, data } = await openPanel(async () => (await vscode.commands.executeCommand(a.monitoring.statusBar.command as string)) as DriftReportPanel);
+    assert.equal(a.monitoring.statusBar.item.command, 'mlops.openDriftReport');
+    const { panel, data } = await openPanel(async () => (await vscode.commands.executeCommand(a.monitoring.statusBar.item.command as string)) as DriftReportPanel);
     assert.equal(data.report.id, reports[3].id, 'the newest report');
     panel.dispose();
     // The Alerts tree: model → severity → alert; its command opens that alert's report with its feature.
-    const model = a.monitoring.getChildren().find((n) => n.kind === 'alertModel')!;
-    const sev = a.monitoring.getChildren(model)[0];
-    const alertNode = a.monitoring.getChildren(sev).find((n) => n.kind === 'alert' && n.alert.reportId === reports[1].id && n.alert.subject === 'Temperature')!;
-    const cmd = a.monitoring.getTreeItem(alertNode).command!;
+    const model = a.alertsTree.getChildren().find((n) => n.kind === 'alertModel')!;
+    const sev = a.alertsTree.getChildren(model)[0];
+    const alertNode = a.alertsTree.getChildren(sev).find((n) => n.kind === 'alert' && n.alert.reportId === reports[1].id && n.alert.subject === 'Temperature')!;
+    const cmd = a.alertsTree.getTreeItem(alertNode).command!;
     assert.equal(cmd.command, 'mlops.openDriftReport');
     assert.deepEqual(cmd.arguments, [{ reportId: reports[1].id, folder: ws, feature: 'Temperature' }]);
     const { panel: fromTree, data: d2 } = await openPanel(async () => (await vscode.commands.executeCommand(cmd.command, ...cmd.arguments!)) as DriftReportPanel);
@@ -296,7 +296,7 @@ describe('Drift report (editor)', function () {
     const root = a.stores.all()[0].root;
     fs.rmSync(path.join(root, 'monitoring', 'reports', `${normal.id}.json`));
     a.stores.all()[0].reload();
-    const { value: gone } = await waitFor('the gone message', () => panel.sent.find((m) => m.type === 'gone'), 10_000);
+    const { value: gone } = await waitFor('the gone message', () => panel.forTests.sent.find((m) => m.type === 'gone'), 10_000);
     assert.equal(gone.type === 'gone' && gone.reportId, normal.id);
     panel.dispose();
   });

@@ -45,6 +45,7 @@ export function labels(a: MlopsApi, node?: ExperimentsNode): string[] {
   });
 }
 
+/** A node's tree item as VS Code shows it on hover (with what resolveTreeItem adds: a run's tooltip). */
 export function item(a: MlopsApi, node: ExperimentsNode): vscode.TreeItem {
-  return a.experimentsTree.getTreeItem(node);
+  return a.experimentsTree.resolveTreeItem(a.experimentsTree.getTreeItem(node), node);
 }

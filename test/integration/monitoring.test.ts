@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { parseDocument } from 'yaml';
 import type { Alert } from '../../src/core/monitoring/alerts';
 import type { DriftReport } from '../../src/core/monitoring/monitor';
-import type { AlertNode } from '../../src/extension/monitoring/monitoringManager';
+import type { AlertNode } from '../../src/extension/monitoring/alertsTree';
 import { api, mlops, waitFor, workspaceDir } from './helpers';
 
 const MODEL = 'MonitoredYield';
@@ -40,7 +40,7 @@ describe('Monitoring (editor)', function () {
 
   /** Every alert node in the Alerts tree (model → severity → alert). */
   async function alertNodes(): Promise<Extract<AlertNode, { kind: 'alert' }>[]> {
-    const m = (await api()).monitoring;
+    const m = (await api()).alertsTree;
     return m.getChildren().flatMap((model) => m.getChildren(model).flatMap((sev) => m.getChildren(sev))) as Extract<AlertNode, { kind: 'alert' }>[];
   }
 
@@ -78,7 +78,7 @@ describe('Monitoring (editor)', function () {
     if (originalConfig === undefined) fs.rmSync(config, { force: true });
     else fs.writeFileSync(config, originalConfig);
     fs.rmSync(path.join(ws, 'mon', 'mon.pipeline.yaml'), { force: true });
-    await waitFor('the watchers disarmed', async () => !(await api()).monitoring.armed.get(ws)?.some((x) => x.model === MODEL), 10_000);
+    await waitFor('the watchers disarmed', async () => !(await api()).monitoring.batchWatchers.armed.get(ws)?.some((x) => x.model === MODEL), 10_000);
   });
 
   it('a broken monitoring section in mlops.yaml is an error on its line, and nothing is watched', async () => {
@@ -92,7 +92,7 @@ describe('Monitoring (editor)', function () {
     assert.match(diags[0].message, /monitoring\.monitors\[0\]\.watch must be true or false/);
     const text = fs.readFileSync(config, 'utf8').split('\n');
     assert.match(text[diags[0].range.start.line], /watch: yes/, 'the diagnostic points at the watch line');
-    assert.equal(a.monitoring.armed.get(ws)?.some((x) => x.model === MODEL) ?? false, false);
+    assert.equal(a.monitoring.batchWatchers.armed.get(ws)?.some((x) => x.model === MODEL) ?? false, false);
   });
 
   it('a drifted batch dropped into the watched folder becomes alerts in the tree and the status bar within seconds', async () => {
@@ -100,7 +100,7 @@ describe('Monitoring (editor)', function () {
     // An existing batch is not a new one: only files that appear after the watcher starts are checked.
     fs.writeFileSync(path.join(ws, 'mon', 'batches', 'old.csv'), rows(200, 11));
     writeConfig({ monitors: [{ model: MODEL, current: 'mon/batches/*.csv', watch: true, retrain: true, performance_threshold: 0.2 }] });
-    await waitFor('the monitor armed', () => a.monitoring.armed.get(ws)?.find((x) => x.model === MODEL && x.glob === 'mon/batches/*.csv'), 10_000);
+    await waitFor('the monitor armed', () => a.monitoring.batchWatchers.armed.get(ws)?.find((x) => x.model === MODEL && x.glob === 'mon/batches/*.csv'), 10_000);
     assert.equal(vscode.languages.getDiagnostics(vscode.Uri.file(config)).filter((x) => x.source === 'MLOps').length, 0, 'the fixed file has no diagnostic');
     const openBefore = a.monitoring.allAlerts().filter((x) => x.alert.status === 'open').length;
     const reportsBefore = a.monitoring.reportsOf(ws).length;
@@ -118,7 +118,7 @@ describe('Monitoring (editor)', function () {
     assert.equal(node.alert.status, 'open');
     assert.ok(Math.abs(Number(node.alert.currentValue) - Number(node.alert.referenceValue) - 10) < 1, `mean moved by ~10: ${node.alert.referenceValue} → ${node.alert.currentValue}`);
     assert.match(node.alert.recommendation, /a drifted: ks p = .*Check the source of a/);
-    const item = a.monitoring.getTreeItem(node);
+    const item = a.alertsTree.getTreeItem(node);
     assert.equal(labelOf(item), 'a');
     assert.match(String(item.description), /data drift · shifted\.csv/);
     assert.equal(item.contextValue, 'alert.open');
@@ -129,14 +129,14 @@ describe('Monitoring (editor)', function () {
     const perf = mine.filter((x) => x.type === 'performance');
     assert.ok(perf.some((x) => x.subject === 'rmse' && x.severity === 'critical'), JSON.stringify(perf));
     // The tree groups by model, then severity (critical first).
-    const modelNode = a.monitoring.getChildren().find((n) => n.kind === 'alertModel' && n.model === MODEL)!;
-    assert.deepEqual(a.monitoring.getChildren(modelNode).map((n) => labelOf(a.monitoring.getTreeItem(n)))[0], 'critical');
+    const modelNode = a.alertsTree.getChildren().find((n) => n.kind === 'alertModel' && n.model === MODEL)!;
+    assert.deepEqual(a.alertsTree.getChildren(modelNode).map((n) => labelOf(a.alertsTree.getTreeItem(n)))[0], 'critical');
     // The status bar while coding: the open count, in the error colour (a critical alert is open).
     const open = a.monitoring.allAlerts().filter((x) => x.alert.status === 'open').length;
     assert.ok(open >= openBefore + mine.length);
-    assert.equal(a.monitoring.statusBar.text, `$(warning) ${open} drift alert${open === 1 ? '' : 's'}`);
-    assert.deepEqual(a.monitoring.statusBar.backgroundColor, new vscode.ThemeColor('statusBarItem.errorBackground'));
-    assert.equal(a.monitoring.statusBar.command, 'mlops.openDriftReport');
+    assert.equal(a.monitoring.statusBar.item.text, `$(warning) ${open} drift alert${open === 1 ? '' : 's'}`);
+    assert.deepEqual(a.monitoring.statusBar.item.backgroundColor, new vscode.ThemeColor('statusBarItem.errorBackground'));
+    assert.equal(a.monitoring.statusBar.item.command, 'mlops.openDriftReport');
     // The report is in the store, with the batch's numbers.
     const reports = a.monitoring.reportsOf(ws);
     assert.equal(reports.length, reportsBefore + 1, 'one check: the old batch was not checked');
@@ -159,8 +159,8 @@ describe('Monitoring (editor)', function () {
     const acked = (await vscode.commands.executeCommand('mlops.acknowledgeAlert', node)) as Alert;
     assert.equal(acked.status, 'acknowledged');
     const after = (await alertNodes()).find((n) => n.alert.id === node.alert.id)!;
-    assert.equal(a.monitoring.getTreeItem(after).contextValue, 'alert.acknowledged');
-    assert.equal((a.monitoring.getTreeItem(after).iconPath as vscode.ThemeIcon).id, 'check');
+    assert.equal(a.alertsTree.getTreeItem(after).contextValue, 'alert.acknowledged');
+    assert.equal((a.alertsTree.getTreeItem(after).iconPath as vscode.ThemeIcon).id, 'check');
     assert.equal(openCount(), n0 - 1);
     await vscode.commands.executeCommand('mlops.dismissAlert', after);
     assert.equal((await alertNodes()).some((n) => n.alert.id === node.alert.id), false, 'a dismissed alert leaves the tree');
@@ -178,7 +178,7 @@ describe('Monitoring (editor)', function () {
     const batchesOf = (name: string) => a.monitoring.reportsOf(ws).filter((r) => r.batch === name).length;
     // Not watching (as when VS Code is closed or the workspace restricted): a batch lands and nothing checks it.
     writeConfig({ monitors: [{ model: MODEL, current: 'mon/batches/*.csv', watch: false }] });
-    await waitFor('the monitor disarmed', () => !a.monitoring.armed.get(ws)?.some((x) => x.model === MODEL) || undefined, 10_000);
+    await waitFor('the monitor disarmed', () => !a.monitoring.batchWatchers.armed.get(ws)?.some((x) => x.model === MODEL) || undefined, 10_000);
     fs.writeFileSync(path.join(ws, 'mon', 'batches', 'while-off.csv'), rows(200, 13, 10));
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(batchesOf('while-off.csv'), 0, 'not checked while not watched');
@@ -227,7 +227,7 @@ describe('Monitoring (editor)', function () {
     assert.deepEqual(report.alerts.filter((x) => x.type === 'performance'), [], 'no performance alert from one labelled row');
     assert.ok((report.performance?.notComputed ?? []).length > 0, JSON.stringify(report.performance));
     const { value: node } = await waitFor('the data-quality alert in the Alerts tree', async () => (await alertNodes()).find((n) => n.alert.batch === 'b_missing.csv' && n.alert.type === 'data_quality' && n.alert.subject === 'b'), 10_000);
-    const item = a.monitoring.getTreeItem(node);
+    const item = a.alertsTree.getTreeItem(node);
     assert.match(String(item.description), /data quality · b_missing\.csv/);
   });
 });

@@ -82,6 +82,19 @@ describe('Model Registry (editor)', function () {
     assert.equal(lines.length, 51);
   });
 
+  it('a version node and a {model, version} argument resolve alike (Remove Alias from the tree); a folder outside the workspace is a clear error', async () => {
+    const a = await api();
+    await vscode.commands.executeCommand('mlops.setAlias', { model: 'YieldPredictor', version: 1, alias: 'temporary' });
+    const production = (a.registryTree.getChildren((await model())!) as Node<'stage'>[]).find((s) => s.stage === 'Production')!;
+    const v1 = a.registryTree.getChildren(production)[0] as Node<'version'>;
+    assert.deepEqual([v1.version.version, v1.version.aliases], [1, ['temporary']]);
+    assert.equal(await vscode.commands.executeCommand('mlops.removeAlias', v1), 'temporary');
+    assert.deepEqual((await model())!.model.aliases, { challenger: 2 });
+    const before = a.log.recent.length;
+    assert.equal(await vscode.commands.executeCommand('mlops.showHistory', { model: 'YieldPredictor', folder: path.join(workspaceDir(), 'elsewhere') }), undefined);
+    assert.ok(a.log.recent.slice(before).some((l) => /^warn mlops\.showHistory: .*elsewhere is not a folder of this workspace/.test(l)), a.log.recent.slice(before).join('\n'));
+  });
+
   it('descriptions and tags are editable and recorded', async () => {
     const a = await api();
     await vscode.commands.executeCommand('mlops.editDescription', { model: 'YieldPredictor', version: 1, description: 'baseline <b>forest</b>' });
@@ -103,6 +116,10 @@ describe('Model Registry (editor)', function () {
     assert.match(text, /\| transition \| v2: Staging → Production; v1: Production → Archived \| better \|/);
     assert.match(text, /\| rollback \| rollback: v1: Archived → Production; v2: Production → Archived \| yield alarms \|/);
     assert.match(text, /## In Production/);
+    // The intervals, from the replay's structured transitions: v1, then v2 (archiving v1), then v1 again after the rollback.
+    const rows = text.split('## In Production')[1].split('## Events')[0].split('\n').filter((l) => /^\| v\d/.test(l));
+    assert.deepEqual(rows.map((l) => l.split(' | ')[0]), ['| v1', '| v2', '| v1']);
+    assert.deepEqual(rows.map((l) => l.endsWith('| now |')), [false, false, true]);
     const now = (await vscode.commands.executeCommand('mlops.productionAt', { model: 'YieldPredictor', time: new Date().toISOString() })) as number[];
     assert.deepEqual(now, [1]);
     assert.deepEqual(await vscode.commands.executeCommand('mlops.productionAt', { model: 'YieldPredictor', time: before }), []);
@@ -219,8 +236,8 @@ describe('Check Store (editor)', function () {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.appendFileSync(file, '{"kind":"raised","alert":{"id":"x"}}\n');
       const line = fs.readFileSync(file, 'utf8').trimEnd().split('\n').length;
-      const { value: node } = await waitFor('the Problems node of the alerts', () => a.monitoring.getChildren().find((n) => n.kind === 'alertProblems'), 5000);
-      const item = a.monitoring.getTreeItem(a.monitoring.getChildren(node)[0]);
+      const { value: node } = await waitFor('the Problems node of the alerts', () => a.alertsTree.getChildren().find((n) => n.kind === 'alertProblems'), 5000);
+      const item = a.alertsTree.getTreeItem(a.alertsTree.getChildren(node)[0]);
       assert.match(String(item.label), new RegExp(`alerts\\.jsonl:${line}$`));
       assert.match(String(item.description), /not an alert/);
     } finally {

@@ -37,10 +37,13 @@ describe('Training (editor commands)', function () {
     trained = run;
     assert.equal(run.effectiveStatus, 'completed');
     assert.ok(run.metrics.r2_test > 0.5);
-    const { value: exp } = await waitFor('the run in the tree', () => experimentNode(a, 'Editor Training'), 3000);
-    const runNode = a.experimentsTree.getChildren(exp)[0] as Node<'run'>;
+    // The tree's runs come from the store index in a worker: the run shows once it has read the finished run.
+    const { value: runNode } = await waitFor('the run in the tree with its metrics', () => {
+      const exp = experimentNode(a, 'Editor Training');
+      const n = exp && (a.experimentsTree.getChildren(exp)[0] as Node<'run'> | undefined);
+      return n && /★ best · rmse_test \d+\.\d+/.test(String(item(a, n).description)) ? n : undefined;
+    }, 10_000);
     assert.equal(item(a, runNode).label, 'from-the-editor');
-    assert.match(String(item(a, runNode).description), /★ best · rmse_test \d+\.\d+/);
     assert.deepEqual(run.params.n_estimators, 20);
   });
 
@@ -52,10 +55,12 @@ describe('Training (editor commands)', function () {
     assert.ok(res.runs.length >= 1, `${res.runs.length} runs completed`);
     assert.ok(res.cancelled >= 1, `${res.cancelled} cancelled`);
     assert.equal(res.runs.length + res.cancelled + res.failed.length, 4);
-    const { value: exp } = await waitFor('the sweep experiment', () => experimentNode(a, 'Cancelled Sweep'), 3000);
-    const statuses = (a.experimentsTree.getChildren(exp) as Node<'run'>[]).map((n) => n.run.effectiveStatus);
-    assert.ok(!statuses.includes('running'), `statuses ${statuses}`);
-    assert.ok(statuses.includes('completed'));
+    let statuses: string[] = [];
+    await waitFor(`the sweep's runs in the tree, none running`, () => {
+      const exp = experimentNode(a, 'Cancelled Sweep');
+      statuses = exp ? (a.experimentsTree.getChildren(exp) as Node<'run'>[]).map((n) => n.run.effectiveStatus) : [];
+      return statuses.length >= res.runs.length && statuses.includes('completed') && !statuses.includes('running');
+    }, 10_000).catch((e: Error) => assert.fail(`${e.message}: statuses ${statuses}`));
     const snap = a.stores.all()[0].snapshot;
     assert.deepEqual(snap.problems, [], 'the store is consistent');
   });
@@ -64,9 +69,14 @@ describe('Training (editor commands)', function () {
     const a = await api();
     const res = (await vscode.commands.executeCommand('mlops.runSweep', { folder: workspaceDir(), combinations: [{ n_estimators: 10, max_depth: 3 }, { n_estimators: 10, max_depth: 8 }, { n_estimators: 15, max_depth: 'none' }], experiment: 'Grid', engine })) as SweepResult;
     assert.equal(res.runs.length, 3);
-    const { value: exp } = await waitFor('the grid experiment', () => experimentNode(a, 'Grid'), 3000);
-    const best = (a.experimentsTree.getChildren(exp) as Node<'run'>[]).find((n) => n.isBest)!;
-    assert.equal(best.run.id, res.best!.id);
+    const { value: best } = await waitFor('the grid experiment with its three runs completed, one starred', () => {
+      const exp = experimentNode(a, 'Grid');
+      const runs = exp ? (a.experimentsTree.getChildren(exp) as Node<'run'>[]) : [];
+      return runs.length === 3 && runs.every((n) => n.run.effectiveStatus === 'completed') ? runs.find((n) => n.isBest) : undefined;
+    }, 10_000);
+    const tree = (a.experimentsTree.getChildren(experimentNode(a, 'Grid')) as Node<'run'>[]).map((n) => `${n.run.id.slice(0, 6)} ${n.run.effectiveStatus} rmse_test=${n.run.metrics.rmse_test}${n.isBest ? ' ★' : ''}`);
+    const disk = res.runs.map((r) => `${r.id.slice(0, 6)} rmse_test=${r.metrics.rmse_test}`);
+    assert.equal(best.run.id, res.best!.id, `tree: ${tree.join('; ')} — sweep: ${disk.join('; ')}`);
   });
 
   it('Reproduce Run retrains with identical metrics', async () => {

@@ -1,15 +1,19 @@
 /**
- * The `forest` engine: binning, split search on hand-checked data, hyperparameters, determinism across worker
+ * The `forest` engine: thresholds, binning, split search on hand-checked data, hyperparameters, determinism across worker
  * counts, the model artifact, classification probabilities, importances, cancellation.
  * (Accuracy parity with scikit-learn: forest-parity.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { type ForestParams, type Matrix, resolveMaxFeatures } from '../../src/core/training/engine';
-import { computeBins, MAX_BINS, thresholdBetween } from '../../src/core/training/forest/binning';
+import { computeBins, MAX_BINS } from '../../src/core/training/forest/binning';
+import { thresholdBetween } from '../../src/core/training/forest/threshold';
 import { decodeModel } from '../../src/core/training/forest/format';
 import { disposeForestWorkers, forestEngine, RandomForestModel } from '../../src/core/training/forest';
-import { EXACT_MAX } from '../../src/core/training/forest/tree';
+import { prepareFeatures, mergeBins, type SharedTreeData, treeData } from '../../src/core/training/forest/build';
+import { treeConfig } from '../../src/core/training/forest/forest';
+import { type BuiltTree, LIST_ROWS, LISTS_ONLY_MAX, sortedOrder, TreeBuilder } from '../../src/core/training/forest/tree';
+import { TreeRng } from '../../src/core/training/forest/treeRng';
 import { Rng } from '../../src/core/util/random';
 import { synthetic } from '../bench/forestBench';
 import { AbortError } from '../../src/core/util/errors';
@@ -60,31 +64,69 @@ function leftChildren(m: RandomForestModel): Int32Array {
   return left;
 }
 
-/** Brute-force best root split (MSE), as scikit-learn finds it: [feature, value left of the cut, value right of it]. */
-function bruteForceRoot(x: Matrix, y: Float64Array, minLeaf = 1): [number, number, number] {
-  let best = -Infinity;
-  let res: [number, number, number] = [-1, 0, 0];
+/** Brute-force best root split (MSE) of each feature: its score and the values left and right of the cut. */
+function bruteForceSplits(x: Matrix, y: Float64Array, minLeaf = 1): { proxy: number; lo: number; hi: number }[] {
   const n = x.rows;
   let total = 0;
   for (let i = 0; i < n; i++) total += y[i];
-  x.columns.forEach((col, f) => {
+  return x.columns.map((col) => {
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => col[a] - col[b]);
+    const best = { proxy: -Infinity, lo: 0, hi: 0 };
     let sL = 0;
     for (let p = 0; p < n - 1; p++) {
       sL += y[order[p]];
       if (col[order[p + 1]] <= col[order[p]] || p + 1 < minLeaf || n - p - 1 < minLeaf) continue;
       const nL = p + 1;
       const proxy = (sL * sL) / nL + ((total - sL) * (total - sL)) / (n - nL);
-      if (proxy > best + 1e-9) {
-        best = proxy;
-        res = [f, col[order[p]], col[order[p + 1]]];
-      }
+      if (proxy > best.proxy + 1e-9) Object.assign(best, { proxy, lo: col[order[p]], hi: col[order[p + 1]] });
     }
+    return best;
   });
-  return res;
 }
 
-describe('binning', () => {
+/** Brute-force best root split (MSE), as scikit-learn finds it: [feature, value left of the cut, value right of it]. */
+function bruteForceRoot(x: Matrix, y: Float64Array, minLeaf = 1): [number, number, number] {
+  const splits = bruteForceSplits(x, y, minLeaf);
+  let f = 0;
+  splits.forEach((sp, g) => {
+    if (sp.proxy > splits[f].proxy + 1e-9) f = g;
+  });
+  return [f, splits[f].lo, splits[f].hi];
+}
+
+/** The root's split is one of the best (two features may cut the rows alike), its threshold inside that cut's gap. */
+function assertBestRoot(x: Matrix, y: Float64Array, feature: number, threshold: number, label: string): void {
+  const splits = bruteForceSplits(x, y);
+  const best = Math.max(...splits.map((sp) => sp.proxy));
+  assert.ok(splits[feature].proxy >= best - 1e-9 * Math.abs(best), `${label}: feature ${feature} scores ${splits[feature].proxy}, best ${best}`);
+  assert.ok(threshold >= splits[feature].lo && threshold < splits[feature].hi, `${label}: ${splits[feature].lo} ≤ ${threshold} < ${splits[feature].hi}`);
+}
+
+/** The forest's shared data for a matrix, binned and sorted as trainForest does. */
+function sharedData(x: Matrix, y: Float64Array): SharedTreeData {
+  const n = x.rows;
+  const d = x.columns.length;
+  const xs = new SharedArrayBuffer(n * d * 8);
+  x.columns.forEach((c, f) => new Float64Array(xs).set(c, f * n));
+  const codes = new SharedArrayBuffer(n * d);
+  const order = new SharedArrayBuffer(n * d * 4);
+  const ys = new SharedArrayBuffer(n * 8);
+  new Float64Array(ys).set(y);
+  const bins = mergeBins(d, [prepareFeatures({ n, d, x: xs, codes, order, features: Array.from({ length: d }, (_, f) => f), bin: true })]);
+  return { n, d, x: xs, codes, order, y: ys, ...bins };
+}
+
+/** Predict with one built tree (breadth-first layout). */
+function predictTree(t: BuiltTree, x: Matrix, row: number): number {
+  const left = new Int32Array(t.feature.length);
+  let rank = 0;
+  for (let i = 0; i < t.feature.length; i++) if (t.feature[i] >= 0) left[i] = 2 * rank++ + 1;
+  let i = 0;
+  while (t.feature[i] >= 0) i = x.columns[t.feature[i]][row] <= t.value[i] ? left[i] : left[i] + 1;
+  return t.value[i];
+}
+
+describe('thresholds, binning and random numbers', () => {
   it('thresholdBetween lies in [lo, hi) and is a float32 when one fits', () => {
     const rng = new Rng(3);
     for (let k = 0; k < 2000; k++) {
@@ -99,6 +141,35 @@ describe('binning', () => {
     // no float32 between two float64 neighbours: float64 midpoint (as scikit-learn)
     const t = thresholdBetween(1, 1 + 2 ** -40);
     assert.ok(t >= 1 && t < 1 + 2 ** -40);
+  });
+
+  it('sorts each feature once: its rows in value order, the same whatever the rest of the matrix', () => {
+    const rng = new Rng(5);
+    const n = 5000;
+    const x = Float64Array.from({ length: 2 * n }, (_, i) => (i < n ? rng.normal() : rng.int(0, 20)));
+    const order = new Int32Array(2 * n);
+    const vals = new Float64Array(n);
+    for (const f of [1, 0]) sortedOrder(x, n, f, order, vals);
+    for (const f of [0, 1]) {
+      const rows = order.subarray(f * n, (f + 1) * n);
+      assert.deepEqual([...rows].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+      for (let k = 1; k < n; k++) assert.ok(x[f * n + rows[k - 1]] <= x[f * n + rows[k]]);
+    }
+    const alone = new Int32Array(n);
+    sortedOrder(x.slice(n), n, 0, alone, vals);
+    assert.deepEqual(alone, order.subarray(n));
+    assert.throws(() => sortedOrder(Float64Array.from([1, NaN]), 2, 0, new Int32Array(2), new Float64Array(2)), /feature 0, row 1: NaN is not a finite number/);
+  });
+
+  it("draws each tree's random numbers as Rng.derive(seed, tree) does (TreeRng)", () => {
+    for (const [seed, key] of [[0, 0], [42, 7], [4294967295, 99], [123456, 0]]) {
+      const a = Rng.derive(seed, key);
+      const b = new TreeRng(seed, key);
+      for (let k = 0; k < 200; k++) assert.equal(b.nextUint32(), a.nextUint32());
+      for (const [lo, hi] of [[0, 1], [0, 7], [3, 10], [0, 8000], [0, 2 ** 31], [5, 2 ** 20 + 3]]) {
+        for (let k = 0; k < 50; k++) assert.equal(b.int(lo, hi), a.int(lo, hi), `int(${lo}, ${hi})`);
+      }
+    }
   });
 
   it('gives each value its own bin when there are ≤ 256 distinct values, and codes agree with the edges', () => {
@@ -167,20 +238,49 @@ describe('splits on hand-checked data', () => {
     assert.deepEqual([...m.predictProba(matrix([1, 2]))], [0.75, 0.25, 0, 1]);
   });
 
-  it('finds the exact best root split (histogram nodes on ≤ 256-valued features, and exact small nodes)', async () => {
+  it('finds the exact best root split on presorted lists (continuous and many-tied features)', async () => {
     const rng = new Rng(11);
-    for (const n of [20, EXACT_MAX, 150, 600]) {
+    for (const n of [20, 48, LIST_ROWS, LIST_ROWS + 1, 600, 3000]) {
       for (let rep = 0; rep < 5; rep++) {
-        const cols = Array.from({ length: 4 }, () => Array.from({ length: n }, () => (n > EXACT_MAX ? rng.int(0, 200) / 7 : rng.next())));
-        const y = cols[0].map((v, i) => Math.sin(v) * 3 + cols[2][i] + rng.normal());
-        const x = matrix(...cols);
-        const [f, lo, hi] = bruteForceRoot(x, Float64Array.from(y));
-        const m = await train(x, y, { maxDepth: 1 });
-        assert.equal(m.arrays.feature[0], f, `n=${n}`);
-        const t = m.arrays.value[0];
-        assert.ok(t >= lo && t < hi, `n=${n}: ${lo} ≤ ${t} < ${hi}`);
+        const cols = Array.from({ length: 4 }, (_, j) => Array.from({ length: n }, () => (j % 2 ? rng.int(0, 200) / 7 : rng.next())));
+        const y = Float64Array.from(cols[0], (v, i) => Math.sin(v) * 3 + cols[2][i] + rng.normal());
+        const m = await train(matrix(...cols), [...y], { maxDepth: 1 });
+        assertBestRoot(matrix(...cols), y, m.arrays.feature[0], m.arrays.value[0], `n=${n}`);
       }
     }
+  });
+
+  it('histogram levels (large data): the best root split, exact on ≤ 256-valued features', () => {
+    const rng = new Rng(12);
+    for (const n of [LIST_ROWS + 1, 600, 3000]) {
+      for (let rep = 0; rep < 5; rep++) {
+        const cols = Array.from({ length: 4 }, () => Array.from({ length: n }, () => rng.int(0, 200) / 7));
+        const y = Float64Array.from(cols[0], (v, i) => Math.sin(v) * 3 + cols[2][i] + rng.normal());
+        const x = matrix(...cols);
+        const cfg = treeConfig(params({ maxDepth: 1 }), n, 4, 0);
+        // listsOnlyMax 0: histogram levels whatever the size (by default only above LISTS_ONLY_MAX values)
+        const tree = new TreeBuilder(treeData(sharedData(x, y)), cfg, 0).build(0);
+        assertBestRoot(x, y, tree.feature[0], tree.value[0], `n=${n}`);
+      }
+    }
+  });
+
+  it('histogram levels above LISTS_ONLY_MAX: as accurate as lists from the root', () => {
+    const train = synthetic(3000, 6, 31);
+    const test = synthetic(2000, 6, 32);
+    const data = treeData(sharedData(train.x, train.y));
+    const cfg = treeConfig(params({ maxDepth: 8, bootstrap: true }), 3000, 6, 0);
+    const rmse = (listsOnlyMax: number) => {
+      const b = new TreeBuilder(data, cfg, listsOnlyMax);
+      const trees = Array.from({ length: 8 }, (_, t) => b.build(t));
+      let se = 0;
+      for (let r = 0; r < test.x.rows; r++) se += (trees.reduce((s, t) => s + predictTree(t, test.x, r), 0) / trees.length - test.y[r]) ** 2;
+      return Math.sqrt(se / test.x.rows);
+    };
+    assert.ok(3000 * 6 <= LISTS_ONLY_MAX);
+    const lists = rmse(LISTS_ONLY_MAX);
+    const hist = rmse(0);
+    assert.ok(Math.abs(hist / lists - 1) < 0.03, `RMSE with histogram levels ${hist}, lists only ${lists}`);
   });
 
   it('min_samples_leaf keeps at least that many rows on each side', async () => {
@@ -275,6 +375,12 @@ describe('forest', () => {
     for (const b of bytes.slice(1)) assert.deepEqual(b, bytes[0]);
     const other = (await forestEngine.train(small.x, small.y, params({ ...p, seed: 6, workers: 2 }))).serialize();
     assert.notDeepEqual(other, bytes[0]);
+    // Above LISTS_ONLY_MAX values the trees start with histogram levels: the same holds.
+    const large = synthetic(25_000, 10, 23);
+    assert.ok(25_000 * 10 > LISTS_ONLY_MAX);
+    const q = { ...reg, nEstimators: 3, maxDepth: 7 };
+    const inThread = (await forestEngine.train(large.x, large.y, params({ ...q, workers: 0 }))).serialize();
+    assert.deepEqual((await forestEngine.train(large.x, large.y, params({ ...q, workers: 2 }))).serialize(), inThread);
   });
 
   it('save/load round trip: same bytes, bit-identical predictions and importances', async () => {

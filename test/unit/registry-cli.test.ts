@@ -44,6 +44,14 @@ it("seed scenario via the CLI: register v1, v2; v1 → Staging → Production; v
   ok('models', 'alias', 'YieldPredictor', 'champion', '2');
   assert.deepEqual(JSON.parse(ok('models', 'at', 'YieldPredictor', '--time', new Date().toISOString(), '--alias', 'champion', '--json')).versions.map((v: { version: number }) => v.version), [2]);
   ok('models', 'alias', 'YieldPredictor', 'champion', '--delete');
+  assert.equal(ok('models', 'describe', 'YieldPredictor', '-d', 'wafer yield'), 'Description of YieldPredictor set.\n');
+  ok('models', 'describe', 'YieldPredictor', '2', '-d', 'deeper trees', '--reason', 'clarify');
+  assert.equal(ok('models', 'tag', 'YieldPredictor', '2', 'validated=yes', 'owner=fab'), 'Tags of YieldPredictor v2: set validated, owner.\n');
+  ok('models', 'tag', 'YieldPredictor', '2', '--delete', 'owner');
+  const described = JSON.parse(ok('models', 'show', 'YieldPredictor', '--json'));
+  assert.equal(described.description, 'wafer yield');
+  assert.deepEqual([described.versions[1].description, described.versions[1].tags], ['deeper trees', { validated: 'yes' }]);
+  assert.equal(mlops('models', 'tag', 'YieldPredictor', '2').code, 2, 'nothing to set or remove');
   const outFile = path.join(ws, 'predictions.csv');
   ok('predict', '--model', 'models:/YieldPredictor/Production', '--data', 'data/batches/normal_batch.csv', '--out', outFile);
   const lines = fs.readFileSync(outFile, 'utf8').trim().split('\n');

@@ -6,10 +6,12 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, parseConfig } from '../../src/core/config/config';
 import { registryOptions } from '../../src/core/registry/config';
+import { productionIntervals } from '../../src/core/registry/history';
 import { Registry, RefusedError } from '../../src/core/registry/registry';
 import { parseModelUri, resolveModelUri } from '../../src/core/registry/uri';
 import { Tracker } from '../../src/core/tracking/tracker';
 import { UserInputError } from '../../src/core/util/errors';
+import { appendRecord } from '../../src/core/util/jsonLog';
 import { FIXTURES, tempDir } from './helpers';
 
 const alice = { osUser: 'alice', email: 'alice@fab.example', display: 'alice@fab.example' };
@@ -122,6 +124,79 @@ describe('model registry', () => {
     assert.deepEqual(registry.getModel('YieldPredictor').aliases, { champion: 2 });
     assert.throws(() => registry.setAlias('YieldPredictor', 'challenger', null), /has no alias 'challenger'/);
     assert.throws(() => registry.setAlias('YieldPredictor', '1bad', 1), /Invalid alias/);
+  });
+
+  it('history entries carry structured stage transitions: a promotion archives the previous Production version, a rollback restores it', () => {
+    const { registry } = setup(3);
+    registry.transition('YieldPredictor', 1, 'Production');
+    registry.transition('YieldPredictor', 2, 'Staging');
+    registry.transition('YieldPredictor', 2, 'Production');
+    registry.transition('YieldPredictor', 3, 'Production', { archiveExisting: false });
+    registry.rollback('YieldPredictor');
+    const h = registry.history('YieldPredictor');
+    assert.deepEqual(h.slice(0, 3).map((x) => x.transitions), [[], [], []], 'registrations move no stage');
+    assert.deepEqual(h.slice(3).map((x) => x.transitions), [
+      [{ version: 1, from: 'None', to: 'Production' }],
+      [{ version: 2, from: 'None', to: 'Staging' }],
+      [{ version: 2, from: 'Staging', to: 'Production' }, { version: 1, from: 'Production', to: 'Archived' }],
+      [{ version: 3, from: 'None', to: 'Production' }],
+      // Rollback from v3 to v2 (the one below it in the Production history): v2 was still in Production, v3 is archived.
+      [{ version: 2, from: 'Production', to: 'Production' }, { version: 3, from: 'Production', to: 'Archived' }],
+    ]);
+    // The prose effect the CLI prints says the same.
+    assert.equal(h[5].effect, 'v2: Staging → Production; v1: Production → Archived');
+    assert.equal(h[7].effect, 'rollback: v2: Production → Production; v3: Production → Archived');
+    assert.ok(h.every((x) => x.aliasMoves.length === 0));
+    // v2 stayed in Production through the rollback: one interval, still open.
+    const time = (i: number) => h[i].event.time;
+    assert.deepEqual(productionIntervals(h), [
+      { version: 1, from: time(3), to: time(5) },
+      { version: 2, from: time(5) },
+      { version: 3, from: time(6), to: time(7) },
+    ]);
+  });
+
+  it('a rollback to an archived version lists its return to Production first, then the version it archives', () => {
+    const { registry } = setup(2);
+    registry.transition('YieldPredictor', 1, 'Production');
+    registry.transition('YieldPredictor', 2, 'Production');
+    registry.rollback('YieldPredictor', { reason: 'v2 misbehaves' });
+    assert.deepEqual(registry.history('YieldPredictor').at(-1)!.transitions, [
+      { version: 1, from: 'Archived', to: 'Production' },
+      { version: 2, from: 'Production', to: 'Archived' },
+    ]);
+  });
+
+  it('history entries record alias moves: set, moved to another version, removed', () => {
+    const { registry } = setup(2);
+    registry.setAlias('YieldPredictor', 'champion', 1);
+    registry.setAlias('YieldPredictor', 'champion', 2);
+    registry.setAlias('YieldPredictor', 'champion', null);
+    const h = registry.history('YieldPredictor').filter((x) => x.event.action === 'alias');
+    assert.deepEqual(h.map((x) => x.aliasMoves), [
+      [{ alias: 'champion', from: null, to: 1 }],
+      [{ alias: 'champion', from: 1, to: 2 }],
+      [{ alias: 'champion', from: 2, to: null }],
+    ]);
+    assert.deepEqual(h.map((x) => x.effect), ['alias @champion → v1', 'alias @champion → v2 (was v1)', 'alias @champion removed (was v2)']);
+    assert.ok(h.every((x) => x.transitions.length === 0));
+  });
+
+  it('Production intervals come from the structured transitions, not from the words of an effect', () => {
+    const { registry } = setup(2);
+    registry.transition('YieldPredictor', 1, 'Production');
+    // A tag value that reads like a transition in the prose effect moves nothing.
+    registry.setTags('YieldPredictor', 2, { note: 'v2: None → Production' });
+    registry.transition('YieldPredictor', 2, 'Production');
+    registry.rollback('YieldPredictor');
+    const h = registry.history('YieldPredictor');
+    const time = (i: number) => h[i].event.time;
+    assert.deepEqual(productionIntervals(h), [
+      { version: 1, from: time(2), to: time(4) },
+      { version: 2, from: time(4), to: time(5) },
+      { version: 1, from: time(5) },
+    ]);
+    assert.deepEqual(productionIntervals([]), []);
   });
 
   it('resolves models:/ URIs and explains unknown names, versions, stages and aliases', () => {
@@ -254,5 +329,49 @@ describe('registry concurrency and crashes', () => {
       const transitions = st.history.get('YieldPredictor')!.filter((h) => h.event.action === 'transition').length;
       assert.ok(transitions >= acked.filter((a) => a.startsWith('ack transition')).length, 'every acknowledged transition is in the log');
     }
+  });
+});
+
+describe('model registry: replaying a log written by another tool', () => {
+  it('an alias event naming a version that does not exist leaves the alias where it was, in the table and on the version', () => {
+    const { registry } = setup(2);
+    registry.setAlias('YieldPredictor', 'champion', 1);
+    appendRecord(registry.eventsFile, { id: 'x1', time: Date.now(), user: 'tool', action: 'alias', model: 'YieldPredictor', alias: 'champion', version: 9 }, { checksum: true });
+    const m = registry.getModel('YieldPredictor');
+    assert.deepEqual(m.aliases, { champion: 1 });
+    assert.deepEqual(m.versions.map((v) => [v.version, v.aliases]), [[1, ['champion']], [2, []]]);
+    assert.match(registry.history('YieldPredictor').at(-1)!.effect, /ignored: v9 does not exist/);
+  });
+});
+
+describe('model registry: events about an MLflow source', () => {
+  it("action 'mlflow' events are kept (checksummed, read back) but never change the workspace model of the same name", () => {
+    const { registry } = setup(2);
+    registry.transition('YieldPredictor', 1, 'Production');
+    const before = JSON.stringify(registry.getModel('YieldPredictor'));
+    const historyBefore = registry.history('YieldPredictor').length;
+    const ev = registry.recordSourceChange({ model: 'YieldPredictor', version: 2, from: 'Staging', to: 'Production', reason: 'on the server', mlflow: { uri: 'http://127.0.0.1:5000', op: 'transition', stages: [{ version: 2, from: 'Staging', to: 'Production' }] } });
+    registry.recordSourceChange({ model: 'YieldPredictor', mlflow: { uri: 'http://other:5000', op: 'baseline', state: { stages: { 1: 'None' }, aliases: {} } } });
+    assert.equal(JSON.stringify(registry.getModel('YieldPredictor')), before);
+    assert.equal(registry.history('YieldPredictor').length, historyBefore);
+    assert.deepEqual(registry.state().problems, []);
+    assert.deepEqual(registry.sourceChanges('http://127.0.0.1:5000', 'YieldPredictor').map((e) => [e.id, e.user, e.mlflow!.op]), [[ev.id, 'alice@fab.example', 'transition']]);
+    const lines = fs.readFileSync(registry.eventsFile, 'utf8').trim().split('\n');
+    assert.ok(lines.every((l) => /,"sum":"[^"]+"\}$/.test(l)), 'every line, MLflow events included, ends with its checksum');
+    assert.deepEqual(registry.listModels().map((m) => m.name), ['YieldPredictor'], 'an MLflow model name never becomes a workspace model');
+    registry.recordSourceChange({ model: 'OnlyOnMlflow', mlflow: { uri: 'http://127.0.0.1:5000', op: 'observed', after: 1, stages: [{ version: 1, from: null, to: 'None' }] } });
+    assert.deepEqual(registry.listModels().map((m) => m.name), ['YieldPredictor']);
+  });
+
+  it('describe and tag with a reason; tags removed; an unknown tag to remove is refused', () => {
+    const { registry } = setup(1);
+    registry.describe('YieldPredictor', undefined, 'the model', { reason: 'docs' });
+    registry.setTags('YieldPredictor', 1, { a: '1', b: '2' });
+    registry.setTags('YieldPredictor', 1, {}, ['a'], { reason: 'cleanup' });
+    const m = registry.getModel('YieldPredictor');
+    assert.equal(m.description, 'the model');
+    assert.deepEqual(m.versions[0].tags, { b: '2' });
+    assert.throws(() => registry.setTags('YieldPredictor', 1, {}, ['zz']), /has no tag 'zz'/);
+    assert.deepEqual(registry.history('YieldPredictor').slice(-2).map((h) => [h.effect, h.event.reason ?? null]), [['tags of v1 set: a=1, b=2', null], ['tags of v1 removed: a', 'cleanup']]);
   });
 });

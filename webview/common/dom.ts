@@ -34,3 +34,18 @@ export function clear(el: Element): void {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
 
+
+/** The `data-fk` key of the focused control, so a redraw can give focus back to the same control. */
+export function focusKey(): string | null {
+  const a = document.activeElement as HTMLElement | null;
+  return a?.closest?.('[data-fk]')?.getAttribute('data-fk') ?? null;
+}
+
+/** After a redraw inside `root`: focus the control with that `data-fk` key again, unless focus is already in `root`. */
+export function restoreFocus(root: HTMLElement, key: string | null): void {
+  if (!key) return;
+  const a = document.activeElement;
+  if (a && a !== document.body && root.contains(a)) return;
+  const el = [...root.querySelectorAll('[data-fk]')].find((e) => e.getAttribute('data-fk') === key) as HTMLElement | undefined;
+  el?.focus();
+}

@@ -1,9 +1,12 @@
 /**
  * The compare charts (chart.js, registering only the controllers, elements, scales and plugins used):
- *   bars        a horizontal bar chart per chosen metric across the shown runs (best green, baseline purple)
- *   history     a chosen metric by step, a line per run that logged it at several steps
+ *   bars        a horizontal bar chart per chosen metric across the shown runs, best first (best green, baseline
+ *               purple); past 40 runs it scrolls in its own box, a bar per run tall enough for its label
+ *   history     a chosen metric by step, a line per run that logged it at several steps (hundreds of runs: each line
+ *               downsampled, thin and translucent, the best run's and the baseline's drawn on top)
  *   scatter     any param against any metric, a point per run
- *   pcp         parallel coordinates over chosen params and one metric (chartjs-chart-pcp), coloured by the metric
+ *   pcp         parallel coordinates over chosen params and one metric (chartjs-chart-pcp), coloured by the metric;
+ *               thin lines when runs are many, the hovered run's line highlighted and drawn on top
  *   importance  feature importance as grouped bars (features × runs)
  * Colours, fonts and grid lines come from the VS Code theme (see theme.ts); charts are rebuilt on theme change.
  * Chart text (run names, keys) is drawn on the canvas, never parsed as HTML.
@@ -26,11 +29,12 @@ import {
   type TooltipItem,
 } from 'chart.js';
 import { LinearAxis, LineSegment, ParallelCoordinatesController, PCPScale } from 'chartjs-chart-pcp';
-import { CHART_KINDS, type ChartKind, type ChartSettings, compareParamValues, type Comparison, formatDelta, formatNumber, formatValue, type MetricRow } from '../../src/core/compare/model';
+import { CHART_KINDS, type ChartKind, type ChartSettings, compareParamValues, type Comparison, formatDelta, formatNumber, formatValue, isBetter, type MetricRow } from '../../src/core/compare/model';
+import { type ComparedValue, comparedLabel, lttb } from '../../src/core/compare/series';
 import type { CompareRunView, ParamValue } from '../../src/shared/protocol';
 import { background, pngButton, truncate } from '../common/charts';
 import { clear, h } from '../common/dom';
-import { mix, rgba, type ThemeColors } from '../common/theme';
+import { mix, parseColor, rgba, type ThemeColors } from '../common/theme';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, ScatterController, Legend, Title, Tooltip, ParallelCoordinatesController, PCPScale, LineSegment);
 Chart.registry.addElements(LinearAxis);
@@ -54,8 +58,38 @@ export interface ChartInputs {
   runIndex: Map<string, number>;
   chartSettings: ChartSettings;
   primaryMetric: string | null;
+  /** Which value of each metric the runs' metrics hold (named in the bar charts' titles). */
+  compared: ComparedValue;
   theme: ThemeColors;
 }
+
+/** Bar charts past this many runs scroll in a box of BAR_BOX_HEIGHT px. */
+const BAR_SCROLL_FROM = 40;
+const BAR_BOX_HEIGHT = 560;
+/** Past this many runs, lines (history, parallel coordinates) are thin and translucent. */
+const MANY_LINES = 50;
+/** The most points the history chart draws over all its lines (see renderHistory). */
+const HISTORY_POINTS = 60_000;
+
+/** A theme colour at `alpha` (colours chart.js cannot parse are kept as they are). */
+function fade(color: string, alpha: number): string {
+  const c = parseColor(color);
+  return c ? rgba(c, alpha) : color;
+}
+
+/** Draws the active (hovered) elements again over the rest: a hovered line of 500 is not hidden under the others. */
+const hoveredOnTop: Plugin = {
+  id: 'mlopsHoveredOnTop',
+  afterDatasetsDraw(chart) {
+    const active = chart.getActiveElements();
+    if (!active.length) return;
+    const { ctx } = chart;
+    const indexes = new Set(active.map((a) => a.index));
+    chart.getSortedVisibleDatasetMetas().forEach((meta) => {
+      for (const i of indexes) (meta.data[i] as unknown as { draw?(c: CanvasRenderingContext2D, area: unknown): void } | undefined)?.draw?.(ctx, chart.chartArea);
+    });
+  },
+};
 
 export interface ChartsHost {
   /** The user changed a chart choice (tab, metric, param). */
@@ -225,10 +259,15 @@ export class ChartsView {
     return h('label', { class: 'control' }, h('span', { class: 'control-label' }, label), sel);
   }
 
-  private card(grid: HTMLElement, name: string, height: number, config: ChartConfiguration, summary: string, wide = false): void {
+  private card(grid: HTMLElement, name: string, height: number, config: ChartConfiguration, summary: string, wide = false, scrollAbove?: number): void {
     const canvas = h('canvas', { role: 'img', 'aria-label': summary });
-    const box = h('div', { class: 'chart-box' }, canvas);
+    let box = h('div', { class: 'chart-box' }, canvas);
     box.style.height = `${Math.round(height)}px`;
+    if (scrollAbove !== undefined && height > scrollAbove) {
+      // A tall chart scrolls in its own box (focusable: the arrow keys scroll it), under the chart's PNG button.
+      box = h('div', { class: 'chart-scroll', tabindex: 0, role: 'region', 'aria-label': `${name}: scroll for every run` }, box);
+      box.style.maxHeight = `${scrollAbove}px`;
+    }
     const index = this.drawn.length + this.pending.length;
     const save = pngButton(name, `png:${this.activeTab}:${name}`, () => {
       const p = this.png(index);
@@ -264,15 +303,25 @@ export class ChartsView {
       this.multi('Metrics', 'bar-metrics', keys, metrics, (v) => this.host.change({ barMetrics: v })),
     ]);
     if (!cmp.runs.length || !keys.length) return this.empty(panel.grid, cmp.runs.length ? 'No metrics logged.' : 'Every run is hidden.');
+    const valueName = inp.compared.kind === 'last' ? '' : `, ${comparedLabel(inp.compared)}`;
     for (const key of metrics) {
       const m = cmp.metrics.find((x) => x.key === key)!;
-      const values = m.values.map((v) => (v !== undefined && Number.isFinite(v) ? v : null));
-      const colors = cmp.runs.map((r, i) => (m.isBest[i] ? t.best : cmp.baseline?.id === r.id ? t.baseline : t.bar));
+      const finite = (i: number) => m.values[i] !== undefined && Number.isFinite(m.values[i]);
+      // Best first (ties keep the table's order), runs without a value last: at 500 runs the best is at the top.
+      const order = cmp.runs.map((_r, i) => i).sort((a, b) => {
+        if (finite(a) !== finite(b)) return finite(a) ? -1 : 1;
+        if (!finite(a)) return a - b;
+        const va = m.values[a]!;
+        const vb = m.values[b]!;
+        return isBetter(va, vb, m.direction) ? -1 : isBetter(vb, va, m.direction) ? 1 : a - b;
+      });
+      const values = order.map((i) => (finite(i) ? m.values[i]! : null));
+      const colors = order.map((i) => (m.isBest[i] ? t.best : cmp.baseline?.id === cmp.runs[i].id ? t.baseline : t.bar));
       const allPositive = values.every((v) => v === null || v >= 0);
       const bestIdx = m.isBest.indexOf(true);
       const config: ChartConfiguration<'bar'> = {
         type: 'bar',
-        data: { labels: cmp.runs.map((r) => r.name), datasets: [{ label: key, data: values, backgroundColor: colors, borderColor: colors, borderWidth: 1, barPercentage: 0.8, categoryPercentage: 0.9 }] },
+        data: { labels: order.map((i) => cmp.runs[i].name), datasets: [{ label: key, data: values, backgroundColor: colors, borderColor: colors, borderWidth: 1, barPercentage: 0.8, categoryPercentage: 0.9 }] },
         options: {
           indexAxis: 'y',
           scales: {
@@ -281,11 +330,11 @@ export class ChartsView {
           },
           plugins: {
             legend: { display: false },
-            title: this.titlePlugin(key, t),
+            title: this.titlePlugin(`${key}${valueName} — best first`, t),
             tooltip: {
               callbacks: {
                 label: (item: TooltipItem<'bar'>) => {
-                  const i = item.dataIndex;
+                  const i = order[item.dataIndex];
                   const v = m.values[i];
                   let s = `${key}: ${v === undefined ? 'not logged' : formatNumber(v)}`;
                   if (m.isBest[i]) s += ' ★ best';
@@ -298,11 +347,13 @@ export class ChartsView {
           },
         },
       };
-      const summary = `Bar chart of ${key} across ${cmp.runs.length} runs${bestIdx >= 0 ? `; best ${cmp.runs[bestIdx].name} ${formatNumber(m.values[bestIdx]!)}` : ''}.`;
+      const summary = `Bar chart of ${key}${valueName} across ${cmp.runs.length} runs, best first${bestIdx >= 0 ? `; best ${cmp.runs[bestIdx].name} ${formatNumber(m.values[bestIdx]!)}` : ''}.`;
       // Thinner bars as runs add up: 50 runs at 22 px made a 1,160 px canvas (a screen and a half to scroll, and
-      // allocating and painting it was a third of the panel's draw time); at 15 px it is 810 px.
-      const perBar = cmp.runs.length <= 10 ? 22 : cmp.runs.length <= 25 ? 18 : 15;
-      this.card(panel.grid, key, 60 + cmp.runs.length * perBar, config as ChartConfiguration, summary, metrics.length === 1);
+      // allocating and painting it was a third of the panel's draw time); at 15 px it is 810 px. Past 40 runs the
+      // chart scrolls in a box of its own (500 runs at 14 px: a 7,060 px canvas, labels still 11 px apart).
+      const n = cmp.runs.length;
+      const perBar = n <= 10 ? 22 : n <= 25 ? 18 : n <= 100 ? 15 : 14;
+      this.card(panel.grid, key, 60 + n * perBar, config as ChartConfiguration, summary, metrics.length === 1, n > BAR_SCROLL_FROM ? BAR_BOX_HEIGHT : undefined);
     }
   }
 
@@ -318,20 +369,32 @@ export class ChartsView {
     if (!key) return this.empty(panel.grid, 'No shown run logged a metric at more than one step. Log values with steps (e.g. `mlops:metric loss=0.4 step=2`, or `mlops runs create -m loss=0.4@2`) to see their history here.');
     const runs = cmp.runs.map((r, i) => ({ r, i })).filter(({ r }) => r.history[key]?.length);
     const dashes = [[], [6, 3], [2, 2], [10, 3, 2, 3]];
-    const datasets = runs.map(({ r }) => {
+    const many = runs.length > MANY_LINES;
+    const mrow = cmp.metrics.find((m) => m.key === key);
+    // Downsampling: the extension already sent each series LTTB-downsampled from the full history (at most 1000
+    // points, 200 at 500 runs: core/compare/series.ts); here each line is cut again to its share of HISTORY_POINTS
+    // (120 points at 500 runs), with the same LTTB, so 500 lines draw in one frame. Not chart.js's decimation plugin:
+    // it decimates only datasets with more points than the chart is pixels wide (4 × by default), so 500 lines of
+    // 200 points each are drawn whole (100,000 segments), and it would not shrink the message from the extension.
+    const perLine = Math.max(40, Math.min(1000, Math.floor(HISTORY_POINTS / Math.max(1, runs.length))));
+    const datasets = runs.map(({ r, i }) => {
       const j = inp.runIndex.get(r.id) ?? 0;
-      const color = t.series[j % t.series.length];
-      const pts = r.history[key].map(([x, y]) => ({ x, y }));
+      const isBase = cmp.baseline?.id === r.id;
+      const isBest = mrow?.isBest[i] === true;
+      const color = isBest && many ? t.best : t.series[j % t.series.length];
+      const pts = lttb(r.history[key], perLine).map(([x, y]) => ({ x, y }));
       return {
         label: r.name,
         data: pts,
-        borderColor: color,
+        borderColor: many && !isBest && !isBase ? fade(color, 0.35) : color,
         backgroundColor: color,
-        borderWidth: cmp.baseline?.id === r.id ? 3 : 1.5,
-        borderDash: dashes[Math.floor(j / t.series.length) % dashes.length],
-        pointRadius: pts.length > 60 ? 0 : 2,
+        borderWidth: isBase || (many && isBest) ? 3 : many ? 1 : 1.5,
+        borderDash: many ? [] : dashes[Math.floor(j / t.series.length) % dashes.length],
+        pointRadius: pts.length > 60 || many ? 0 : 2,
         tension: 0,
         parsing: false as const,
+        // Drawn last (on top): the best run's and the baseline's lines.
+        order: isBest || isBase ? 0 : 1,
       };
     });
     const config: ChartConfiguration<'line'> = {
@@ -346,7 +409,7 @@ export class ChartsView {
         },
         plugins: {
           legend: { display: runs.length <= MAX_LEGEND, position: 'bottom', labels: { color: t.fg, boxWidth: 14 } },
-          title: this.titlePlugin(`${key} by step`, t),
+          title: this.titlePlugin(`${key} by step${many ? ` — ${runs.length} runs${mrow?.best !== undefined ? ', best in green' : ''}` : ''}`, t),
           tooltip: { callbacks: { label: (item: TooltipItem<'line'>) => `${truncate(String(item.dataset.label), 40)}: ${formatNumber(item.parsed.y ?? NaN)} at step ${item.parsed.x}` } },
         },
       },
@@ -433,6 +496,7 @@ export class ChartsView {
     ]);
     if (!axes.length || !metric) return this.empty(panel.grid, axes.length ? 'No metrics logged.' : 'Pick params for the axes (no param differs across the shown runs).');
     const mrow = cmp.metrics.find((m) => m.key === metric)!;
+    const many = cmp.runs.length > MANY_LINES;
     const finite = mrow.values.filter((v): v is number => v !== undefined && Number.isFinite(v));
     const lo = Math.min(...finite);
     const hi = Math.max(...finite);
@@ -440,9 +504,11 @@ export class ChartsView {
       if (v === undefined || !Number.isFinite(v)) return t.muted;
       const q = hi > lo ? (v - lo) / (hi - lo) : 1;
       const goodness = mrow.direction === 'min' ? 1 - q : q;
-      return rgba(mix(t.worstRgb, t.bestRgb, goodness), 0.9);
+      return rgba(mix(t.worstRgb, t.bestRgb, goodness), many ? 0.45 : 0.9);
     });
-    const widths = cmp.runs.map((r, i) => (mrow.isBest[i] || cmp.baseline?.id === r.id ? 3.5 : 1.8));
+    // Hundreds of lines: thin and translucent, the best and the baseline thick; the hovered line is highlighted
+    // whole (every segment: chartjs-chart-pcp's hover style) and drawn again on top (hoveredOnTop).
+    const widths = cmp.runs.map((r, i) => (mrow.isBest[i] || cmp.baseline?.id === r.id ? 3.5 : many ? 0.8 : 1.8));
     const datasets = axes.map((key) => {
       const row = cmp.params.find((p) => p.key === key)!;
       const scale = paramScale(row.values);
@@ -451,14 +517,18 @@ export class ChartsView {
         data: row.values.map((v) => scale.at(v) ?? NaN),
         borderColor: colors,
         borderWidth: widths,
+        hoverBorderColor: t.fg,
+        hoverBorderWidth: 4,
         ...(scale.numeric ? {} : { min: -0.5, max: Math.max(0.5, scale.labels.length - 0.5), ticks: { stepSize: 1, color: t.muted, callback: (v: string | number) => (Number.isInteger(Number(v)) ? truncate(scale.labels[Number(v)] ?? '', 14) : '') } }),
       };
     });
-    datasets.push({ label: `${metric} (${mrow.direction === 'min' ? '↓' : '↑'})`, data: mrow.values.map((v) => v ?? NaN), borderColor: colors, borderWidth: widths });
+    datasets.push({ label: `${metric} (${mrow.direction === 'min' ? '↓' : '↑'})`, data: mrow.values.map((v) => v ?? NaN), borderColor: colors, borderWidth: widths, hoverBorderColor: t.fg, hoverBorderWidth: 4 });
     const config = {
       type: 'pcp',
       data: { labels: cmp.runs.map((r) => r.name), datasets },
+      plugins: [hoveredOnTop],
       options: {
+        interaction: { mode: 'nearest', intersect: true },
         plugins: {
           legend: { display: false },
           title: this.titlePlugin(`${axes.join(' · ')} → ${metric} (colour: ${metric}, green = best)`, t),

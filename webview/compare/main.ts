@@ -22,6 +22,7 @@ import '@vscode-elements/elements/dist/vscode-table-header/index.js';
 import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '@vscode-elements/elements/dist/vscode-tabs/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import {
   buildComparison,
   type ChartSettings,
@@ -34,8 +35,9 @@ import {
   shownParams,
   sortRuns,
 } from '../../src/core/compare/model';
+import { type ComparedValue, comparedLabel } from '../../src/core/compare/series';
 import type { CompareFromWebview, CompareRunView, CompareToWebview, CompareWebviewState } from '../../src/shared/protocol';
-import { clear, h } from '../common/dom';
+import { clear, focusKey, h, restoreFocus } from '../common/dom';
 import { countCspViolations } from '../common/csp';
 import { ChartsView } from './charts';
 import { metricsTable, paramsTable, type TableActions, tagsTable } from './tables';
@@ -61,8 +63,18 @@ let measureFrom: number | null = null;
 
 // ------------------------------------------------------------------------------------------ state
 
+/** Run names by key as last shown: after a reload, a run whose source is gone is still named. */
+function runNames(): Record<string, string> | undefined {
+  if (!data) return saved?.names;
+  const names: Record<string, string> = {};
+  for (const g of data.gone) names[g.id] = g.name;
+  for (const r of data.runs) names[r.id] = r.name;
+  return names;
+}
+
 function persist(): void {
-  vscode.setState({ v: 1, runIds: data?.runIds ?? saved?.runIds ?? [], title: data?.title ?? saved?.title ?? 'Compare', settings, ...(locked ? { locked } : {}) });
+  const names = runNames();
+  vscode.setState({ v: 1, runIds: data?.runIds ?? saved?.runIds ?? [], title: data?.title ?? saved?.title ?? 'Compare', settings, ...(locked ? { locked } : {}), ...(names ? { names } : {}) });
 }
 
 function update(p: Partial<CompareSettings>, parts: { tables?: boolean; charts?: boolean } = { tables: true, charts: true }): void {
@@ -123,6 +135,8 @@ const els = {
   metricsDiff: h('vscode-checkbox', { label: 'Differences only', 'data-fk': 'metrics-diff', onchange: (e: Event) => update({ metricsDiffOnly: (e.target as HTMLElementTagNameMap['vscode-checkbox']).checked }, { tables: true }) }),
 };
 let sortSignature = '';
+let comparedSignature = '';
+const comparedSlot = h('span', { class: 'compared-control' });
 let baselineSignature = '';
 
 const charts = new ChartsView({
@@ -172,7 +186,7 @@ function buildLayout(): void {
     h('section', { class: 'runs', 'aria-label': 'Runs' }, els.runsCollapsible),
     h('section', { class: 'params', 'aria-labelledby': 'params-h' }, h('div', { class: 'section-head' }, h('h2', { id: 'params-h' }, 'Parameters'), els.paramsCount, els.paramsDiff), els.paramsBody),
     h('section', { class: 'metrics', 'aria-labelledby': 'metrics-h' },
-      h('div', { class: 'section-head' }, h('h2', { id: 'metrics-h' }, 'Metrics'), els.metricsCount, els.metricsDiff),
+      h('div', { class: 'section-head' }, h('h2', { id: 'metrics-h' }, 'Metrics'), els.metricsCount, comparedSlot, els.metricsDiff),
       h('p', { class: 'legend muted' }, h('span', { class: 'swatch best' }, '★'), ' best value · ', h('span', { class: 'dir-legend' }, '↓ min'), ' lower is better, ', h('span', { class: 'dir-legend' }, '↑ max'), ' higher is better (click to flip) · pin a run (', h('span', { class: 'codicon codicon-pin' }), ') to see deltas (Δ) against it'),
       els.metricsBody),
     h('section', { class: 'tags', 'aria-label': 'Tags' }, els.tagsCollapsible),
@@ -236,13 +250,70 @@ function baselineControl(runs: CompareRunView[]): void {
   );
 }
 
+/** The step all runs with a history reached (the smallest of their last steps): where "value at step" starts. */
+function defaultStep(runs: CompareRunView[]): number {
+  let step: number | undefined;
+  for (const r of runs) {
+    let last: number | undefined;
+    for (const s of Object.values(r.history)) if (s.length) last = Math.max(last ?? -Infinity, s[s.length - 1][0]);
+    if (last !== undefined) step = Math.min(step ?? Infinity, last);
+  }
+  return step ?? 0;
+}
+
+/**
+ * What each metric's value is (mlflow/mlflow#4267): the last value, the value at a step, or the min / max over the
+ * history. The extension computes the values from the full histories and sends a new data message; the best-value
+ * stars, the deltas, the sort and the charts all follow.
+ */
+function comparedControl(runs: CompareRunView[]): void {
+  const c = settings.compared;
+  const sig = JSON.stringify(c);
+  if (sig === comparedSignature) return;
+  comparedSignature = sig;
+  const options: { value: ComparedValue['kind']; label: string }[] = [
+    { value: 'last', label: 'Last value' },
+    { value: 'step', label: 'Value at step…' },
+    { value: 'min', label: 'Min over history' },
+    { value: 'max', label: 'Max over history' },
+  ];
+  const select = h('vscode-single-select', {
+    'aria-labelledby': 'compared-label',
+    'data-fk': 'compared',
+    class: 'compared-select',
+    onchange: (e: Event) => {
+      const kind = (e.target as HTMLElementTagNameMap['vscode-single-select']).value as ComparedValue['kind'];
+      setCompared(kind === 'step' ? { kind, step: c.kind === 'step' ? c.step : defaultStep(data?.runs ?? runs) } : { kind });
+    },
+  }, options.map((o) => h('vscode-option', { value: o.value, selected: o.value === c.kind }, o.label)));
+  const step = c.kind === 'step'
+    ? h('vscode-textfield', {
+        type: 'number',
+        value: String(c.step),
+        'aria-label': 'Step',
+        'data-fk': 'compared-step',
+        class: 'compared-step',
+        onchange: (e: Event) => {
+          const n = Number((e.target as HTMLElementTagNameMap['vscode-textfield']).value);
+          if (Number.isFinite(n)) setCompared({ kind: 'step', step: Math.trunc(n) });
+        },
+      })
+    : null;
+  comparedSlot.replaceChildren(h('span', { class: 'control-label', id: 'compared-label' }, 'Compare'), select, step ?? '');
+}
+
+function setCompared(c: ComparedValue): void {
+  // The values come back in a data message (the extension reads them from the full histories).
+  update({ compared: c }, { tables: true });
+}
+
 // ------------------------------------------------------------------------------------------ runs list
 
 function runsList(all: CompareRunView[]): HTMLElement {
   const hidden = new Set(settings.hidden);
   const ordered = sortRuns(all, settings.sort);
   const table = h('vscode-table', { zebra: true, 'bordered-rows': true, class: 'runs-table', 'aria-label': 'Compared runs' },
-    h('vscode-table-header', { slot: 'header' }, ['Shown', 'Run', 'Experiment', 'Status', 'Started', 'Duration', 'Baseline'].map((c) => h('vscode-table-header-cell', {}, c))),
+    h('vscode-table-header', { slot: 'header' }, ['Shown', 'Run', 'Source', 'Experiment', 'Status', 'Started', 'Duration', 'Baseline'].map((c) => h('vscode-table-header-cell', {}, c))),
     h('vscode-table-body', { slot: 'body' }, ordered.map((r) =>
       h('vscode-table-row', {},
         h('vscode-table-cell', {}, h('vscode-checkbox', {
@@ -255,6 +326,7 @@ function runsList(all: CompareRunView[]): HTMLElement {
           },
         })),
         h('vscode-table-cell', {}, h('button', { class: 'link', 'data-fk': `runs:open:${r.id}`, title: 'Open run', onclick: () => actions.openRun(r.id) }, r.name)),
+        h('vscode-table-cell', { title: r.source ?? '' }, r.source ?? ''),
         h('vscode-table-cell', {}, r.experiment),
         h('vscode-table-cell', {}, h('span', { class: `status-${r.interrupted ? 'failed' : r.status}` }, r.interrupted ? 'interrupted' : r.status)),
         h('vscode-table-cell', {}, new Date(r.startTime).toLocaleString()),
@@ -270,7 +342,7 @@ function runsList(all: CompareRunView[]): HTMLElement {
       ),
     )),
   );
-  (table as unknown as { columns: string[] }).columns = ['70px', '30%', '20%', '12%', '18%', '10%', '80px'];
+  (table as unknown as { columns: string[] }).columns = ['70px', '24%', '18%', '16%', '10%', '16%', '8%', '80px'];
   return h('div', {},
     h('div', { class: 'runs-actions' },
       h('vscode-button', { secondary: true, icon: 'eye', 'data-fk': 'runs:show-all', disabled: hidden.size === 0, onclick: () => update({ hidden: [] }) }, 'Show all'),
@@ -282,24 +354,15 @@ function runsList(all: CompareRunView[]): HTMLElement {
 
 // ------------------------------------------------------------------------------------------ render
 
-function focusKey(): string | null {
-  const a = document.activeElement as HTMLElement | null;
-  return a?.closest?.('[data-fk]')?.getAttribute('data-fk') ?? null;
-}
-
-function restoreFocus(key: string | null): void {
-  if (!key) return;
-  const a = document.activeElement;
-  if (a && a !== document.body && app.contains(a)) return;
-  (app.querySelector(`[data-fk="${CSS.escape(key)}"]`) as HTMLElement | null)?.focus();
-}
-
 function summaryText(cmp: Comparison<CompareRunView>, d: DataMessage): string {
   const exps = [...new Set(d.runs.map((r) => r.experiment))];
   const parts = [`${cmp.runs.length} of ${d.runs.length} run${d.runs.length === 1 ? '' : 's'} shown`];
   parts.push(exps.length === 1 ? `experiment ${exps[0]}` : `${exps.length} experiments`);
+  const sources = new Set(d.runs.map((r) => r.source ?? ''));
+  if (sources.size > 1) parts.push(`${sources.size} sources`);
   const sweepsIds = [...new Set(d.runs.map((r) => r.tags.sweep_id).filter(Boolean))];
   if (sweepsIds.length === 1 && d.runs.every((r) => r.tags.sweep_id === sweepsIds[0])) parts.push(`sweep ${sweepsIds[0]}`);
+  if (d.compared && d.compared.kind !== 'last') parts.push(`metrics: ${comparedLabel(d.compared)}`);
   if (cmp.baseline) parts.push(`baseline ${cmp.baseline.name}`);
   if (settings.sort) parts.push(`sorted by ${settings.sort.key ?? (settings.sort.by === 'name' ? 'name' : 'start time')} ${settings.sort.descending ? '▼' : '▲'}`);
   return parts.join(' · ');
@@ -308,7 +371,10 @@ function summaryText(cmp: Comparison<CompareRunView>, d: DataMessage): string {
 function goneList(d: DataMessage): void {
   clear(els.gone);
   for (const g of d.gone) {
-    els.gone.append(h('div', { class: 'gone' }, h('span', { class: 'codicon codicon-warning' }), ' Run ', h('strong', {}, g.name), ` (${g.id.slice(0, 8)}) was deleted or can no longer be read: it is left out of the comparison.`));
+    const id = (g.runId ?? g.id).slice(0, 8);
+    els.gone.append(h('div', { class: 'gone' }, h('span', { class: 'codicon codicon-warning' }), ' Run ', h('strong', {}, g.name), g.reason
+      ? ` (${id}) is left out of the comparison: ${g.reason}.`
+      : ` (${id}) was deleted or can no longer be read: it is left out of the comparison.`));
   }
 }
 
@@ -326,6 +392,7 @@ function render(parts: { tables?: boolean; charts?: boolean } = { tables: true, 
     els.summary.textContent = d.runs.length ? summaryText(cmp, d) : 'Nothing left to compare.';
     goneList(d);
     sortControl(d.runs, cmp);
+    comparedControl(d.runs);
     baselineControl(d.runs);
     els.paramsDiff.checked = settings.paramsDiffOnly;
     els.metricsDiff.checked = settings.metricsDiffOnly;
@@ -343,8 +410,8 @@ function render(parts: { tables?: boolean; charts?: boolean } = { tables: true, 
     clear(els.tagsBody);
     if (els.tagsCollapsible.open) els.tagsBody.append(tagsTable(cmp, actions));
   }
-  if (parts.charts) chartsDrawn = charts.render({ cmp, runIndex: new Map(d.runIds.map((id, i) => [id, i])), chartSettings: settings.charts, primaryMetric: d.primaryMetric, theme });
-  restoreFocus(fk);
+  if (parts.charts) chartsDrawn = charts.render({ cmp, runIndex: new Map(d.runIds.map((id, i) => [id, i])), chartSettings: settings.charts, primaryMetric: d.primaryMetric, compared: d.compared ?? { kind: 'last' }, theme });
+  restoreFocus(app, fk);
   void chartsDrawn.then(async (chartCount) => {
     await afterPaint();
     if (seq !== renderSeq) return;

@@ -20,7 +20,7 @@ import {
   shownParams,
 } from '../../src/core/compare/model';
 import type { CompareRunView } from '../../src/shared/protocol';
-import { h } from '../common/dom';
+import { focusKey, h, restoreFocus } from '../common/dom';
 
 export interface TableActions {
   sortBy(by: 'metric' | 'param', key: string): void;
@@ -34,7 +34,7 @@ function statusText(r: CompareRunView): string {
   return r.interrupted ? 'interrupted' : r.status;
 }
 
-function runHeader(r: CompareRunView, cmp: Comparison<CompareRunView>, actions: TableActions, section: string, showExperiment: boolean): HTMLElement {
+function runHeader(r: CompareRunView, cmp: Comparison<CompareRunView>, actions: TableActions, section: string, showExperiment: boolean, showSource: boolean): HTMLElement {
   const isBase = cmp.baseline?.id === r.id;
   return h(
     'th',
@@ -58,7 +58,16 @@ function runHeader(r: CompareRunView, cmp: Comparison<CompareRunView>, actions: 
       h('span', { class: `status-${r.interrupted ? 'failed' : r.status}` }, statusText(r)),
       showExperiment ? ` · ${r.experiment}` : '',
     ),
+    // Where the run comes from, when the comparison mixes sources (the workspace store, MLflow stores and servers).
+    showSource && r.source
+      ? h('div', { class: 'run-source muted', title: r.runId ? `${r.source} · run ${r.runId}` : r.source },
+          h('span', { class: `codicon ${sourceIcon(r.sourceKind)}`, 'aria-hidden': 'true' }), ' ', r.source)
+      : null,
   );
+}
+
+function sourceIcon(kind: CompareRunView['sourceKind']): string {
+  return kind === 'mlflow-server' ? 'codicon-cloud' : kind === 'mlflow-sqlite' || kind === 'mlflow-file' ? 'codicon-database' : 'codicon-folder';
 }
 
 function sortIndicator(settings: CompareSettings, by: 'metric' | 'param', key: string): string {
@@ -88,9 +97,84 @@ function scroller(label: string, table: HTMLElement): HTMLElement {
   return h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': label }, table);
 }
 
-function headRow(cmp: Comparison<CompareRunView>, actions: TableActions, section: string, first: string): HTMLElement {
+/** Above this many shown runs the tables draw only the run columns in view (and a few either side). */
+export const VIRTUAL_FROM = 60;
+/** A run column's width in a virtual table (every column the same, so a scroll offset names the columns in view). */
+const COL_W = 170;
+const KEY_W = 220;
+/** Columns drawn beyond each edge of the view, so a scroll of a few columns shows drawn cells at once. */
+const BUFFER = 3;
+
+interface Grid {
+  label: string;
+  cls: string;
+  corner: string;
+  /** Run columns. */
+  columns: number;
+  head(i: number): HTMLElement;
+  rows: { cls: string; key: HTMLElement; cell(i: number): HTMLElement }[];
+}
+
+/**
+ * A comparison table, runs as columns. Up to VIRTUAL_FROM runs every cell is in the document. Beyond, the columns are
+ * virtual (horizontal only: the rows are a table's keys, a few dozen, the columns are the runs, hundreds): the table
+ * has its full width (fixed layout, every run column COL_W wide), and a spacer cell on each side stands for the
+ * columns out of view; a scroll or a resize redraws the cells of the columns in view. Screen readers get the full
+ * table's shape (aria-colcount, aria-colindex on every cell); Tab reaches the controls of the drawn columns, and the
+ * region scrolls with the arrow keys (a control that keeps focus across a redraw is focused again).
+ */
+function grid(g: Grid): HTMLElement {
+  const virtual = g.columns > VIRTUAL_FROM;
+  const corner = h('th', { scope: 'col', class: 'key corner', 'aria-colindex': 1 }, g.corner);
+  const headRow = h('tr', { 'aria-rowindex': 1 });
+  const bodyRows = g.rows.map((r, k) => h('tr', { class: r.cls, 'aria-rowindex': k + 2 }));
+  for (const r of g.rows) r.key.setAttribute('aria-colindex', '1');
+  const table = h('table', { class: `cmp ${g.cls}${virtual ? ' virtual' : ''}`, 'aria-colcount': g.columns + 1, 'aria-rowcount': g.rows.length + 1 }, h('thead', {}, headRow), h('tbody', {}, bodyRows));
+  const scroll = scroller(g.label, table);
+  const indexed = (el: HTMLElement, i: number) => {
+    el.setAttribute('aria-colindex', String(i + 2));
+    return el;
+  };
+  const spacer = (tag: 'th' | 'td', columns: number) => {
+    const el = h(tag, { class: 'spacer', 'aria-hidden': 'true' });
+    el.style.width = `${columns * COL_W}px`;
+    return el;
+  };
+  const fill = (first: number, last: number) => {
+    const fk = scroll.contains(document.activeElement) ? focusKey() : null;
+    const range = Array.from({ length: last - first + 1 }, (_, k) => first + k);
+    const rest = g.columns - 1 - last;
+    headRow.replaceChildren(corner, ...(virtual ? [spacer('th', first)] : []), ...range.map((i) => indexed(g.head(i), i)), ...(virtual ? [spacer('th', rest)] : []));
+    g.rows.forEach((r, k) => bodyRows[k].replaceChildren(r.key, ...(virtual ? [spacer('td', first)] : []), ...range.map((i) => indexed(r.cell(i), i)), ...(virtual ? [spacer('td', rest)] : [])));
+    if (fk) restoreFocus(scroll, fk);
+    scroll.dataset.first = String(first);
+    scroll.dataset.last = String(last);
+  };
+  if (!virtual) {
+    fill(0, g.columns - 1);
+    return scroll;
+  }
+  table.style.width = `${KEY_W + g.columns * COL_W}px`;
+  let shown = '';
+  const update = () => {
+    const width = scroll.clientWidth || window.innerWidth;
+    const first = Math.max(0, Math.floor(scroll.scrollLeft / COL_W) - BUFFER);
+    const last = Math.min(g.columns - 1, Math.max(first, Math.ceil((scroll.scrollLeft + width - KEY_W) / COL_W) + BUFFER));
+    if (`${first}:${last}` === shown) return;
+    shown = `${first}:${last}`;
+    fill(first, last);
+  };
+  // Synchronously in the scroll event (Chromium fires it once per frame, before painting): no frame shows blank columns.
+  scroll.addEventListener('scroll', update, { passive: true });
+  new ResizeObserver(() => update()).observe(scroll);
+  update();
+  return scroll;
+}
+
+function runGrid(cmp: Comparison<CompareRunView>, actions: TableActions, section: string, label: string, corner: string, rows: Grid['rows']): HTMLElement {
   const exps = new Set(cmp.runs.map((r) => r.experiment));
-  return h('thead', {}, h('tr', {}, h('th', { scope: 'col', class: 'key corner' }, first), cmp.runs.map((r) => runHeader(r, cmp, actions, section, exps.size > 1))));
+  const sources = new Set(cmp.runs.map((r) => r.source ?? ''));
+  return grid({ label, cls: section, corner, columns: cmp.runs.length, head: (i) => runHeader(cmp.runs[i], cmp, actions, section, exps.size > 1, sources.size > 1), rows });
 }
 
 /** Index of the run each column is compared against: the baseline if shown, else the first column. */
@@ -105,22 +189,22 @@ export function paramsTable(cmp: Comparison<CompareRunView>, settings: CompareSe
   if (!rows.length) {
     return h('p', { class: 'muted empty' }, cmp.params.length ? `All ${cmp.params.length} parameters are the same in every shown run.` : 'No parameters logged.');
   }
-  return scroller('Parameters by run', h('table', { class: 'cmp params' }, headRow(cmp, actions, 'params', 'Parameter'), h('tbody', {}, rows.map((row) => paramRow(cmp, settings, row, actions)))));
+  return runGrid(cmp, actions, 'params', 'Parameters by run', 'Parameter', rows.map((row) => paramRow(cmp, settings, row, actions)));
 }
 
-function paramRow(cmp: Comparison<CompareRunView>, settings: CompareSettings, row: ParamRow, actions: TableActions): HTMLElement {
+function paramRow(cmp: Comparison<CompareRunView>, settings: CompareSettings, row: ParamRow, actions: TableActions): Grid['rows'][number] {
   const ref = referenceIndex(cmp);
-  return h(
-    'tr',
-    { class: row.differs ? 'differs' : 'same' },
-    keyHeader(settings, 'param', row.key, actions, row.differs ? h('span', { class: 'diff-mark', title: 'Values differ', 'aria-label': 'differs' }, '≠') : undefined),
-    row.values.map((v, i) =>
-      h('td', {
+  return {
+    cls: row.differs ? 'differs' : 'same',
+    key: keyHeader(settings, 'param', row.key, actions, row.differs ? h('span', { class: 'diff-mark', title: 'Values differ', 'aria-label': 'differs' }, '≠') : undefined),
+    cell: (i) => {
+      const v = row.values[i];
+      return h('td', {
         class: [typeof v === 'number' ? 'pnum' : '', v === undefined ? 'missing' : '', row.differs && i !== ref && !paramsEqual(v, row.values[ref]) ? 'changed' : ''].filter(Boolean).join(' '),
         title: v === undefined ? 'not logged' : undefined,
-      }, v === undefined ? '—' : formatValue(v)),
-    ),
-  );
+      }, v === undefined ? '—' : formatValue(v));
+    },
+  };
 }
 
 export function metricsTable(cmp: Comparison<CompareRunView>, settings: CompareSettings, actions: TableActions): HTMLElement {
@@ -129,10 +213,10 @@ export function metricsTable(cmp: Comparison<CompareRunView>, settings: CompareS
   if (!rows.length) {
     return h('p', { class: 'muted empty' }, cmp.metrics.length ? `All ${cmp.metrics.length} metrics are the same in every shown run.` : 'No metrics logged.');
   }
-  return scroller('Metrics by run', h('table', { class: 'cmp metrics' }, headRow(cmp, actions, 'metrics', 'Metric'), h('tbody', {}, rows.map((row) => metricRow(cmp, settings, row, actions)))));
+  return runGrid(cmp, actions, 'metrics', 'Metrics by run', 'Metric', rows.map((row) => metricRow(cmp, row, settings, actions)));
 }
 
-function metricRow(cmp: Comparison<CompareRunView>, settings: CompareSettings, row: MetricRow, actions: TableActions): HTMLElement {
+function metricRow(cmp: Comparison<CompareRunView>, row: MetricRow, settings: CompareSettings, actions: TableActions): Grid['rows'][number] {
   const dirButton = h('button', {
     class: `dir${row.overridden ? ' overridden' : ''}`,
     title: `${row.direction === 'min' ? 'Lower' : 'Higher'} is better${row.overridden ? ' (your choice)' : ''}. Click to flip.`,
@@ -140,11 +224,11 @@ function metricRow(cmp: Comparison<CompareRunView>, settings: CompareSettings, r
     'data-fk': `metric:dir:${row.key}`,
     onclick: () => actions.flipDirection(row.key),
   }, row.direction === 'min' ? '↓ min' : '↑ max');
-  return h(
-    'tr',
-    { class: row.differs ? 'differs' : 'same' },
-    keyHeader(settings, 'metric', row.key, actions, dirButton),
-    row.values.map((v, i) => {
+  return {
+    cls: row.differs ? 'differs' : 'same',
+    key: keyHeader(settings, 'metric', row.key, actions, dirButton),
+    cell: (i) => {
+      const v = row.values[i];
       const isBase = cmp.baseline?.id === cmp.runs[i].id;
       const d = row.deltas[i];
       const rel = row.relDeltas[i];
@@ -160,19 +244,21 @@ function metricRow(cmp: Comparison<CompareRunView>, settings: CompareSettings, r
               `Δ ${formatDelta(d)}${rel !== undefined && d !== 0 ? ` (${formatPercent(rel)})` : ''}`)
           : null,
       );
-    }),
-  );
+    },
+  };
 }
 
 export function tagsTable(cmp: Comparison<CompareRunView>, actions: TableActions): HTMLElement {
   const keys = [...new Set(cmp.runs.flatMap((r) => Object.keys(r.tags)))].sort();
   if (!keys.length || !cmp.runs.length) return h('p', { class: 'muted' }, 'No tags.');
   const ref = referenceIndex(cmp);
-  return scroller('Tags by run', h('table', { class: 'cmp tags' }, headRow(cmp, actions, 'tags', 'Tag'), h('tbody', {}, keys.map((k) => {
+  return runGrid(cmp, actions, 'tags', 'Tags by run', 'Tag', keys.map((k) => {
     const values = cmp.runs.map((r) => (Object.prototype.hasOwnProperty.call(r.tags, k) ? r.tags[k] : undefined));
     const differs = values.some((v) => v !== values[0]);
-    return h('tr', { class: differs ? 'differs' : 'same' },
-      h('th', { scope: 'row', class: 'key' }, k, differs ? h('span', { class: 'diff-mark', 'aria-label': 'differs' }, '≠') : null),
-      values.map((v, i) => h('td', { class: [v === undefined ? 'missing' : '', differs && i !== ref && v !== values[ref] ? 'changed' : ''].filter(Boolean).join(' ') }, v ?? '—')));
-  }))));
+    return {
+      cls: differs ? 'differs' : 'same',
+      key: h('th', { scope: 'row', class: 'key' }, k, differs ? h('span', { class: 'diff-mark', 'aria-label': 'differs' }, '≠') : null),
+      cell: (i: number) => h('td', { class: [values[i] === undefined ? 'missing' : '', differs && i !== ref && values[i] !== values[ref] ? 'changed' : ''].filter(Boolean).join(' ') }, values[i] ?? '—'),
+    };
+  }));
 }

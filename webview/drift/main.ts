@@ -23,7 +23,7 @@ import {
 } from '../../src/core/monitoring/driftView';
 import type { ScoreKind } from '../../src/core/monitoring/stats/select';
 import type { DriftFromWebview, DriftToWebview, DriftWebviewState } from '../../src/shared/protocol';
-import { clear, h } from '../common/dom';
+import { clear, focusKey, h, restoreFocus } from '../common/dom';
 import { countCspViolations } from '../common/csp';
 import { onThemeChange, readTheme } from '../common/theme';
 import { CHART_PNG_EVENT, chartCard, ChartSet, histogramConfig, SCORE_TEXT, scoresConfig, TIMELINE_TEXT, timelineConfig } from './charts';
@@ -298,19 +298,6 @@ function renderTimeline(d: DataMessage): void {
 
 // ------------------------------------------------------------------------------------------ render
 
-function focusKey(): string | null {
-  const a = document.activeElement as HTMLElement | null;
-  return a?.closest?.('[data-fk]')?.getAttribute('data-fk') ?? null;
-}
-
-function restoreFocus(key: string | null): void {
-  if (!key) return;
-  const a = document.activeElement;
-  if (a && a !== document.body && app.contains(a)) return;
-  const el = [...app.querySelectorAll('[data-fk]')].find((e) => e.getAttribute('data-fk') === key) as HTMLElement | undefined;
-  el?.focus();
-}
-
 function render(parts: Parts = ALL): void {
   if (!data) return;
   const t0 = measureFrom ?? performance.now();
@@ -323,7 +310,7 @@ function render(parts: Parts = ALL): void {
   let bins = Number(app.dataset.histogramBins ?? 0);
   if (parts.histogram) bins = renderHistograms(d);
   if (parts.timeline) renderTimeline(d);
-  restoreFocus(fk);
+  restoreFocus(app, fk);
   void afterPaint().then(() => {
     if (seq !== renderSeq) return;
     const renderMs = performance.now() - t0;

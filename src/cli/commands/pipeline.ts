@@ -2,11 +2,12 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { findPipelines, loadPipeline, PipelineError } from '../../core/pipeline/definition';
-import { PipelineRecords, TRIGGERS, Trigger } from '../../core/pipeline/record';
+import { PipelineRecords, type PipelineRunRecord, type StageRecord, TRIGGERS, Trigger } from '../../core/pipeline/record';
 import { runPipeline, stageTable } from '../../core/pipeline/runner';
 import { UserInputError } from '../../core/util/errors';
 import { GlobalOptions, openTracker, out } from '../context';
 import { fmtTime, table } from '../format';
+import { type Colors, colorsFor, outputMode, paintMarks, paintStatus, Progress } from '../terminal';
 
 export function registerPipelineCommands(program: Command): void {
   const p = program.command('pipeline').description('CI/CD training pipelines with quality gates and real smoke tests');
@@ -33,9 +34,19 @@ export function registerPipelineCommands(program: Command): void {
       }
       const ac = new AbortController();
       process.on('SIGINT', () => ac.abort());
-      const rec = await runPipeline(t, def, o.trigger as Trigger, { signal: ac.signal, onLog: o.json ? undefined : (l) => process.stderr.write(l + '\n') });
+      const mode = outputMode(cmd, o.json);
+      const progress = new Progress(mode);
+      // The stage log on stderr as before (plain when piped), above a bar of the stages on a terminal.
+      const onLog = mode.json || mode.quiet ? undefined : (l: string) => progress.log(paintMarks(progress.colors, l));
+      const onStage = (s: StageRecord, r: PipelineRunRecord) => progress.update({ label: `Pipeline: ${s.title}`, done: r.stages.filter((x) => x.status === 'passed' || x.status === 'failed').length, total: r.stages.length, unit: 'stages' });
+      let rec: PipelineRunRecord;
+      try {
+        rec = await runPipeline(t, def, o.trigger as Trigger, { signal: ac.signal, onLog, onStage });
+      } finally {
+        progress.stop();
+      }
       if (o.json) out.json(rec);
-      else out.line(stageTable(rec));
+      else out.line(paintStageTable(colorsFor(process.stdout, mode), stageTable(rec)));
       // Bad data (validation failed or the file could not be read) → 2; a gate or smoke test → 1.
       process.exitCode = rec.status === 'passed' ? 0 : rec.status === 'cancelled' ? 130 : rec.failedStage === 'data_validation' ? 2 : 1;
     });
@@ -55,4 +66,12 @@ export function registerPipelineCommands(program: Command): void {
         );
       for (const pr of problems) process.stderr.write(`warning: ${pr.file}: ${pr.message}\n`);
     });
+}
+
+/** The stage table with its statuses in colour: the pipeline's on the first line, each stage's in its column. */
+function paintStageTable(c: Colors, text: string): string {
+  const [head, ...rest] = text.split('\n');
+  const first = head.replace(/ · (PASSED|FAILED|CANCELLED|ERROR|RUNNING)$/, (_m, st: string) => ` · ${paintStatus(c, st)}`);
+  const stages = rest.map((l) => l.replace(/^(\d+\. \S+ .+? )(passed|failed|skipped|running|pending)( )/u, (_m, before: string, st: string, after: string) => before + paintStatus(c, st) + after));
+  return [first, ...stages].join('\n');
 }

@@ -7,7 +7,11 @@
 import { metricDirection, primaryMetric, type Direction } from '../tracking/metricDirection';
 import type { Experiment, Run } from '../store/types';
 
-export function defaultDirections(metricKeys: Iterable<string>, experiments: readonly Experiment[] = [], configured: Record<string, Direction> = {}): Record<string, Direction> {
+/** What the directions read of an experiment and a run: workspace ones and MLflow sources' ones both have it. */
+export type DirectedExperiment = Pick<Experiment, 'id' | 'primaryMetric'>;
+export type DirectedRun = Pick<Run, 'experimentId' | 'metrics' | 'startTime' | 'effectiveStatus'>;
+
+export function defaultDirections(metricKeys: Iterable<string>, experiments: readonly DirectedExperiment[] = [], configured: Record<string, Direction> = {}): Record<string, Direction> {
   const declared: Record<string, Direction> = {};
   for (const e of experiments) if (e.primaryMetric && !declared[e.primaryMetric.key]) declared[e.primaryMetric.key] = e.primaryMetric.direction;
   const out: Record<string, Direction> = {};
@@ -16,7 +20,7 @@ export function defaultDirections(metricKeys: Iterable<string>, experiments: rea
 }
 
 /** The metric that ranks the compared runs: the first experiment's primary metric, else the conventional one. */
-export function comparePrimaryMetric(runs: readonly Run[], experiments: readonly Experiment[]): { key: string; direction: Direction } | undefined {
+export function comparePrimaryMetric(runs: readonly DirectedRun[], experiments: readonly DirectedExperiment[]): { key: string; direction: Direction } | undefined {
   const byId = new Map(experiments.map((e) => [e.id, e]));
   for (const r of runs) {
     const p = byId.get(r.experimentId)?.primaryMetric;

@@ -18,12 +18,22 @@ import {
   shownMetrics,
   shownParams,
 } from './model';
+import { comparedLabel } from './series';
 
 export type ExportLayout = 'runs-as-columns' | 'runs-as-rows';
 
 export interface ExportRun extends ComparableRun {
   experiment?: string;
   status?: string;
+  /** The run's id in its source when `id` is a source-qualified key (an MLflow run: see runRefs.ts). */
+  runId?: string;
+  /** Where the run comes from ('Workspace', 'MLflow · host:5000', …). */
+  source?: string;
+}
+
+/** Exports name each run's source when a run of another source than the workspace store is in the comparison. */
+function hasSources(runs: readonly ExportRun[]): boolean {
+  return runs.some((r) => r.runId !== undefined);
 }
 
 export interface ExportOptions {
@@ -56,11 +66,12 @@ export function comparisonToCsv<R extends ExportRun>(c: Comparison<R>, settings:
   const params = shownParams(c, settings);
   const metrics = shownMetrics(c, settings);
   const withDeltas = !!c.baseline;
+  const withSource = hasSources(c.runs);
   const lines: string[] = [];
   if ((options.layout ?? 'runs-as-rows') === 'runs-as-rows') {
     lines.push(
       csvLine([
-        'run_id', 'run', 'experiment', 'status', 'baseline',
+        'run_id', 'run', ...(withSource ? ['source'] : []), 'experiment', 'status', 'baseline',
         ...params.map((p) => `params.${p.key}`),
         ...metrics.map((m) => `metrics.${m.key}`),
         ...(withDeltas ? metrics.map((m) => `delta.${m.key}`) : []),
@@ -70,7 +81,7 @@ export function comparisonToCsv<R extends ExportRun>(c: Comparison<R>, settings:
     c.runs.forEach((r, i) => {
       lines.push(
         csvLine([
-          r.id, r.name, r.experiment, r.status, c.baseline?.id === r.id,
+          r.runId ?? r.id, r.name, ...(withSource ? [r.source] : []), r.experiment, r.status, c.baseline?.id === r.id,
           ...params.map((p) => p.values[i]),
           ...metrics.map((m) => m.values[i]),
           ...(withDeltas ? metrics.map((m) => clean(m.deltas[i])) : []),
@@ -80,7 +91,8 @@ export function comparisonToCsv<R extends ExportRun>(c: Comparison<R>, settings:
     });
   } else {
     lines.push(csvLine(['section', 'key', 'direction', 'best', ...c.runs.map((r) => r.name)]));
-    lines.push(csvLine(['run', 'run_id', '', '', ...c.runs.map((r) => r.id)]));
+    lines.push(csvLine(['run', 'run_id', '', '', ...c.runs.map((r) => r.runId ?? r.id)]));
+    if (withSource) lines.push(csvLine(['run', 'source', '', '', ...c.runs.map((r) => r.source)]));
     lines.push(csvLine(['run', 'experiment', '', '', ...c.runs.map((r) => r.experiment)]));
     lines.push(csvLine(['run', 'status', '', '', ...c.runs.map((r) => r.status)]));
     if (c.baseline) lines.push(csvLine(['run', 'baseline', '', '', ...c.runs.map((r) => r.id === c.baseline!.id)]));
@@ -129,10 +141,15 @@ export function comparisonToMarkdown<R extends ExportRun>(c: Comparison<R>, sett
   const notes = [`${c.runs.length} run${c.runs.length === 1 ? '' : 's'}`];
   if (c.hidden.length) notes.push(`${c.hidden.length} hidden`);
   notes.push('**bold**: best value of each metric (↓ lower is better, ↑ higher is better)');
+  if (settings.compared && settings.compared.kind !== 'last') notes.push(`metrics compared by their ${comparedLabel(settings.compared)}`);
   if (c.baseline) notes.push(`deltas against the baseline ${mdText(c.baseline.name)} in parentheses`);
   if (settings.paramsDiffOnly || settings.metricsDiffOnly) notes.push(`only ${[settings.paramsDiffOnly ? 'parameters' : '', settings.metricsDiffOnly ? 'metrics' : ''].filter(Boolean).join(' and ')} that differ`);
   out.push(notes.join('; ') + '.');
   const runLabel = (r: R) => mdText(r.name) + (c.baseline?.id === r.id ? ' (baseline)' : '');
+  if (hasSources(c.runs)) {
+    out.push('### Runs');
+    out.push(mdTable(['Run', 'Source', 'Experiment', 'Run id'], ['l', 'l', 'l', 'l'], c.runs.map((r) => [runLabel(r), mdText(r.source ?? ''), mdText(r.experiment ?? ''), mdText(r.runId ?? r.id)])));
+  }
 
   if ((options.layout ?? 'runs-as-columns') === 'runs-as-columns') {
     out.push('### Parameters');

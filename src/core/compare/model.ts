@@ -10,6 +10,9 @@
  * primary metrics); the user's per-metric overrides live in the settings.
  */
 import { parseDecimal } from '../util/numbers';
+import { type ComparedValue, normalizeCompared } from './series';
+
+export type { ComparedValue } from './series';
 
 export type Direction = 'min' | 'max';
 type Value = string | number | boolean | null;
@@ -59,6 +62,8 @@ export interface CompareSettings {
   baseline: string | null;
   /** The user's choice of direction for a metric, over the default. */
   directionOverrides: Record<string, Direction>;
+  /** Which value of each metric is compared: the last (default), the value at a step, or the min / max over the history. */
+  compared: ComparedValue;
   charts: ChartSettings;
 }
 
@@ -70,6 +75,7 @@ export function defaultSettings(): CompareSettings {
     hidden: [],
     baseline: null,
     directionOverrides: {},
+    compared: { kind: 'last' },
     charts: { tab: 'bars', barMetrics: [], historyMetric: null, scatterParam: null, scatterMetric: null, pcpParams: [], pcpMetric: null },
   };
 }
@@ -104,6 +110,7 @@ export function normalizeSettings(v: unknown): CompareSettings {
     hidden: keyList(o.hidden),
     baseline: keyOrNull(o.baseline),
     directionOverrides: {},
+    compared: normalizeCompared(o.compared),
     charts: d.charts,
   };
   const s = o.sort as Record<string, unknown> | null | undefined;

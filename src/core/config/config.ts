@@ -40,6 +40,7 @@ import * as path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { parseColumnOverride } from '../monitoring/columnOverride';
 import { describeValue, escapeControl, printable } from '../store/names';
+import type { Task } from '../training/engine';
 import { MAX_PARALLEL, MAX_SWEEP_RUNS, parseHyperparameters } from '../training/params';
 import { UserInputError } from '../util/errors';
 
@@ -146,6 +147,11 @@ export function loadConfig(file: string): WorkbenchConfig {
   return parseConfig(text, file);
 }
 
+/** Throws a ConfigError at a node's line and column. */
+type Fail = (n: YamlNode | null | undefined, msg: string) => never;
+/** An alias (*name) stands for the node it names: positions and checks use that node. */
+type Deref = (n: unknown) => YamlNode | null | undefined;
+
 export function parseConfig(text: string, file: string): WorkbenchConfig {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
@@ -155,12 +161,11 @@ export function parseConfig(text: string, file: string): WorkbenchConfig {
     throw new ConfigError(file, pos.line, pos.col, e.message.split('\n')[0]);
   }
   const where = (n: YamlNode | null | undefined) => (n && n.range ? lc.linePos(n.range[0]) : { line: undefined, col: undefined });
-  const fail = (n: YamlNode | null | undefined, msg: string): never => {
+  const fail: Fail = (n, msg) => {
     const p = where(n);
     throw new ConfigError(file, p.line, p.col, msg);
   };
-  // An alias (*name) stands for the node it names: positions and checks use that node.
-  const deref = (n: unknown): YamlNode | null | undefined => (isAlias(n) ? (n.resolve(doc) as YamlNode | undefined) : (n as YamlNode | null | undefined));
+  const deref: Deref = (n) => (isAlias(n) ? (n.resolve(doc) as YamlNode | undefined) : (n as YamlNode | null | undefined));
   const root = doc.contents;
   const out: WorkbenchConfig = { file, dir: path.dirname(file), training: {}, monitors: [], raw: {} };
   if (root === null || root === undefined) return out;
@@ -176,10 +181,19 @@ export function parseConfig(text: string, file: string): WorkbenchConfig {
     if (key === 'training') out.training = section(value, TRAINING_KEYS, 'training', fail, js[key]) as TrainingConfig;
     if (key === 'sweep') out.sweep = section(value, SWEEP_KEYS, 'sweep', fail, js[key]) as SweepConfig;
   }
-  const t = out.training;
-  const tNode = sec('training');
+  checkTraining(out.training, sec('training'), fail, deref);
+  const task = out.training.task === 'classification' ? 'classification' : 'regression';
+  if (out.sweep) checkSweep(out.sweep, sec('sweep'), task, fail, deref);
+  const monNode = sec('monitoring');
+  if (monNode !== undefined && monNode !== null) out.monitors = monitors(monNode, fail, deref, (js.monitoring ?? {}) as Record<string, unknown>);
+  return out;
+}
+
+const got = (v: unknown) => `got ${describeValue(v)}`;
+
+/** The training section's values, each error at its key's value. */
+function checkTraining(t: TrainingConfig, tNode: YamlNode | null | undefined, fail: Fail, deref: Deref): void {
   const at = (k: string) => (isMap(tNode) ? ((tNode.get(k, true) as YamlNode) ?? tNode) : tNode);
-  const got = (v: unknown) => `got ${describeValue(v)}`;
   if (t.task !== undefined && t.task !== 'regression' && t.task !== 'classification') fail(at('task'), `training.task must be regression or classification, not ${describeValue(t.task)}`);
   if (t.split !== undefined && t.split !== 'ordered' && t.split !== 'random') fail(at('split'), `training.split must be ordered or random, not ${describeValue(t.split)}`);
   if (t.missing !== undefined && !['error', 'drop', 'median'].includes(t.missing)) fail(at('missing'), `training.missing must be error, drop or median, not ${describeValue(t.missing)}`);
@@ -188,57 +202,57 @@ export function parseConfig(text: string, file: string): WorkbenchConfig {
   if (t.categorical !== undefined && !(Array.isArray(t.categorical) && t.categorical.every((c) => typeof c === 'string'))) fail(at('categorical'), `training.categorical must be a list of column names, ${got(t.categorical)}`);
   if (t.params !== undefined && (typeof t.params !== 'object' || t.params === null || Array.isArray(t.params))) fail(at('params'), `training.params must be a mapping of hyperparameters, ${got(t.params)}`);
   const task = t.task === 'classification' ? 'classification' : 'regression';
-  /** Each hyperparameter on its own, so the message points at its key. */
-  const checkParams = (node: YamlNode | null | undefined, values: Record<string, unknown>, name: string) => {
-    for (const [k, v] of Object.entries(values)) {
-      const keyNode = isMap(node) ? ((node.items.find((p) => isScalar(p.key) && String(p.key.value) === k)?.key as YamlNode | undefined) ?? node) : node;
-      // The value's own node (an alias where the alias is written): that is where the wrong value is given.
-      const valueNode = isMap(node) ? ((node.get(k, true) as YamlNode | undefined) ?? keyNode) : node;
+  if (t.params) checkParams(deref(at('params')), t.params, 'training.params', task, fail);
+}
+
+/** Each hyperparameter on its own, so the message points at its key (unknown) or its value (wrong). */
+function checkParams(node: YamlNode | null | undefined, values: Record<string, unknown>, name: string, task: Task, fail: Fail): void {
+  for (const [k, v] of Object.entries(values)) {
+    const keyNode = isMap(node) ? ((node.items.find((p) => isScalar(p.key) && String(p.key.value) === k)?.key as YamlNode | undefined) ?? node) : node;
+    // The value's own node (an alias where the alias is written): that is where the wrong value is given.
+    const valueNode = isMap(node) ? ((node.get(k, true) as YamlNode | undefined) ?? keyNode) : node;
+    try {
+      parseHyperparameters({ [k]: v }, task);
+    } catch (e) {
+      if (/^Unknown hyperparameter/.test((e as Error).message)) fail(keyNode, `${name}: ${(e as Error).message}`);
+      fail(valueNode, `${name}.${printable(k)}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** The sweep section: a grid or a space (each value a valid hyperparameter), and its numbers within bounds. */
+function checkSweep(s: SweepConfig, sNode: YamlNode | null | undefined, task: Task, fail: Fail, deref: Deref): void {
+  const sat = (k: string) => (isMap(sNode) ? (deref(sNode.get(k, true)) ?? sNode) : sNode);
+  if (s.grid !== undefined && (!Array.isArray(s.grid) || s.grid.some((g) => typeof g !== 'object' || g === null || Array.isArray(g)))) fail(sat('grid'), 'sweep.grid must be a list of mappings, e.g. - {n_estimators: 50, max_depth: 5}');
+  if (s.grid !== undefined && s.grid.length > MAX_SWEEP_RUNS) fail(sat('grid'), `sweep.grid lists ${s.grid.length} combinations; a sweep trains at most ${MAX_SWEEP_RUNS}`);
+  if (s.space !== undefined && (typeof s.space !== 'object' || s.space === null || Array.isArray(s.space) || Object.values(s.space).some((v) => !Array.isArray(v) || !v.length))) fail(sat('space'), 'sweep.space must map each hyperparameter to a non-empty list of values');
+  for (const [k, [min, max]] of Object.entries(CONFIG_BOUNDS.sweep)) {
+    const v = (s as Record<string, unknown>)[k];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max)) fail(sat(k), `sweep.${k} must be a whole number from ${min} to ${max}, ${got(v)}`);
+  }
+  if (s.grid) {
+    const gNode = sat('grid');
+    s.grid.forEach((g, i) => checkParams(isSeq(gNode) ? deref(gNode.items[i]) : gNode, g, `sweep.grid[${i}]`, task, fail));
+  }
+  if (s.space) checkSpace(s.space, sat('space'), task, fail, deref);
+  if (s.grid === undefined && s.space === undefined) fail(sNode, 'sweep needs a grid (list of combinations) or a space (values per hyperparameter)');
+}
+
+/** sweep.space: every listed value a valid value of its hyperparameter; an unknown hyperparameter at its key. */
+function checkSpace(space: Record<string, Scalar[]>, spNode: YamlNode | null | undefined, task: Task, fail: Fail, deref: Deref): void {
+  for (const [k, values] of Object.entries(space)) {
+    const listNode = isMap(spNode) ? deref(spNode.get(k, true)) : spNode;
+    values.forEach((v, i) => {
+      const vNode = isSeq(listNode) ? ((listNode.items[i] as YamlNode | undefined) ?? listNode) : listNode;
+      if (v !== null && typeof v === 'object') fail(vNode, `sweep.space.${printable(k)}[${i}] must be a number, text, true/false or none, ${got(v)}`);
       try {
         parseHyperparameters({ [k]: v }, task);
       } catch (e) {
-        if (/^Unknown hyperparameter/.test((e as Error).message)) fail(keyNode, `${name}: ${(e as Error).message}`);
-        fail(valueNode, `${name}.${printable(k)}: ${(e as Error).message}`);
+        const keyNode = isMap(spNode) ? (spNode.items.find((p) => isScalar(p.key) && String(p.key.value) === k)?.key as YamlNode | undefined) : undefined;
+        fail(/^Unknown hyperparameter/.test((e as Error).message) ? (keyNode ?? spNode) : vNode, `sweep.space${/^Unknown/.test((e as Error).message) ? '' : `.${printable(k)}[${i}]`}: ${(e as Error).message}`);
       }
-    }
-  };
-  if (t.params) checkParams(deref(at('params')), t.params, 'training.params');
-  const s = out.sweep;
-  if (s) {
-    const sNode = sec('sweep');
-    const sat = (k: string) => (isMap(sNode) ? (deref(sNode.get(k, true)) ?? sNode) : sNode);
-    if (s.grid !== undefined && (!Array.isArray(s.grid) || s.grid.some((g) => typeof g !== 'object' || g === null || Array.isArray(g)))) fail(sat('grid'), 'sweep.grid must be a list of mappings, e.g. - {n_estimators: 50, max_depth: 5}');
-    if (s.grid !== undefined && s.grid.length > MAX_SWEEP_RUNS) fail(sat('grid'), `sweep.grid lists ${s.grid.length} combinations; a sweep trains at most ${MAX_SWEEP_RUNS}`);
-    if (s.space !== undefined && (typeof s.space !== 'object' || s.space === null || Array.isArray(s.space) || Object.values(s.space).some((v) => !Array.isArray(v) || !v.length))) fail(sat('space'), 'sweep.space must map each hyperparameter to a non-empty list of values');
-    for (const [k, [min, max]] of Object.entries(CONFIG_BOUNDS.sweep)) {
-      const v = (s as Record<string, unknown>)[k];
-      if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max)) fail(sat(k), `sweep.${k} must be a whole number from ${min} to ${max}, ${got(v)}`);
-    }
-    if (s.grid) {
-      const gNode = sat('grid');
-      s.grid.forEach((g, i) => checkParams(isSeq(gNode) ? deref(gNode.items[i]) : gNode, g, `sweep.grid[${i}]`));
-    }
-    if (s.space) {
-      const spNode = sat('space');
-      for (const [k, values] of Object.entries(s.space)) {
-        const listNode = isMap(spNode) ? deref(spNode.get(k, true)) : spNode;
-        values.forEach((v, i) => {
-          const vNode = isSeq(listNode) ? ((listNode.items[i] as YamlNode | undefined) ?? listNode) : listNode;
-          if (v !== null && typeof v === 'object') fail(vNode, `sweep.space.${printable(k)}[${i}] must be a number, text, true/false or none, ${got(v)}`);
-          try {
-            parseHyperparameters({ [k]: v }, task);
-          } catch (e) {
-            const keyNode = isMap(spNode) ? (spNode.items.find((p) => isScalar(p.key) && String(p.key.value) === k)?.key as YamlNode | undefined) : undefined;
-            fail(/^Unknown hyperparameter/.test((e as Error).message) ? (keyNode ?? spNode) : vNode, `sweep.space${/^Unknown/.test((e as Error).message) ? '' : `.${printable(k)}[${i}]`}: ${(e as Error).message}`);
-          }
-        });
-      }
-    }
-    if (s.grid === undefined && s.space === undefined) fail(sNode, 'sweep needs a grid (list of combinations) or a space (values per hyperparameter)');
+    });
   }
-  const monNode = sec('monitoring');
-  if (monNode !== undefined && monNode !== null) out.monitors = monitors(monNode, fail, deref, (js.monitoring ?? {}) as Record<string, unknown>);
-  return out;
 }
 
 function section(node: YamlNode | null | undefined, keys: string[], name: string, fail: (n: YamlNode | null | undefined, m: string) => never, value: unknown): Record<string, unknown> {

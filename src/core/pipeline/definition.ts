@@ -93,12 +93,31 @@ export function isPipelineFile(file: string): boolean {
   return /\.pipeline\.(ya?ml|json)$/i.test(file);
 }
 
+/** Records a problem at a node's line and column (line 1, column 1 without a node). */
+type At = (n: YamlNode | null | undefined, message: string) => void;
+/** An alias (*name) stands for the node it names. */
+type Deref = (n: unknown) => YamlNode | null;
+type Raw = Record<string, Record<string, unknown> | string | undefined>;
+
 /** Parse and check a pipeline file. Throws PipelineError with every problem found (line and column each). */
 export function parsePipeline(text: string, file: string, options: { checkFiles?: boolean } = {}): PipelineDefinition {
+  const problems: PipelineProblem[] = [];
+  const { root, js, at, deref } = readYaml(text, file, problems);
+  checkSchema(root, SCHEMA, '', js, at, deref);
+  const raw = js as Raw;
+  const pipelineName = typeof raw.name === 'string' ? raw.name : path.basename(file).replace(/\.pipeline\.(ya?ml|json)$/i, '');
+  checkNames(root, raw, pipelineName, at);
+  checkTrainerParams(root, raw, at, deref);
+  checkRequired(root, raw, path.dirname(file), options.checkFiles !== false, at);
+  if (problems.length) throw new PipelineError(problems);
+  return definitionOf(raw, file, pipelineName);
+}
+
+/** The document's root mapping and its plain values; a syntax error, another root or too many aliases throw. */
+function readYaml(text: string, file: string, problems: PipelineProblem[]): { root: YAMLMap; js: Record<string, unknown>; at: At; deref: Deref } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  const problems: PipelineProblem[] = [];
-  const at = (n: YamlNode | null | undefined, message: string) => {
+  const at: At = (n, message) => {
     const p = n?.range ? lc.linePos(n.range[0]) : { line: 1, col: 1 };
     problems.push({ file, line: p.line, col: p.col, message });
   };
@@ -121,62 +140,71 @@ export function parsePipeline(text: string, file: string, options: { checkFiles?
     at(root, (e as Error).message);
     throw new PipelineError(problems);
   }
-  // An alias (*name) stands for the node it names.
-  const deref = (n: unknown): YamlNode | null => (isAlias(n) ? ((n.resolve(doc) as YamlNode | undefined) ?? null) : ((n as YamlNode | null | undefined) ?? null));
-  const check = (map: YAMLMap, schema: Record<string, unknown>, prefix: string, values: Record<string, unknown>) => {
-    for (const pair of map.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : '';
-      const value = pair.value as YamlNode | null;
-      const type = schema[key];
-      if (type === undefined) {
-        at(pair.key as YamlNode, `unknown key '${prefix}${printable(key)}' (known: ${Object.keys(schema).join(', ')})`);
-        continue;
-      }
-      const v = values[key] === undefined ? null : values[key];
-      if (typeof type === 'object') {
-        const m = deref(value);
-        if (!isMap(m)) at(value ?? (pair.key as YamlNode), `'${prefix}${key}' must be a mapping, got ${describeValue(v)}`);
-        else check(m, type as Record<string, unknown>, `${prefix}${key}.`, (v ?? {}) as Record<string, unknown>);
-        continue;
-      }
-      const bad = (what: string) => at(value ?? (pair.key as YamlNode), `'${prefix}${key}' must be ${what}, got ${describeValue(v)}`);
-      const t = String(type);
-      const bounds = (PIPELINE_BOUNDS as Record<string, readonly [number, number]>)[`${prefix}${key}`];
-      if (t === 'string' && (typeof v !== 'string' || !v.trim())) bad('text');
-      else if (t === 'int' && !(typeof v === 'number' && Number.isInteger(v) && v >= bounds[0] && v <= bounds[1])) bad(`a whole number from ${fmtBound(bounds[0])} to ${fmtBound(bounds[1])}`);
-      else if (t === 'number' && !(typeof v === 'number' && Number.isFinite(v) && v >= bounds[0] && v <= bounds[1])) bad(bounds[1] === Number.MAX_VALUE ? `a number ≥ ${fmtBound(bounds[0])}` : `a number from ${fmtBound(bounds[0])} to ${fmtBound(bounds[1])}`);
-      else if (t === 'share' && !(typeof v === 'number' && v >= 0 && v <= 1)) bad('a number between 0 and 1');
-      else if (t === 'fraction' && !(typeof v === 'number' && v > 0 && v < 1)) bad('a number between 0 and 1 (exclusive)');
-      else if (t === 'bool' && typeof v !== 'boolean') bad('true or false');
-      else if (t === 'map' && !(v && typeof v === 'object' && !Array.isArray(v))) bad('a mapping');
-      else if (t === 'strings' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) bad('a list of column names');
-      else if (t.startsWith('enum:') && !t.slice(5).split(',').includes(String(v))) bad(`one of ${t.slice(5).split(',').join(', ')}`);
-      else if (t === 'ranges') {
-        const rm = deref(value);
-        if (!isMap(rm)) bad('a mapping of column: [min, max]');
-        else for (const rp of rm.items) {
-          const col = String((rp.key as { value?: unknown })?.value);
-          const rv = (v as Record<string, unknown>)[col];
-          if (!(Array.isArray(rv) && rv.length === 2 && rv.every((x) => typeof x === 'number' && Number.isFinite(x)) && rv[0] <= rv[1])) at((rp.value as YamlNode) ?? (rp.key as YamlNode), `'${prefix}${key}.${printable(col)}' must be [min, max] (finite numbers, min ≤ max), got ${Array.isArray(rv) ? `[${rv.map(describeValue).join(', ')}]` : describeValue(rv)}`);
-        }
-      } else if (t === 'commit' && !(v === true || v === false || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).every((k) => k === 'branch')))) bad('true, false or {branch: NAME}');
-      else if (t === 'schedule') {
-        if (!(v && typeof v === 'object' && !Array.isArray(v))) bad('{every: 6h} or {cron: "0 6 * * *"}');
-        else {
-          const o = v as Record<string, unknown>;
-          if (Object.keys(o).some((k) => k !== 'every' && k !== 'cron')) bad('{every: DURATION} or {cron: EXPRESSION}');
-          if (o.every !== undefined && (typeof o.every !== 'string' || parseDuration(o.every) === undefined)) at(value, `'${prefix}${key}.every' must be a duration from 1s to 24d such as 30m, 6h or 1d, got ${describeValue(o.every)}`);
-          if (o.cron !== undefined && !validCron(String(o.cron))) at(value, `'${prefix}${key}.cron' must be a 5-field cron expression (minute hour day month weekday)`);
-        }
-      }
+  const deref: Deref = (n) => (isAlias(n) ? ((n.resolve(doc) as YamlNode | undefined) ?? null) : ((n as YamlNode | null | undefined) ?? null));
+  return { root, js, at, deref };
+}
+
+/** Every key of a mapping against the schema: unknown keys, nested sections, and each value's type. */
+function checkSchema(map: YAMLMap, schema: Record<string, unknown>, prefix: string, values: Record<string, unknown>, at: At, deref: Deref): void {
+  for (const pair of map.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    const value = pair.value as YamlNode | null;
+    const type = schema[key];
+    if (type === undefined) {
+      at(pair.key as YamlNode, `unknown key '${prefix}${printable(key)}' (known: ${Object.keys(schema).join(', ')})`);
+      continue;
     }
-  };
-  check(root, SCHEMA, '', js);
-  const raw = js as Record<string, Record<string, unknown> | string | undefined>;
-  // Names: checked as the store and the registry check them, so nothing fails (or hides) after training.
+    const v = values[key] === undefined ? null : values[key];
+    if (typeof type === 'object') {
+      const m = deref(value);
+      if (!isMap(m)) at(value ?? (pair.key as YamlNode), `'${prefix}${key}' must be a mapping, got ${describeValue(v)}`);
+      else checkSchema(m, type as Record<string, unknown>, `${prefix}${key}.`, (v ?? {}) as Record<string, unknown>, at, deref);
+      continue;
+    }
+    checkValue(String(type), `${prefix}${key}`, v, value ?? (pair.key as YamlNode), at, deref);
+  }
+}
+
+/** One value against its schema type (`node`: where it is written, or its key when it has no value). */
+function checkValue(t: string, name: string, v: unknown, node: YamlNode, at: At, deref: Deref): void {
+  const bad = (what: string) => at(node, `'${name}' must be ${what}, got ${describeValue(v)}`);
+  const bounds = (PIPELINE_BOUNDS as Record<string, readonly [number, number]>)[name];
+  if (t === 'string' && (typeof v !== 'string' || !v.trim())) bad('text');
+  else if (t === 'int' && !(typeof v === 'number' && Number.isInteger(v) && v >= bounds[0] && v <= bounds[1])) bad(`a whole number from ${fmtBound(bounds[0])} to ${fmtBound(bounds[1])}`);
+  else if (t === 'number' && !(typeof v === 'number' && Number.isFinite(v) && v >= bounds[0] && v <= bounds[1])) bad(bounds[1] === Number.MAX_VALUE ? `a number ≥ ${fmtBound(bounds[0])}` : `a number from ${fmtBound(bounds[0])} to ${fmtBound(bounds[1])}`);
+  else if (t === 'share' && !(typeof v === 'number' && v >= 0 && v <= 1)) bad('a number between 0 and 1');
+  else if (t === 'fraction' && !(typeof v === 'number' && v > 0 && v < 1)) bad('a number between 0 and 1 (exclusive)');
+  else if (t === 'bool' && typeof v !== 'boolean') bad('true or false');
+  else if (t === 'map' && !(v && typeof v === 'object' && !Array.isArray(v))) bad('a mapping');
+  else if (t === 'strings' && !(Array.isArray(v) && v.every((x) => typeof x === 'string'))) bad('a list of column names');
+  else if (t.startsWith('enum:') && !t.slice(5).split(',').includes(String(v))) bad(`one of ${t.slice(5).split(',').join(', ')}`);
+  else if (t === 'ranges') checkRanges(name, v, deref(node), bad, at);
+  else if (t === 'commit' && !(v === true || v === false || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).every((k) => k === 'branch')))) bad('true, false or {branch: NAME}');
+  else if (t === 'schedule') checkSchedule(name, v, node, bad, at);
+}
+
+/** validation.ranges: a mapping of column: [min, max]. */
+function checkRanges(name: string, v: unknown, rm: YamlNode | null, bad: (what: string) => void, at: At): void {
+  if (!isMap(rm)) return bad('a mapping of column: [min, max]');
+  for (const rp of rm.items) {
+    const col = String((rp.key as { value?: unknown })?.value);
+    const rv = (v as Record<string, unknown>)[col];
+    if (!(Array.isArray(rv) && rv.length === 2 && rv.every((x) => typeof x === 'number' && Number.isFinite(x)) && rv[0] <= rv[1])) at((rp.value as YamlNode) ?? (rp.key as YamlNode), `'${name}.${printable(col)}' must be [min, max] (finite numbers, min ≤ max), got ${Array.isArray(rv) ? `[${rv.map(describeValue).join(', ')}]` : describeValue(rv)}`);
+  }
+}
+
+/** triggers.schedule: {every: DURATION} or {cron: EXPRESSION}. */
+function checkSchedule(name: string, v: unknown, node: YamlNode, bad: (what: string) => void, at: At): void {
+  if (!(v && typeof v === 'object' && !Array.isArray(v))) return bad('{every: 6h} or {cron: "0 6 * * *"}');
+  const o = v as Record<string, unknown>;
+  if (Object.keys(o).some((k) => k !== 'every' && k !== 'cron')) bad('{every: DURATION} or {cron: EXPRESSION}');
+  if (o.every !== undefined && (typeof o.every !== 'string' || parseDuration(o.every) === undefined)) at(node, `'${name}.every' must be a duration from 1s to 24d such as 30m, 6h or 1d, got ${describeValue(o.every)}`);
+  if (o.cron !== undefined && !validCron(String(o.cron))) at(node, `'${name}.cron' must be a 5-field cron expression (minute hour day month weekday)`);
+}
+
+/** Names: checked as the store and the registry check them, so nothing fails (or hides) after training. */
+function checkNames(root: YAMLMap, raw: Raw, pipelineName: string, at: At): void {
   const node = (k: string) => (root.get(k, true) as YamlNode | undefined) ?? root;
-  const defaultName = path.basename(file).replace(/\.pipeline\.(ya?ml|json)$/i, '');
-  const pipelineName = typeof raw.name === 'string' ? raw.name : defaultName;
   const nameProblem = checkPipelineName(pipelineName);
   if (nameProblem) at(node('name'), raw.name === undefined ? `the pipeline's name comes from the file name, and ${nameProblem}; set name: in the file or rename it` : `'name' ${nameProblem}`);
   if (typeof raw.model === 'string' && raw.model.trim()) {
@@ -193,59 +221,68 @@ export function parsePipeline(text: string, file: string, options: { checkFiles?
       at(node('experiment'), `'experiment': ${(e as Error).message}`);
     }
   }
+}
+
+/** trainer.params: hyperparameters of the built-in trainer, or (kind command) any param keys with scalar values. */
+function checkTrainerParams(root: YAMLMap, raw: Raw, at: At, deref: Deref): void {
   const trainerNode = deref(root.get('trainer', true));
   const trainerJs = (raw.trainer ?? {}) as Record<string, unknown>;
   const paramsNode = isMap(trainerNode) ? deref(trainerNode.get('params', true)) : null;
-  if (isMap(paramsNode) && trainerJs.params && typeof trainerJs.params === 'object') {
-    const dataTask = (raw.data as Record<string, unknown> | undefined)?.task === 'classification' ? 'classification' : 'regression';
-    for (const pair of paramsNode.items) {
-      const k = isScalar(pair.key) ? String(pair.key.value) : '';
-      const v = (trainerJs.params as Record<string, unknown>)[k];
-      const keyNode = pair.key as YamlNode;
-      const valueNode = (pair.value as YamlNode | null) ?? keyNode;
-      if (trainerJs.kind === 'command') {
-        // Your command's own parameters: any key a run accepts, scalar values.
-        try {
-          checkKey('Param', k);
-        } catch (e) {
-          at(keyNode, `'trainer.params': ${(e as Error).message}`);
-          continue;
-        }
-        if (v !== null && typeof v === 'object') at(valueNode, `'trainer.params.${k}' must be a number, text, true/false or null, got ${describeValue(v)}`);
+  if (!isMap(paramsNode) || !trainerJs.params || typeof trainerJs.params !== 'object') return;
+  const dataTask = (raw.data as Record<string, unknown> | undefined)?.task === 'classification' ? 'classification' : 'regression';
+  for (const pair of paramsNode.items) {
+    const k = isScalar(pair.key) ? String(pair.key.value) : '';
+    const v = (trainerJs.params as Record<string, unknown>)[k];
+    const keyNode = pair.key as YamlNode;
+    const valueNode = (pair.value as YamlNode | null) ?? keyNode;
+    if (trainerJs.kind === 'command') {
+      // Your command's own parameters: any key a run accepts, scalar values.
+      try {
+        checkKey('Param', k);
+      } catch (e) {
+        at(keyNode, `'trainer.params': ${(e as Error).message}`);
         continue;
       }
-      try {
-        parseHyperparameters({ [k]: v }, dataTask);
-      } catch (e) {
-        const msg = (e as Error).message;
-        if (/^Unknown hyperparameter/.test(msg)) at(keyNode, `'trainer.params': ${msg}`);
-        else at(valueNode, `'trainer.params.${printable(k)}': ${msg}`);
-      }
+      if (v !== null && typeof v === 'object') at(valueNode, `'trainer.params.${k}' must be a number, text, true/false or null, got ${describeValue(v)}`);
+      continue;
+    }
+    try {
+      parseHyperparameters({ [k]: v }, dataTask);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/^Unknown hyperparameter/.test(msg)) at(keyNode, `'trainer.params': ${msg}`);
+      else at(valueNode, `'trainer.params.${printable(k)}': ${msg}`);
     }
   }
+}
+
+/** The required keys, and (with checkFiles) that data.source (unless a glob) and data.reference exist. */
+function checkRequired(root: YAMLMap, raw: Raw, dir: string, checkFiles: boolean, at: At): void {
   for (const req of ['model', 'data']) if (raw[req] === undefined) at(root, `missing required key '${req}'`);
   const data = (raw.data ?? {}) as Record<string, unknown>;
-  if (raw.data && !data.source) at(root.get('data', true) as YamlNode, "missing required key 'data.source'");
-  if (raw.data && !data.target) at(root.get('data', true) as YamlNode, "missing required key 'data.target'");
+  const dataNode = root.get('data', true) as YamlNode;
+  if (raw.data && !data.source) at(dataNode, "missing required key 'data.source'");
+  if (raw.data && !data.target) at(dataNode, "missing required key 'data.target'");
   const trainer = (raw.trainer ?? {}) as Record<string, unknown>;
   if (trainer.kind === 'command' && !trainer.command) at(root.get('trainer', true) as YamlNode, "trainer.kind command needs 'trainer.command'");
-  const dir = path.dirname(file);
-  if (options.checkFiles !== false && typeof data.source === 'string' && !/[*?[]/.test(data.source) && !fs.existsSync(path.resolve(dir, data.source))) {
-    at((root.get('data', true) as YAMLMap | undefined)?.get?.('source', true) as YamlNode, `data file ${data.source} does not exist`);
-  }
-  if (options.checkFiles !== false && typeof data.reference === 'string' && !fs.existsSync(path.resolve(dir, data.reference))) {
-    at((root.get('data', true) as YAMLMap | undefined)?.get?.('reference', true) as YamlNode, `reference file ${data.reference} does not exist`);
-  }
-  if (problems.length) throw new PipelineError(problems);
+  if (!checkFiles) return;
+  const dataKey = (k: string) => (dataNode as YAMLMap | undefined)?.get?.(k, true) as YamlNode;
+  if (typeof data.source === 'string' && !/[*?[]/.test(data.source) && !fs.existsSync(path.resolve(dir, data.source))) at(dataKey('source'), `data file ${data.source} does not exist`);
+  if (typeof data.reference === 'string' && !fs.existsSync(path.resolve(dir, data.reference))) at(dataKey('reference'), `reference file ${data.reference} does not exist`);
+}
 
+/** The checked file's definition, with every default filled in. */
+function definitionOf(raw: Raw, file: string, pipelineName: string): PipelineDefinition {
   const model = String(raw.model).trim();
+  const data = (raw.data ?? {}) as Record<string, unknown>;
+  const trainer = (raw.trainer ?? {}) as Record<string, unknown>;
   const v = (raw.validation ?? {}) as Record<string, unknown>;
   const g = (raw.gates ?? {}) as Record<string, number>;
   const s = (raw.smoke ?? {}) as Record<string, number>;
   const tr = (raw.triggers ?? {}) as Record<string, unknown>;
   return {
     file,
-    dir,
+    dir: path.dirname(file),
     name: checkName('Pipeline name', pipelineName),
     model,
     experiment: typeof raw.experiment === 'string' ? raw.experiment : `${model}_pipeline`,

@@ -1,10 +1,10 @@
 /**
- * Predict with a registered model: `mlops predict --model URI --data CSV --out CSV`. The model's recorded encoding
+ * Predict with a registered model: `mlops predict --model URI --data CSV|PARQUET --out CSV`. The model's recorded encoding
  * is applied; the output is the input rows with a `prediction` column (and one probability column per class for
  * classifiers), written atomically.
  */
 import { csvField } from '../compare/export';
-import { loadCsv } from '../data/csv';
+import { loadTable } from '../data/table';
 import { predictDataset } from '../training/modelBundle';
 import { resolveOutputFile, writeOutputFileAtomic } from '../util/atomicFs';
 import type { Registry } from './registry';
@@ -22,7 +22,7 @@ function cell(v: string | number): string {
 export async function predictCsv(registry: Registry, uri: string, data: string, out: string, outLabel = 'Output file'): Promise<{ rows: number; model: string; version: number; out: string }> {
   resolveOutputFile(out, outLabel);
   const { version, loaded } = loadModelByUri(registry, uri);
-  const ds = await loadCsv(data);
+  const ds = await loadTable(data);
   const pred = predictDataset(loaded, ds);
   const classes = loaded.meta.encoding.classes ?? [];
   const header = [...ds.columns.map((c) => c.name), 'prediction', ...(pred.proba ? classes.map((c) => `proba_${c}`) : [])];

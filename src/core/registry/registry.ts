@@ -25,10 +25,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Store } from '../store/store';
 import type { Tracker } from '../tracking/tracker';
-import { copyFileAtomic, sha256File } from '../util/atomicFs';
+import { checkArtifactPath } from '../store/names';
+import { copyFileAtomic, sha256File, writeFileAtomic } from '../util/atomicFs';
 import { appendRecord, LogProblem, readJsonLog, verifyAppended } from '../util/jsonLog';
 import { UserInputError } from '../util/errors';
 import { currentIdentity, Identity } from './identity';
+import type { SourceRegistryChange } from './sourceChange';
 
 export const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -41,7 +43,8 @@ export class RefusedError extends UserInputError {
   }
 }
 
-export type RegistryAction = 'register' | 'transition' | 'alias' | 'rollback' | 'describe' | 'tag' | 'refused';
+/** `mlflow`: about an MLflow source's registry (./sourceChange.ts); never part of the workspace's own state. */
+export type RegistryAction = 'register' | 'transition' | 'alias' | 'rollback' | 'describe' | 'tag' | 'refused' | 'mlflow';
 
 export interface RegistryEvent {
   id: string;
@@ -62,13 +65,19 @@ export interface RegistryEvent {
   /** register: snapshot of the source run */
   run?: { id: string; name: string; experiment: string; params: Record<string, unknown>; metrics: Record<string, number>; datasetSha256?: string; dataset?: string };
   modelSha256?: string;
+  /** register: 'mlflow' for a model pulled from MLflow (its MLmodel files, copied as they are; not served here). */
+  format?: 'mlflow';
   description?: string;
   tags?: Record<string, string>;
+  /** tag: keys removed */
+  deletedTags?: string[];
   /** refused: what was attempted, and the reason the user gave for it */
   attempted?: string;
   requestedReason?: string;
   /** pipeline / automatic actions */
   source?: string;
+  /** action `mlflow`: the MLflow source and what happened to its registry */
+  mlflow?: SourceRegistryChange;
 }
 
 export interface ModelVersion {
@@ -78,6 +87,8 @@ export interface ModelVersion {
   aliases: string[];
   artifact: string;
   modelSha256: string;
+  /** 'workbench': model.json + model.bin, served by `predict`; 'mlflow': an MLflow model's files (MLmodel), pulled. */
+  format: 'workbench' | 'mlflow';
   run: NonNullable<RegistryEvent['run']>;
   description: string;
   tags: Record<string, string>;
@@ -95,10 +106,28 @@ export interface RegisteredModel {
   productionHistory: number[];
 }
 
+/** One version's move between stages, as replaying an event made it. */
+export interface StageTransition {
+  version: number;
+  from: Stage;
+  to: Stage;
+}
+
+/** An alias pointed at a version (`to`) or removed (`to` null); `from` is the version it held before, if any. */
+export interface AliasMove {
+  alias: string;
+  from: number | null;
+  to: number | null;
+}
+
 export interface HistoryEntry {
   event: RegistryEvent;
   /** What replaying the event did, in words (e.g. "v2: Staging → Production; v1: Production → Archived"). */
   effect: string;
+  /** The same stage changes, structured and in order (a promotion lists the version it archived after the promoted one). */
+  transitions: StageTransition[];
+  /** The alias the event moved or removed. */
+  aliasMoves: AliasMove[];
 }
 
 export interface RegistryState {
@@ -139,14 +168,15 @@ export class Registry {
 
   constructor(
     readonly store: Store,
-    private readonly options: RegistryOptions = {},
+    readonly options: RegistryOptions = {},
   ) {
     this.dir = path.join(store.root, 'registry');
     this.eventsFile = path.join(this.dir, 'events.jsonl');
     this.artifactsDir = path.join(this.dir, 'artifacts');
   }
 
-  private identity(): Identity {
+  /** Who is acting: the configured identity, else git's user, else the OS user (./identity.ts). */
+  identity(): Identity {
     return this.options.identity ?? currentIdentity(path.dirname(this.store.root));
   }
 
@@ -208,9 +238,10 @@ export class Registry {
 
   // ------------------------------------------------------------ writing
 
-  private append(e: Omit<RegistryEvent, 'id' | 'time' | 'user'> & { user?: string }): RegistryEvent {
+  private append(e: Omit<RegistryEvent, 'id' | 'time' | 'user'> & { user?: string; id?: string; time?: number }): RegistryEvent {
     fs.mkdirSync(this.dir, { recursive: true });
-    const event: RegistryEvent = { id: crypto.randomBytes(12).toString('hex'), time: Date.now(), user: e.user ?? this.identity().display, ...e } as RegistryEvent;
+    const { id, time, user, ...rest } = e;
+    const event: RegistryEvent = { id: id ?? crypto.randomBytes(12).toString('hex'), time: time ?? Date.now(), user: user ?? this.identity().display, ...rest } as RegistryEvent;
     appendRecord(this.eventsFile, event, { checksum: true });
     this.store.touch();
     // Report success only for an event that reads back (issue 18 #1: a torn tail once swallowed the next event).
@@ -219,19 +250,16 @@ export class Registry {
   }
 
   private checkPromoter(action: string, model: string, detail: Partial<RegistryEvent>): void {
-    const allowed = this.options.promoters;
-    if (!allowed || !allowed.length) return;
     const id = this.identity();
-    const candidates = [id.email, id.name, id.osUser].filter(Boolean).map((s) => s!.toLowerCase());
-    if (allowed.some((a) => candidates.includes(a.toLowerCase()))) return;
-    const rule = `registry.promoters in mlops.yaml allows only ${allowed.join(', ')}`;
+    const rule = promoterRefusal(this.options.promoters, id);
+    if (!rule) return;
     const { reason: requested, ...rest } = detail;
     this.append({ action: 'refused', model, attempted: action, ...rest, reason: `${id.display} is not allowed: ${rule}`, ...(requested ? { requestedReason: requested } : {}), user: id.display });
     throw new RefusedError(`Refused: ${id.display} may not ${action} (${rule}). The refusal is recorded in the model's history.`);
   }
 
-  /** Register a run's model as a new version (an immutable copy of its model artifact). */
-  register(tracker: Tracker, runId: string, name: string, opts: { description?: string; tags?: Record<string, string>; source?: string } = {}): ModelVersion {
+  /** Register a run's model as a new version (an immutable copy of its model artifact); `version`: a number to take when free (see importVersion). */
+  register(tracker: Tracker, runId: string, name: string, opts: { description?: string; tags?: Record<string, string>; source?: string; version?: number } = {}): ModelVersion {
     const model = checkModelName(name);
     const run = tracker.getRun(runId);
     const meta = tracker.artifactPath(run.id, 'model/model.json');
@@ -257,7 +285,7 @@ export class Registry {
     }
     let ev: RegistryEvent;
     try {
-      const version = this.claimVersion(model);
+      const version = this.claimVersion(model, opts.version);
       ev = this.append({
         action: 'register',
         model,
@@ -278,6 +306,46 @@ export class Registry {
     return this.versionOfEvent(model, ev.id);
   }
 
+  /**
+   * Register a model that is not the workbench's — an MLflow model version pulled with its files (MLmodel and the
+   * rest), copied as they are under a fresh artifact id (like a registration's copy) — from a workspace run. Such a
+   * version has stages, aliases and a history like any other; `predict` refuses it (it cannot run MLflow flavours).
+   * `version`: the number to take when it is free (above every number used so far), else the next one.
+   */
+  importVersion(tracker: Tracker, runId: string, name: string, files: readonly { path: string; data: Uint8Array }[], opts: { description?: string; tags?: Record<string, string>; source?: string; version?: number } = {}): ModelVersion {
+    const model = checkModelName(name);
+    const run = tracker.getRun(runId);
+    const artifact = crypto.randomBytes(12).toString('hex');
+    const tmp = path.join(this.artifactsDir, `.tmp-${artifact}`);
+    const final = path.join(this.artifactsDir, artifact);
+    const manifest = crypto.createHash('sha256');
+    try {
+      for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+        const target = path.join(tmp, ...checkArtifactPath(f.path).split('/'));
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        writeFileAtomic(target, f.data);
+        manifest.update(`${f.path}\0${crypto.createHash('sha256').update(f.data).digest('hex')}\n`);
+      }
+      fs.mkdirSync(tmp, { recursive: true });
+      fs.renameSync(tmp, final);
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    let ev: RegistryEvent;
+    try {
+      const version = this.claimVersion(model, opts.version);
+      ev = this.append({
+        action: 'register', model, version, artifact, modelSha256: manifest.digest('hex'), format: 'mlflow', description: opts.description ?? '', tags: opts.tags ?? {}, source: opts.source,
+        run: { id: run.id, name: run.name, experiment: run.experimentName, params: run.params, metrics: run.metrics, datasetSha256: run.environment.dataset?.sha256, dataset: run.environment.dataset?.path },
+      });
+    } catch (e) {
+      fs.rmSync(final, { recursive: true, force: true });
+      throw e;
+    }
+    return this.versionOfEvent(model, ev.id);
+  }
+
   /** Folder of the version numbers taken for a model (one empty file per number, created with O_EXCL). */
   claimsDir(model: string): string {
     return path.join(this.dir, 'claims', crypto.createHash('sha256').update(model, 'utf8').digest('hex').slice(0, 16));
@@ -287,12 +355,14 @@ export class Registry {
    * Take the next free version number of a model: one above every number in the log and every number claimed
    * (a claim is an empty file created with O_EXCL, so of two concurrent registrations exactly one gets each number).
    */
-  private claimVersion(model: string): number {
+  private claimVersion(model: string, preferred?: number): number {
     const dir = this.claimsDir(model);
     fs.mkdirSync(dir, { recursive: true });
     const logged = this.state().models.get(model)?.versions.map((v) => v.version) ?? [];
     const claimed = fs.readdirSync(dir).filter((n) => /^[1-9][0-9]*$/.test(n)).map(Number);
     let n = Math.max(0, ...logged, ...claimed) + 1;
+    // A number asked for (an MLflow version's, when pulling) is taken when it is above every number used so far.
+    if (preferred !== undefined && Number.isInteger(preferred) && preferred > n) n = preferred;
     for (;;) {
       try {
         fs.writeFileSync(path.join(dir, String(n)), '', { flag: 'wx' });
@@ -354,17 +424,29 @@ export class Registry {
     this.append({ action: 'alias', model, alias, version: version ?? undefined, from: m.aliases[alias] !== undefined ? `v${m.aliases[alias]}` : null, to: version === null ? null : `v${version}`, reason: opts.reason });
   }
 
-  describe(name: string, version: number | undefined, description: string): void {
+  describe(name: string, version: number | undefined, description: string, opts: { reason?: string } = {}): void {
     const model = checkModelName(name);
     if (version !== undefined) this.requireVersion(model, version);
     else this.getModel(model);
-    this.append({ action: 'describe', model, version, description });
+    this.append({ action: 'describe', model, version, description, ...(opts.reason ? { reason: opts.reason } : {}) });
   }
 
-  setTags(name: string, version: number, tags: Record<string, string>): void {
+  setTags(name: string, version: number, tags: Record<string, string>, deleted: string[] = [], opts: { reason?: string } = {}): void {
     const model = checkModelName(name);
-    this.requireVersion(model, version);
-    this.append({ action: 'tag', model, version, tags });
+    const { v } = this.requireVersion(model, version);
+    const missing = deleted.filter((k) => !(k in v.tags));
+    if (missing.length) throw new UserInputError(`${model} v${version} has no tag ${missing.map((k) => `'${k}'`).join(', ')}.`);
+    this.append({ action: 'tag', model, version, tags, ...(deleted.length ? { deletedTags: deleted } : {}), ...(opts.reason ? { reason: opts.reason } : {}) });
+  }
+
+  /** Append an event about an MLflow source's registry (action `mlflow`), checked to read back; by the current user unless `user` says. */
+  recordSourceChange(e: { model: string; mlflow: SourceRegistryChange; user?: string } & Partial<Omit<RegistryEvent, 'action' | 'line'>>): RegistryEvent {
+    return this.append({ ...e, action: 'mlflow' });
+  }
+
+  /** The events about one model of an MLflow source (by its canonical URI), in log order. */
+  sourceChanges(uri: string, model: string): RegistryEvent[] {
+    return this.readEvents().events.filter((e) => e.action === 'mlflow' && e.model === model && e.mlflow?.uri === uri);
   }
 
   /** Record an automatic action (e.g. a pipeline's smoke-test rollback) without the promoter rule. */
@@ -373,7 +455,18 @@ export class Registry {
   }
 }
 
-const ACTIONS: RegistryAction[] = ['register', 'transition', 'alias', 'rollback', 'describe', 'tag', 'refused'];
+const ACTIONS: RegistryAction[] = ['register', 'transition', 'alias', 'rollback', 'describe', 'tag', 'refused', 'mlflow'];
+
+/**
+ * The rule that refuses `id` a promotion (`registry.promoters in mlops.yaml allows only …`), or undefined when the list
+ * is empty or names the user (by email, git name or OS user, case-insensitive).
+ */
+export function promoterRefusal(promoters: readonly string[] | undefined, id: Identity): string | undefined {
+  if (!promoters || !promoters.length) return undefined;
+  const candidates = [id.email, id.name, id.osUser].filter(Boolean).map((s) => s!.toLowerCase());
+  if (promoters.some((a) => candidates.includes(a.toLowerCase()))) return undefined;
+  return `registry.promoters in mlops.yaml allows only ${promoters.join(', ')}`;
+}
 
 function validateEvent(e: RegistryEvent): string | undefined {
   if (!e || typeof e !== 'object') return 'not a registry event';
@@ -406,126 +499,155 @@ function rollbackTarget(m: RegisteredModel): number | undefined {
   return h.length >= 2 ? h[h.length - 2] : undefined;
 }
 
+/** What replaying one event did: in words (the CLI's history) and as structured stage and alias changes. */
+type Effect = Omit<HistoryEntry, 'event'>;
+
+/** The state a replay builds up, and what it reports. */
+interface ReplayState {
+  models: Map<string, RegisteredModel>;
+  problems: LogProblem[];
+  archiveOnPromote: boolean;
+  file: string;
+}
+
+const effect = (text: string, transitions: StageTransition[] = [], aliasMoves: AliasMove[] = []): Effect => ({ effect: text, transitions, aliasMoves });
+
+/** An effect in words from its stage changes ("v2: Staging → Production; v1: Production → Archived"). */
+const stageEffect = (prefix: string, transitions: StageTransition[]): Effect => effect(prefix + transitions.map((t) => `v${t.version}: ${t.from} → ${t.to}`).join('; '), transitions);
+
 export function replay(events: RegistryEvent[], problems: LogProblem[], archiveOnPromote: boolean, file = 'events.jsonl'): RegistryState {
-  const models = new Map<string, RegisteredModel>();
+  const st: ReplayState = { models: new Map(), problems, archiveOnPromote, file };
   const history = new Map<string, HistoryEntry[]>();
-  const log = (e: RegistryEvent, effect: string) => {
-    const list = history.get(e.model) ?? [];
-    list.push({ event: e, effect });
-    history.set(e.model, list);
-  };
-  const setStage = (m: RegisteredModel, v: ModelVersion, to: Stage, time: number): string => {
-    const from = v.stage;
-    v.stage = to;
-    v.stageSince = time;
-    // The Production history records each entry into Production (a version moved there again moves to the top);
-    // leaving Production does not erase it: rollback walks back along it.
-    if (to === 'Production') {
-      m.productionHistory = m.productionHistory.filter((x) => x !== v.version);
-      m.productionHistory.push(v.version);
-    }
-    return `v${v.version}: ${from} → ${to}`;
-  };
   for (const e of events) {
-    let m = models.get(e.model);
-    switch (e.action) {
-      case 'register': {
-        if (!m) {
-          m = { name: e.model, versions: [], aliases: {}, description: '', productionHistory: [] };
-          models.set(e.model, m);
-        }
-        // Registrations name their version; only logs from before that change are numbered in log order.
-        const version = typeof e.version === 'number' ? e.version : m.versions.length ? Math.max(...m.versions.map((v) => v.version)) + 1 : 1;
-        if (m.versions.some((v) => v.version === version)) {
-          problems.push({ file, line: e.line ?? 0, message: `${e.model} v${version} is registered twice (event ${e.id}); this later registration is ignored` });
-          log(e, `ignored: v${version} is already registered`);
-          break;
-        }
-        e.version = version;
-        m.versions.push({
-          model: e.model, version, stage: 'None', aliases: [], artifact: e.artifact ?? '', modelSha256: e.modelSha256 ?? '',
-          run: e.run ?? { id: '', name: '', experiment: '', params: {}, metrics: {} }, description: e.description ?? '', tags: { ...e.tags },
-          createdAt: e.time, createdBy: e.user, stageSince: e.time,
-        });
-        log(e, `registered v${version} from run ${e.run?.name ?? '?'}`);
-        break;
-      }
-      case 'transition': {
-        const v = m?.versions.find((x) => x.version === e.version);
-        if (!m || !v) {
-          log(e, `ignored: ${e.model} v${e.version} does not exist`);
-          break;
-        }
-        const effects = [setStage(m, v, e.to as Stage, e.time)];
-        if (e.to === 'Production' && (e.archiveExisting ?? archiveOnPromote)) {
-          for (const other of m.versions) if (other !== v && other.stage === 'Production') effects.push(setStage(m, other, 'Archived', e.time));
-        }
-        log(e, effects.join('; '));
-        break;
-      }
-      case 'rollback': {
-        const v = m?.versions.find((x) => x.version === e.version);
-        if (!m || !v) {
-          log(e, `ignored: ${e.model} v${e.version} does not exist`);
-          break;
-        }
-        const effects: string[] = [];
-        // The rolled-back version leaves the Production history for good, so repeated rollbacks walk further back.
-        const top = m.productionHistory.pop();
-        if (top === v.version) m.productionHistory.push(top);
-        for (const other of m.versions) if (other !== v && other.stage === 'Production') effects.push(setStage(m, other, 'Archived', e.time));
-        effects.unshift(setStage(m, v, 'Production', e.time));
-        log(e, `rollback: ${effects.join('; ')}`);
-        break;
-      }
-      case 'alias': {
-        if (!m || !e.alias) {
-          log(e, 'ignored: unknown model');
-          break;
-        }
-        const prev = m.aliases[e.alias];
-        if (prev !== undefined) {
-          const pv = m.versions.find((x) => x.version === prev);
-          if (pv) pv.aliases = pv.aliases.filter((a) => a !== e.alias);
-        }
-        if (e.version === undefined || e.version === null) {
-          delete m.aliases[e.alias];
-          log(e, `alias @${e.alias} removed${prev !== undefined ? ` (was v${prev})` : ''}`);
-        } else {
-          const v = m.versions.find((x) => x.version === e.version);
-          if (!v) {
-            log(e, `ignored: v${e.version} does not exist`);
-            break;
-          }
-          m.aliases[e.alias] = v.version;
-          v.aliases.push(e.alias);
-          log(e, `alias @${e.alias} → v${v.version}${prev !== undefined ? ` (was v${prev})` : ''}`);
-        }
-        break;
-      }
-      case 'describe': {
-        if (!m) break;
-        if (e.version === undefined) m.description = e.description ?? '';
-        else {
-          const v = m.versions.find((x) => x.version === e.version);
-          if (v) v.description = e.description ?? '';
-        }
-        log(e, `description of ${e.version === undefined ? 'the model' : `v${e.version}`} changed`);
-        break;
-      }
-      case 'tag': {
-        const v = m?.versions.find((x) => x.version === e.version);
-        if (v) for (const [k, val] of Object.entries(e.tags ?? {})) v.tags[k] = val;
-        log(e, `tags of v${e.version} set: ${Object.entries(e.tags ?? {}).map(([k, val]) => `${k}=${val}`).join(', ')}`);
-        break;
-      }
-      case 'refused':
-        log(e, `refused ${e.attempted ?? 'action'}: ${e.reason ?? ''}`);
-        break;
-      default:
-        problems.push({ file, line: (e as RegistryEvent).line ?? 0, message: `unknown registry action '${(e as RegistryEvent).action}'; skipped` });
-    }
+    const done = applyEvent(st, e);
+    if (!done) continue;
+    const list = history.get(e.model) ?? [];
+    list.push({ event: e, ...done });
+    history.set(e.model, list);
   }
-  for (const m of models.values()) m.versions.sort((a, b) => a.version - b.version); // concurrent registrations may land out of order
-  return { models, history, problems };
+  for (const m of st.models.values()) m.versions.sort((a, b) => a.version - b.version); // concurrent registrations may land out of order
+  return { models: st.models, history, problems };
+}
+
+/** Apply one event to the state; its effect, or undefined for an event that leaves no history entry. */
+function applyEvent(st: ReplayState, e: RegistryEvent): Effect | undefined {
+  const m = st.models.get(e.model);
+  switch (e.action) {
+    case 'register':
+      return applyRegister(st, e);
+    case 'transition':
+      return applyTransition(st, m, e);
+    case 'rollback':
+      return applyRollback(m, e);
+    case 'alias':
+      return applyAlias(m, e);
+    case 'describe':
+      return m ? applyDescribe(m, e) : undefined;
+    case 'tag':
+      return applyTag(m, e);
+    case 'refused':
+      return effect(`refused ${e.attempted ?? 'action'}: ${e.reason ?? ''}`);
+    case 'mlflow':
+      return undefined; // an MLflow source's registry, not the workspace's (core/mlflowRegistry/ reads these)
+    default:
+      st.problems.push({ file: st.file, line: (e as RegistryEvent).line ?? 0, message: `unknown registry action '${(e as RegistryEvent).action}'; skipped` });
+      return undefined;
+  }
+}
+
+const findVersion = (m: RegisteredModel | undefined, version: number | undefined): ModelVersion | undefined => m?.versions.find((x) => x.version === version);
+
+function applyRegister(st: ReplayState, e: RegistryEvent): Effect {
+  let m = st.models.get(e.model);
+  if (!m) {
+    m = { name: e.model, versions: [], aliases: {}, description: '', productionHistory: [] };
+    st.models.set(e.model, m);
+  }
+  // Registrations name their version; only logs from before that change are numbered in log order.
+  const version = typeof e.version === 'number' ? e.version : m.versions.length ? Math.max(...m.versions.map((v) => v.version)) + 1 : 1;
+  if (m.versions.some((v) => v.version === version)) {
+    st.problems.push({ file: st.file, line: e.line ?? 0, message: `${e.model} v${version} is registered twice (event ${e.id}); this later registration is ignored` });
+    return effect(`ignored: v${version} is already registered`);
+  }
+  e.version = version;
+  m.versions.push({
+    model: e.model, version, stage: 'None', aliases: [], artifact: e.artifact ?? '', modelSha256: e.modelSha256 ?? '', format: e.format ?? 'workbench',
+    run: e.run ?? { id: '', name: '', experiment: '', params: {}, metrics: {} }, description: e.description ?? '', tags: { ...e.tags },
+    createdAt: e.time, createdBy: e.user, stageSince: e.time,
+  });
+  return effect(`registered v${version} from run ${e.run?.name ?? '?'}`);
+}
+
+function setStage(m: RegisteredModel, v: ModelVersion, to: Stage, time: number): StageTransition {
+  const from = v.stage;
+  v.stage = to;
+  v.stageSince = time;
+  // The Production history records each entry into Production (a version moved there again moves to the top);
+  // leaving Production does not erase it: rollback walks back along it.
+  if (to === 'Production') {
+    m.productionHistory = m.productionHistory.filter((x) => x !== v.version);
+    m.productionHistory.push(v.version);
+  }
+  return { version: v.version, from, to };
+}
+
+/** Archive every version in Production except `keep`. */
+function archiveProduction(m: RegisteredModel, keep: ModelVersion, time: number): StageTransition[] {
+  return m.versions.filter((other) => other !== keep && other.stage === 'Production').map((other) => setStage(m, other, 'Archived', time));
+}
+
+function applyTransition(st: ReplayState, m: RegisteredModel | undefined, e: RegistryEvent): Effect {
+  const v = findVersion(m, e.version);
+  if (!m || !v) return effect(`ignored: ${e.model} v${e.version} does not exist`);
+  const moves = [setStage(m, v, e.to as Stage, e.time)];
+  if (e.to === 'Production' && (e.archiveExisting ?? st.archiveOnPromote)) moves.push(...archiveProduction(m, v, e.time));
+  return stageEffect('', moves);
+}
+
+function applyRollback(m: RegisteredModel | undefined, e: RegistryEvent): Effect {
+  const v = findVersion(m, e.version);
+  if (!m || !v) return effect(`ignored: ${e.model} v${e.version} does not exist`);
+  // The rolled-back version leaves the Production history for good, so repeated rollbacks walk further back.
+  const top = m.productionHistory.pop();
+  if (top === v.version) m.productionHistory.push(top);
+  const archived = archiveProduction(m, v, e.time);
+  return stageEffect('rollback: ', [setStage(m, v, 'Production', e.time), ...archived]);
+}
+
+function applyAlias(m: RegisteredModel | undefined, e: RegistryEvent): Effect {
+  if (!m || !e.alias) return effect('ignored: unknown model');
+  const alias = e.alias;
+  const prev = m.aliases[alias];
+  const was = prev !== undefined ? ` (was v${prev})` : '';
+  const removing = e.version === undefined || e.version === null;
+  const v = removing ? undefined : findVersion(m, e.version);
+  // An event naming a version that does not exist changes nothing (the alias stays where it was, in both places).
+  if (!removing && !v) return effect(`ignored: v${e.version} does not exist`);
+  const pv = findVersion(m, prev);
+  if (pv) pv.aliases = pv.aliases.filter((a) => a !== alias);
+  if (!v) {
+    delete m.aliases[alias];
+    return effect(`alias @${alias} removed${was}`, [], [{ alias, from: prev ?? null, to: null }]);
+  }
+  m.aliases[alias] = v.version;
+  v.aliases.push(alias);
+  return effect(`alias @${alias} → v${v.version}${was}`, [], [{ alias, from: prev ?? null, to: v.version }]);
+}
+
+function applyDescribe(m: RegisteredModel, e: RegistryEvent): Effect {
+  if (e.version === undefined) m.description = e.description ?? '';
+  else {
+    const v = findVersion(m, e.version);
+    if (v) v.description = e.description ?? '';
+  }
+  return effect(`description of ${e.version === undefined ? 'the model' : `v${e.version}`} changed`);
+}
+
+function applyTag(m: RegisteredModel | undefined, e: RegistryEvent): Effect {
+  const v = findVersion(m, e.version);
+  if (v) for (const [k, val] of Object.entries(e.tags ?? {})) v.tags[k] = val;
+  if (v) for (const k of e.deletedTags ?? []) delete v.tags[k];
+  const set = Object.entries(e.tags ?? {}).map(([k, val]) => `${k}=${val}`).join(', ');
+  const removed = (e.deletedTags ?? []).join(', ');
+  return effect(`tags of v${e.version}${set ? ` set: ${set}` : ''}${set && removed ? ';' : ''}${removed ? ` removed: ${removed}` : ''}`);
 }

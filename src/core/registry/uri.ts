@@ -36,7 +36,23 @@ function decodeUriPart(uri: string, part: string): string {
 export function resolveModelUri(registry: Registry, uri: string): ModelVersion {
   const p = parseModelUri(uri);
   const m = registry.getModel(p.name);
-  let v: ModelVersion | undefined;
+  return pickVersion(m, p, uri);
+}
+
+export function loadModelByUri(registry: Registry, uri: string): { version: ModelVersion; loaded: LoadedModel } {
+  const version = resolveModelUri(registry, uri);
+  if (version.format === 'mlflow') throw new UserInputError(`${version.model} v${version.version} is an MLflow model pulled from MLflow (its MLmodel files are in ${registry.artifactDir(version)}); the workbench serves only the models it trains.`);
+  const loaded = loadModelFrom(registry.artifactDir(version));
+  if (loaded.meta.binSha256 !== version.modelSha256) throw new UserInputError(`The registered artifact of ${version.model} v${version.version} does not match its recorded SHA-256.`);
+  return { version, loaded };
+}
+
+/**
+ * The version a parsed model URI names — by number, alias, latest or stage — with the same rules and messages for the
+ * workspace registry and an MLflow source's registry.
+ */
+export function pickVersion<V extends { version: number; stage: string }>(m: { versions: V[]; aliases: Record<string, number> }, p: ReturnType<typeof parseModelUri>, uri: string): V {
+  let v: V | undefined;
   if (p.version !== undefined) {
     v = m.versions.find((x) => x.version === p.version);
     if (!v) throw new UserInputError(`Model '${p.name}' has no version ${p.version} (versions: ${m.versions.map((x) => x.version).join(', ')}).`);
@@ -45,7 +61,7 @@ export function resolveModelUri(registry: Registry, uri: string): ModelVersion {
     if (n === undefined) throw new UserInputError(`Model '${p.name}' has no alias '${p.alias}'${Object.keys(m.aliases).length ? ` (aliases: ${Object.keys(m.aliases).join(', ')})` : ''}.`);
     v = m.versions.find((x) => x.version === n);
   } else if (p.latest) {
-    v = m.versions.reduce<ModelVersion | undefined>((a, b) => (!a || b.version > a.version ? b : a), undefined);
+    v = m.versions.reduce<V | undefined>((a, b) => (!a || b.version > a.version ? b : a), undefined);
   } else {
     const inStage = m.versions.filter((x) => x.stage === p.stage);
     if (!inStage.length) throw new UserInputError(`Model '${p.name}' has no version in ${p.stage}.`);
@@ -53,11 +69,4 @@ export function resolveModelUri(registry: Registry, uri: string): ModelVersion {
   }
   if (!v) throw new UserInputError(`Model URI '${uri}' does not resolve to a version.`);
   return v;
-}
-
-export function loadModelByUri(registry: Registry, uri: string): { version: ModelVersion; loaded: LoadedModel } {
-  const version = resolveModelUri(registry, uri);
-  const loaded = loadModelFrom(registry.artifactDir(version));
-  if (loaded.meta.binSha256 !== version.modelSha256) throw new UserInputError(`The registered artifact of ${version.model} v${version.version} does not match its recorded SHA-256.`);
-  return { version, loaded };
 }

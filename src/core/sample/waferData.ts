@@ -8,7 +8,11 @@
  *   yield   = 85 − 20(Vdd−1) − 10(Idd−0.5) + 0.01(Freq−1000) − 0.5(Temp−25) + 0.05·Dies + N(0, 3), clipped to 0–100
  *
  * Batches (each from rows of the held-out 20 %, as the notebook builds them from X_test[:50]):
- *   normal           the first 50 test rows + N(0, 0.1) noise on every feature (yield kept)
+ *   normal           the first 50 test rows + small noise on every feature, N(0, 0.1 σ) in the feature's own units
+ *                    (yield kept). The seed adds N(0, 0.1) to every column, which for Vdd_mean (σ 0.05) and
+ *                    Idd_mean (σ 0.1) is no small noise: it doubles Vdd's spread and makes the model 25 % worse, so
+ *                    a KS monitor rightly alerts on a batch the seed calls normal. Scaled to each feature, the batch
+ *                    is what the seed means: production data like the training data, no alert.
  *   temperature      the same 50 rows with the temperature sensor reading +10 °C (yield kept)
  *   new chip design  the same 50 rows with the changed relationship (concept drift):
  *                    yield = 60 + 40·Vdd + 10·Idd − 0.05·Freq + 1·Temp + 0.03·Dies + N(0, 2)
@@ -58,12 +62,15 @@ export function testRows(train: WaferTable): number[][] {
   return train.rows.slice(Math.floor(train.rows.length * 0.8));
 }
 
+/** The features' standard deviations in the seed's generator (Dies_tested ~ U{50..199}: sd = sqrt((150² − 1) / 12)). */
+export const FEATURE_SD = [0.05, 0.1, 50, 10, Math.sqrt((150 * 150 - 1) / 12)];
+
 export function normalBatch(train: WaferTable, seed = 50): WaferTable {
   const rng = new Rng(seed);
-  const digits = [5, 5, 3, 3, 3];
+  const digits = [5, 5, 3, 3, 0];
   const rows = testRows(train)
     .slice(0, 50)
-    .map((r) => [...r.slice(0, 5).map((v, j) => round(v + rng.normal() * 0.1, digits[j])), r[5]]);
+    .map((r) => [...r.slice(0, 5).map((v, j) => round(v + rng.normal() * 0.1 * FEATURE_SD[j], digits[j])), r[5]]);
   return { columns: [...WAFER_FEATURES, WAFER_TARGET], rows };
 }
 

@@ -40,7 +40,7 @@ export interface IndexSnapshot {
   problems: StoreProblem[];
 }
 
-function statKey(st: fs.Stats | undefined): string {
+export function statKey(st: fs.Stats | undefined): string {
   return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
 }
 
@@ -126,6 +126,27 @@ export class RunIndex {
       }
     }
     return { experiments, runs, problems };
+  }
+
+  /**
+   * Read (or re-check) one run now, outside a full refresh: its Run, or the problems that keep it out, and the stamps of
+   * its files (what a persistent index compares to notice a change). `keep: false` drops the cached entry afterwards
+   * (a finished run needs nothing cached; a running one keeps its metrics offset for the next incremental read).
+   */
+  loadRun(id: string, expNames: ReadonlyMap<string, string>, now = Date.now(), keep = true): { run?: Run; problems: StoreProblem[]; runStat: string; metricsStat: string } {
+    const entry = this.load(id);
+    const out = { runStat: entry.runStat, metricsStat: entry.metricsStat };
+    if (!keep) this.cache.delete(id);
+    if (entry.docProblem) return { ...out, problems: [entry.docProblem] };
+    const doc = entry.doc!;
+    if (doc.id !== id) return { ...out, problems: [{ file: path.join(this.store.runsDir, id, 'run.json'), message: folderIdMismatch(id, doc.id), runId: id }] };
+    const run = toRun(doc, entry, expNames as Map<string, string>, now);
+    return { ...out, run, problems: [...entry.metricProblems] };
+  }
+
+  /** Drop a run's cached entry (it was removed, or it need not be kept). */
+  forget(id: string): void {
+    this.cache.delete(id);
   }
 
   private load(id: string): CacheEntry {

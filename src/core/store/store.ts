@@ -9,6 +9,9 @@
  *   runs/<runId>/metrics.jsonl      every logged metric value, one JSON line each (append-only)
  *   runs/<runId>/artifacts/...      files copied in atomically
  *   trash/<runId>/                  deleted runs (moved with one rename; restore moves them back)
+ *   index/journal.jsonl             append-only: a line {r: runId, t} is appended *before* a run folder changes, so
+ *                                   a reader's persistent index (tracking/storeIndex.ts) re-checks only what changed
+ *   index/snapshot.bin              that index, columnar (tracking/storeIndex.ts; a cache, always validated)
  *
  * Run ids are random 128-bit hex strings, so concurrent writers never share a run folder. Corrupt files are
  * reported as problems with their path and left untouched.
@@ -87,6 +90,34 @@ export class Store {
   }
 
   // ---------------------------------------------------------------- change notification
+
+  get indexDir(): string {
+    return path.join(this.root, 'index');
+  }
+
+  get journalFile(): string {
+    return path.join(this.indexDir, 'journal.jsonl');
+  }
+
+  /**
+   * Name a run in the index journal *before* changing its folder: a reader re-checks the runs named by recent lines,
+   * so a writer killed between this line and its change, or after the change and before `touch()`, still leaves the
+   * reader's index right. One append on an O_APPEND descriptor; a failure only costs the readers a fuller check.
+   */
+  noteRunChange(id: string): void {
+    const line = JSON.stringify({ r: id, t: Date.now() });
+    try {
+      appendLines(this.journalFile, [line]);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return;
+      try {
+        fs.mkdirSync(this.indexDir); // not recursive: a store folder that is gone is not made again
+        appendLines(this.journalFile, [line]);
+      } catch {
+        /* the folders stay the truth: readers validate against them */
+      }
+    }
+  }
 
   get generationFile(): string {
     return path.join(this.root, 'generation');
@@ -236,11 +267,13 @@ export class Store {
     const tmp = path.join(this.runsDir, `${TEMP_PREFIX}${process.pid}-${doc.id}`);
     fs.mkdirSync(tmp);
     writeJsonAtomic(path.join(tmp, 'run.json'), doc, options);
+    this.noteRunChange(doc.id);
     fs.renameSync(tmp, dir); // fails if the target exists: ids are random, a clash is a bug
     this.touch();
   }
 
   writeRunDocument(doc: RunDocument): void {
+    this.noteRunChange(doc.id);
     writeJsonAtomic(this.runFile(doc.id), doc);
     this.touch();
   }
@@ -303,6 +336,7 @@ export class Store {
     const from = this.runDir(id);
     const to = this.trashRunDir(id);
     if (fs.existsSync(to)) throw new UserInputError(`A deleted run with id ${id} is already in the trash; purge or restore it first.`);
+    this.noteRunChange(id);
     fs.renameSync(from, to);
     this.touch();
   }
@@ -312,6 +346,7 @@ export class Store {
     const to = this.runDir(id);
     if (!fs.existsSync(from)) throw new UserInputError(`No deleted run with id ${id} in the trash.`);
     if (fs.existsSync(to)) throw new UserInputError(`A run with id ${id} already exists; it cannot be restored over.`);
+    this.noteRunChange(id);
     fs.renameSync(from, to);
     this.touch();
   }

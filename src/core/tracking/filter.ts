@@ -22,6 +22,12 @@ import { UserInputError } from '../util/errors';
 import { parseDecimal } from '../util/numbers';
 import type { Run } from '../store/types';
 
+/**
+ * What the filter and the ordering read from a run: the workspace store's `Run` and every source's `SourceRun`
+ * (core/sources/types.ts) both have these fields.
+ */
+export type FilterableRun = Pick<Run, 'id' | 'name' | 'experimentName' | 'effectiveStatus' | 'startTime' | 'endTime' | 'duration' | 'params' | 'metrics' | 'tags'>;
+
 /** How deep `(` and `not` may nest: far beyond any hand-written filter, far below the call stack's limit. */
 export const MAX_FILTER_DEPTH = 100;
 
@@ -398,7 +404,7 @@ export function validateFilter(src: string): string | undefined {
 
 type Value = string | number | undefined;
 
-export function fieldValue(run: Run, f: { kind: FieldKind; key: string }): Value {
+export function fieldValue(run: FilterableRun, f: { kind: FieldKind; key: string }): Value {
   switch (f.kind) {
     case 'metric':
       return Object.prototype.hasOwnProperty.call(run.metrics, f.key) ? run.metrics[f.key] : undefined;
@@ -473,7 +479,7 @@ function compare(left: Value, op: string, right: string | number, f: FieldRef): 
   return false;
 }
 
-export function evaluate(e: Expr, run: Run): boolean {
+export function evaluate(e: Expr, run: FilterableRun): boolean {
   switch (e.type) {
     case 'and':
       return e.items.every((x) => evaluate(x, run));
@@ -496,7 +502,7 @@ export function evaluate(e: Expr, run: Run): boolean {
   }
 }
 
-export function compileFilter(src: string | undefined): (run: Run) => boolean {
+export function compileFilter(src: string | undefined): (run: FilterableRun) => boolean {
   const e = src ? parseFilter(src) : undefined;
   return e ? (run) => evaluate(e, run) : () => true;
 }
@@ -509,16 +515,27 @@ export function parseOrderKey(key: string): { kind: FieldKind; key: string } {
   return new Parser(tokenize(src), src).fieldOnly();
 }
 
-export function sortRuns(runs: Run[], orderBy: string | undefined, descending: boolean): Run[] {
-  if (!orderBy) {
-    return [...runs].sort((a, b) => b.startTime - a.startTime || a.id.localeCompare(b.id));
-  }
-  const f = parseOrderKey(orderBy);
-  const dir = descending ? -1 : 1;
+export function sortRuns<R extends FilterableRun>(runs: R[], orderBy: string | undefined, descending: boolean): R[] {
+  return sortRunsBy(runs, orderBy ? [{ key: orderBy, descending }] : []);
+}
+
+/** Order by several keys in turn (missing values last whatever the direction), then newest first. */
+export function sortRunsBy<R extends FilterableRun>(runs: R[], keys: { key: string; descending: boolean }[]): R[] {
+  const compares = keys.map((k) => fieldComparator(parseOrderKey(k.key), k.descending ? -1 : 1));
   return [...runs].sort((a, b) => {
+    for (const c of compares) {
+      const r = c(a, b);
+      if (r !== 0) return r;
+    }
+    return b.startTime - a.startTime || a.id.localeCompare(b.id);
+  });
+}
+
+function fieldComparator(f: { kind: FieldKind; key: string }, dir: number): (a: FilterableRun, b: FilterableRun) => number {
+  return (a, b) => {
     const va = fieldValue(a, f);
     const vb = fieldValue(b, f);
-    if (va === undefined && vb === undefined) return b.startTime - a.startTime;
+    if (va === undefined && vb === undefined) return 0;
     if (va === undefined) return 1; // missing values last, whatever the direction
     if (vb === undefined) return -1;
     const na = asNumber(va);
@@ -526,7 +543,8 @@ export function sortRuns(runs: Run[], orderBy: string | undefined, descending: b
     let c: number;
     if (na !== undefined && nb !== undefined) c = na - nb;
     else c = String(va).localeCompare(String(vb));
-    if (Number.isNaN(c)) c = Number.isNaN(na as number) ? 1 : -1;
-    return c * dir || b.startTime - a.startTime;
-  });
+    // NaN after every number; two NaNs are equal (the next key decides), so the comparison stays consistent.
+    if (Number.isNaN(c)) c = Number.isNaN(na as number) ? (Number.isNaN(nb as number) ? 0 : 1) : -1;
+    return c * dir;
+  };
 }

@@ -19,7 +19,10 @@ export function preferredMetric(keys: Iterable<string>): string | undefined {
 }
 
 /** The experiment's declared primary metric, else a conventional test metric, else the most common key. */
-export function primaryMetric(exp: Experiment | undefined, runs: Run[]): { key: string; direction: Direction } | undefined {
+/** What the ranking reads of a run: a workspace Run and an MLflow source's SourceRun both have it. */
+export type RankedRun = Pick<Run, 'metrics' | 'startTime' | 'effectiveStatus'>;
+
+export function primaryMetric(exp: Pick<Experiment, 'primaryMetric'> | undefined, runs: readonly RankedRun[]): { key: string; direction: Direction } | undefined {
   if (exp?.primaryMetric) return exp.primaryMetric;
   const counts = new Map<string, number>();
   for (const r of runs) for (const k of Object.keys(r.metrics)) counts.set(k, (counts.get(k) ?? 0) + 1);
@@ -31,8 +34,8 @@ export function primaryMetric(exp: Experiment | undefined, runs: Run[]): { key: 
 }
 
 /** The best run by a metric (ignoring runs without a finite value for it). Ties: the earlier run. */
-export function bestRunBy(runs: Run[], key: string, direction: Direction): Run | undefined {
-  let best: Run | undefined;
+export function bestRunBy<R extends RankedRun>(runs: readonly R[], key: string, direction: Direction): R | undefined {
+  let best: R | undefined;
   for (const r of runs) {
     const v = r.metrics[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) continue;
@@ -49,7 +52,7 @@ export function bestRunBy(runs: Run[], key: string, direction: Direction): Run |
  * common key, over all its runs), among its completed runs. The Experiments tree stars this run and Register Best Run
  * registers this run, so the two never disagree.
  */
-export function bestRunOfExperiment(exp: Experiment | undefined, runs: Run[]): { metric: { key: string; direction: Direction } | undefined; best: Run | undefined } {
+export function bestRunOfExperiment<R extends RankedRun>(exp: Pick<Experiment, 'primaryMetric'> | undefined, runs: readonly R[]): { metric: { key: string; direction: Direction } | undefined; best: R | undefined } {
   const metric = primaryMetric(exp, runs);
   const best = metric ? bestRunBy(runs.filter((r) => r.effectiveStatus === 'completed'), metric.key, metric.direction) : undefined;
   return { metric, best };

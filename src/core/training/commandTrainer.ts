@@ -18,7 +18,7 @@
  * command is still running). A run whose folder is deleted while the command runs (`runs delete --force`) stops the
  * command the same way and ends with a RunDeletedError. (Windows: no process groups, no watchdog.)
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -91,6 +91,42 @@ export async function runCommandTrainer(tracker: Tracker, o: CommandTrainOptions
   if (!o.command.trim()) throw new UserInputError('The training command is empty.');
   const run = tracker.startRun({ experiment: o.experiment, name: o.runName, params: o.params, tags: { trainer: 'command', command: o.command.slice(0, 500), ...o.tags }, cwd: o.cwd, environment: { source: 'command' } });
   control.onRunStarted?.(run);
+  const { child, lifeline, terminate } = spawnCommand(o, commandEnv(tracker, run, o));
+  const problems: string[] = [];
+  let deleted = false;
+  let cancelled = false;
+  const stopDeleted = () => {
+    if (deleted) return;
+    deleted = true;
+    terminate();
+  };
+  const kill = () => {
+    cancelled = true;
+    terminate();
+  };
+  const handle = protocolHandler(run, o.cwd, control, problems, stopDeleted);
+  pumpLines(child.stdout!, 'stdout', handle);
+  pumpLines(child.stderr!, 'stderr', handle);
+  // The run's folder is looked at once a second: a deleted run stops its command even when it prints nothing.
+  const watch = setInterval(() => {
+    if (!run.folderExists()) stopDeleted();
+  }, 1000);
+  watch.unref();
+  control.signal?.addEventListener('abort', kill, { once: true });
+  const exitCode = await exitOf(child, lifeline, problems);
+  await Promise.all([child.stdout, child.stderr].map((s) => (s ? finished(s).catch(() => undefined) : undefined)));
+  clearInterval(watch);
+  lifeline?.destroy();
+  control.signal?.removeEventListener('abort', kill);
+  if (deleted || !run.folderExists()) throw new RunDeletedError(run.id, run.name);
+  if (problems.length) run.setNotes(`Protocol problems:\n${problems.slice(0, 20).join('\n')}`);
+  if (!cancelled) run.setTag('exit_code', String(exitCode));
+  run.end(cancelled ? 'cancelled' : exitCode === 0 ? 'completed' : 'failed');
+  return { run: tracker.getRun(run.id), exitCode };
+}
+
+/** The command's environment: ours, the caller's additions, and the MLOPS_* variables of the run and its params. */
+function commandEnv(tracker: Tracker, run: ActiveRun, o: CommandTrainOptions): Record<string, string> {
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     ...o.env,
@@ -101,53 +137,18 @@ export async function runCommandTrainer(tracker: Tracker, o: CommandTrainOptions
   };
   delete env.ELECTRON_RUN_AS_NODE;
   for (const [k, v] of Object.entries(o.params ?? {})) env[`MLOPS_PARAM_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = String(v);
+  return env;
+}
+
+/** Start the command (POSIX: in its own process group, behind the watchdog); `terminate` stops it and its children. */
+function spawnCommand(o: CommandTrainOptions, env: Record<string, string>): { child: ChildProcess; lifeline: Duplex | undefined; terminate: () => void } {
   const posix = process.platform !== 'win32';
   const child = posix
     ? spawn('/bin/sh', ['-c', WATCHDOG, 'mlops-command', o.command], { cwd: o.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] })
     : spawn(o.command, { cwd: o.cwd, env, shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
   // mlops's end of the watchdog pipe: never written, only held open; it closes when this process dies.
-  const lifeline = posix ? (child.stdio[3] as Duplex | null) : undefined;
+  const lifeline = posix ? ((child.stdio[3] as Duplex | null) ?? undefined) : undefined;
   lifeline?.on('error', () => undefined);
-  const problems: string[] = [];
-  let deleted = false;
-  const handle = (line: string, stream: 'stdout' | 'stderr') => {
-    control.onOutput?.(line, stream);
-    if (stream !== 'stdout') return;
-    try {
-      const p = parseProtocolLine(line);
-      if (!p) return;
-      if (p.kind === 'metric') run.logMetrics(Object.fromEntries(Object.entries(p.values).map(([k, v]) => [k, Number(v)])), p.step ?? 0);
-      else if (p.kind === 'param') run.logParams(p.values);
-      else if (p.kind === 'tag') run.setTags(p.values);
-      else run.logArtifactFile(path.resolve(o.cwd, p.path!), p.name);
-    } catch (e) {
-      if (e instanceof RunDeletedError) {
-        stopDeleted();
-        return;
-      }
-      const msg = (e as Error).message;
-      problems.push(msg);
-      control.onOutput?.(`[mlops] ignored: ${msg}`, 'stderr');
-    }
-  };
-  const pump = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr') => {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d: string) => {
-      buf += d;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        handle(buf.slice(0, i).replace(/\r$/, ''), name);
-        buf = buf.slice(i + 1);
-      }
-    });
-    stream.on('end', () => {
-      if (buf) handle(buf, name);
-    });
-  };
-  pump(child.stdout!, 'stdout');
-  pump(child.stderr!, 'stderr');
-  let cancelled = false;
   const terminate = () => {
     try {
       if (child.pid && posix) process.kill(-child.pid, 'SIGTERM');
@@ -156,22 +157,53 @@ export async function runCommandTrainer(tracker: Tracker, o: CommandTrainOptions
       /* already gone */
     }
   };
-  const kill = () => {
-    cancelled = true;
-    terminate();
+  return { child, lifeline, terminate };
+}
+
+/** Each output line: to the caller, and (stdout) the mlops: protocol logged on the run; a bad line is a problem noted. */
+function protocolHandler(run: ActiveRun, cwd: string, control: CommandTrainControl, problems: string[], onDeleted: () => void): (line: string, stream: 'stdout' | 'stderr') => void {
+  return (line, stream) => {
+    control.onOutput?.(line, stream);
+    if (stream !== 'stdout') return;
+    try {
+      const p = parseProtocolLine(line);
+      if (!p) return;
+      if (p.kind === 'metric') run.logMetrics(Object.fromEntries(Object.entries(p.values).map(([k, v]) => [k, Number(v)])), p.step ?? 0);
+      else if (p.kind === 'param') run.logParams(p.values);
+      else if (p.kind === 'tag') run.setTags(p.values);
+      else run.logArtifactFile(path.resolve(cwd, p.path!), p.name);
+    } catch (e) {
+      if (e instanceof RunDeletedError) {
+        onDeleted();
+        return;
+      }
+      const msg = (e as Error).message;
+      problems.push(msg);
+      control.onOutput?.(`[mlops] ignored: ${msg}`, 'stderr');
+    }
   };
-  function stopDeleted(): void {
-    if (deleted) return;
-    deleted = true;
-    terminate();
-  }
-  // The run's folder is looked at once a second: a deleted run stops its command even when it prints nothing.
-  const watch = setInterval(() => {
-    if (!run.folderExists()) stopDeleted();
-  }, 1000);
-  watch.unref();
-  control.signal?.addEventListener('abort', kill, { once: true });
-  const exitCode = await new Promise<number | null>((resolve) => {
+}
+
+/** Call `handle` with each line of a stream (without its line end; a last line without one too). */
+function pumpLines(stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr', handle: (line: string, stream: 'stdout' | 'stderr') => void): void {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (d: string) => {
+    buf += d;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      handle(buf.slice(0, i).replace(/\r$/, ''), name);
+      buf = buf.slice(i + 1);
+    }
+  });
+  stream.on('end', () => {
+    if (buf) handle(buf, name);
+  });
+}
+
+/** The command's exit code (127 when it could not be started). */
+function exitOf(child: ChildProcess, lifeline: Duplex | undefined, problems: string[]): Promise<number | null> {
+  return new Promise<number | null>((resolve) => {
     child.on('error', (e) => {
       problems.push(e.message);
       resolve(127);
@@ -183,13 +215,4 @@ export async function runCommandTrainer(tracker: Tracker, o: CommandTrainOptions
       resolve(code);
     });
   });
-  await Promise.all([child.stdout, child.stderr].map((s) => (s ? finished(s).catch(() => undefined) : undefined)));
-  clearInterval(watch);
-  lifeline?.destroy();
-  control.signal?.removeEventListener('abort', kill);
-  if (deleted || !run.folderExists()) throw new RunDeletedError(run.id, run.name);
-  if (problems.length) run.setNotes(`Protocol problems:\n${problems.slice(0, 20).join('\n')}`);
-  if (!cancelled) run.setTag('exit_code', String(exitCode));
-  run.end(cancelled ? 'cancelled' : exitCode === 0 ? 'completed' : 'failed');
-  return { run: tracker.getRun(run.id), exitCode };
 }

@@ -39,6 +39,54 @@ export const HYPERPARAMETER_BOUNDS = {
   seed: [0, 4_294_967_295],
 } as const;
 
+export type HyperparameterKey = (typeof HYPERPARAMETER_KEYS)[number];
+
+/** `min–max`, or `≥ min` when the maximum is only a guard. */
+function span([min, max]: readonly [number, number]): string {
+  return max >= 1_000_000_000 ? `≥ ${min}` : `${min}–${max}`;
+}
+
+/** What each hyperparameter accepts, for prompts and help texts (the ranges are HYPERPARAMETER_BOUNDS). */
+export const HYPERPARAMETER_HINTS: Record<HyperparameterKey, string> = {
+  n_estimators: span(HYPERPARAMETER_BOUNDS.n_estimators),
+  max_depth: `${span(HYPERPARAMETER_BOUNDS.max_depth)} or none`,
+  max_features: 'sqrt, log2, all, a fraction in (0, 1] or a count',
+  min_samples_split: span(HYPERPARAMETER_BOUNDS.min_samples_split),
+  min_samples_leaf: span(HYPERPARAMETER_BOUNDS.min_samples_leaf),
+  bootstrap: 'true or false',
+  seed: span(HYPERPARAMETER_BOUNDS.seed),
+};
+
+/** Every hyperparameter with what it accepts: `n_estimators (1–10000), max_depth (1–1000 or none), …`. */
+export function hyperparameterSummary(): string {
+  return HYPERPARAMETER_KEYS.map((k) => `${k} (${HYPERPARAMETER_HINTS[k]})`).join(', ');
+}
+
+/** `n_estimators=100, max_depth=none` (a prompt's answer): values stay text, none/null is null. */
+export function parseHyperparameterList(text: string): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const part of listItems(text)) {
+    const [k, v] = part.split('=');
+    params[k] = /^(none|null)$/i.test(v) ? null : v;
+  }
+  return params;
+}
+
+/** Why a KEY=VALUE list cannot be used (the first problem), or undefined when every pair is a valid hyperparameter. */
+export function hyperparameterListProblem(text: string): string | undefined {
+  if (!listItems(text).every((s) => /^[a-z_]+=\S+$/.test(s))) return 'Use KEY=VALUE pairs separated by commas';
+  try {
+    parseHyperparameters(parseHyperparameterList(text), 'regression');
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function listItems(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 /** A number given as a number, or as text in decimal notation only ('0x10' is not 16). */
 function numberOf(v: unknown): number | undefined {
   return typeof v === 'number' ? v : typeof v === 'string' ? parseDecimal(v) : undefined;

@@ -3,25 +3,25 @@
  * the run (only once the input is known to be good: bad input writes nothing), train with progress and cancel,
  * evaluate, and log params, metrics, artifacts and the environment.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadCsvInWorker } from '../data/csvJob';
+import { loadDataInWorker } from '../data/csvJob';
 import type { Dataset, MissingPolicy } from '../data/dataset';
 import { csvField } from '../compare/export';
 import { RunDeletedError, type ActiveRun, type Tracker } from '../tracking/tracker';
 import type { Run } from '../store/types';
 import { AbortError, UserInputError } from '../util/errors';
 import { Rng } from '../util/random';
-import { WorkerPool } from '../worker/pool';
+import type { WorkerPool } from '../worker/pool';
 import { EngineName, ForestModel, Matrix, Task } from './engine';
 import { defaultEngineName, engine } from './engines';
 import { classificationMetrics, mae, r2, rmse } from './metrics';
 import { MODEL_BIN, MODEL_META, ModelMeta, sha256 } from './modelBundle';
 import { forestParams, Hyperparameters, parseHyperparameters } from './params';
+import { acquirePool, defaultWorkerCount, releasePool, warmPool } from './workers';
 import { chooseTask, FeatureEncoding, prepare, split, SplitMode, takeRows, takeValues } from './prepare';
 
 export interface TrainOptions {
-  /** Absolute path of the CSV. */
+  /** Absolute path of the data file (CSV or Parquet). */
   data: string;
   /** How the data path is recorded (relative to the workspace when inside it). Default: `data`. */
   dataLabel?: string;
@@ -44,10 +44,17 @@ export interface TrainOptions {
   dataset?: Dataset;
 }
 
+/** What a progress report counts: rows read so far (no total), or trees built of the total. */
+export interface ProgressCounts {
+  unit: 'rows' | 'trees';
+  done: number;
+  total?: number;
+}
+
 export interface TrainControl {
   signal?: AbortSignal;
-  /** Human progress: a message and a fraction 0..1. */
-  onProgress?: (message: string, fraction: number) => void;
+  /** Human progress: a message and a fraction 0..1, with the counts behind it when there are some (for a bar). */
+  onProgress?: (message: string, fraction: number, counts?: ProgressCounts) => void;
   /** Called as soon as the run exists (so a UI can show it). */
   onRunStarted?: (run: ActiveRun) => void;
   pool?: WorkerPool;
@@ -59,12 +66,6 @@ export interface TrainResult {
 }
 
 export const DEFAULT_EXPERIMENT = 'Default';
-
-let sharedPool: WorkerPool | undefined;
-function defaultPool(): WorkerPool {
-  sharedPool ??= new WorkerPool(Math.max(1, Math.min(2, os.cpus().length)));
-  return sharedPool;
-}
 
 /** Validate options that do not need the data (so a typo fails before anything is read). */
 export function checkOptions(o: TrainOptions): { testSize: number; split: SplitMode; engineName: EngineName } {
@@ -81,8 +82,21 @@ export function checkOptions(o: TrainOptions): { testSize: number; split: SplitM
 
 export async function loadTrainingData(o: TrainOptions, control: TrainControl = {}): Promise<Dataset> {
   if (o.dataset) return o.dataset;
-  control.onProgress?.(`Reading ${path.basename(o.data)}…`, 0);
-  return loadCsvInWorker(control.pool ?? defaultPool(), o.data, { missing: o.missing ?? 'error', categorical: o.categorical, onProgress: (rows) => control.onProgress?.(`Reading ${path.basename(o.data)}: ${rows.toLocaleString()} rows…`, 0) }, control.signal);
+  control.onProgress?.(`Reading ${path.basename(o.data)}…`, 0, { unit: 'rows', done: 0 });
+  const onRows = (rows: number) => control.onProgress?.(`Reading ${path.basename(o.data)}: ${rows.toLocaleString()} rows…`, 0, { unit: 'rows', done: rows });
+  const load = (pool: WorkerPool) => loadDataInWorker(pool, o.data, { missing: o.missing ?? 'error', categorical: o.categorical, onProgress: onRows }, control.signal);
+  if (control.pool) return load(control.pool);
+  // The pool the forest engine builds trees on next (workers: 0 builds in this thread, but still loads in a worker):
+  // its other workers start while this one parses.
+  const size = o.workers || defaultWorkerCount();
+  const pool = acquirePool(size);
+  try {
+    const loading = load(pool);
+    if ((o.engine ?? defaultEngineName()) === 'forest') warmPool(pool, size - 1);
+    return await loading;
+  } finally {
+    releasePool(size);
+  }
 }
 
 export async function trainRun(tracker: Tracker, o: TrainOptions, control: TrainControl = {}): Promise<TrainResult> {
@@ -139,6 +153,16 @@ export async function trainRun(tracker: Tracker, o: TrainOptions, control: Train
   }
 }
 
+/** The rows of one split: features and target for training and testing. */
+interface SplitData {
+  xTrain: Matrix;
+  yTrain: Float64Array;
+  xTest: Matrix;
+  yTest: Float64Array;
+  /** Row numbers (0-based, in the data set) of the test rows. */
+  testRows: Uint32Array;
+}
+
 async function fitAndLog(
   run: ActiveRun,
   engineName: EngineName,
@@ -151,31 +175,45 @@ async function fitAndLog(
   workers: number | undefined,
   control: TrainControl,
 ): Promise<Record<string, number>> {
-  const eng = engine(engineName);
-  const xTrain = takeRows(x, parts.train);
-  const yTrain = takeValues(y, parts.train);
-  const xTest = takeRows(x, parts.test);
-  const yTest = takeValues(y, parts.test);
+  const d: SplitData = { xTrain: takeRows(x, parts.train), yTrain: takeValues(y, parts.train), xTest: takeRows(x, parts.test), yTest: takeValues(y, parts.test), testRows: parts.test };
   const nClasses = encoding.classes?.length;
-  let lastLogged = -1;
   const t0 = process.hrtime.bigint();
-  control.onProgress?.(`Training ${hyper.n_estimators} trees…`, 0);
-  // Progress is reported from worker messages: an error thrown there would be uncaught. A failed progress write
-  // (the run was deleted meanwhile) stops the training instead, and the error is raised here, in the run's await.
+  const model = await fitWithProgress(run, engine(engineName), forestParams(hyper, task, nClasses, workers), d, control);
+  const fitSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (control.signal?.aborted) throw new AbortError();
+  control.onProgress?.('Evaluating…', 1);
+  const { metrics, pTest } = evaluate(run, model, task, encoding, d);
+  metrics.fit_seconds = fitSeconds;
+  run.logMetrics(metrics);
+  // Artifacts: the model bundle, importance, a sample of predictions, the encoding.
+  logModelBundle(run, model, engineName, encoding, d.yTrain, hyper, task, metrics);
+  logFeatureImportance(run, model, encoding, d, task, hyper.seed);
+  logPredictionsSample(run, encoding, d, pTest, task);
+  return metrics;
+}
+
+/**
+ * Train with progress ("Trees k/n", and trees_done logged at most ~10 times). Progress is reported from worker
+ * messages: an error thrown there would be uncaught. A failed progress write (the run was deleted meanwhile) stops the
+ * training instead, and the error is raised here, in the run's await.
+ */
+async function fitWithProgress(run: ActiveRun, eng: ReturnType<typeof engine>, params: ReturnType<typeof forestParams>, d: SplitData, control: TrainControl): Promise<ForestModel> {
+  control.onProgress?.(`Training ${params.nEstimators} trees…`, 0, { unit: 'trees', done: 0, total: params.nEstimators });
   const inner = new AbortController();
   const onOuterAbort = () => inner.abort();
   control.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (control.signal?.aborted) inner.abort();
   let progressError: unknown;
+  let lastLogged = -1;
   let lastCheck = Date.now();
   let model: ForestModel;
   try {
-    model = await eng.train(xTrain, yTrain, forestParams(hyper, task, nClasses, workers), {
+    model = await eng.train(d.xTrain, d.yTrain, params, {
       signal: inner.signal,
       onProgress: ({ treesDone, treesTotal }) => {
         if (progressError !== undefined) return;
         try {
-          control.onProgress?.(`Trees ${treesDone}/${treesTotal}`, treesDone / treesTotal);
+          control.onProgress?.(`Trees ${treesDone}/${treesTotal}`, treesDone / treesTotal, { unit: 'trees', done: treesDone, total: treesTotal });
           // Live progress in the tree: at most ~10 points per run.
           const bucket = Math.floor((treesDone / treesTotal) * 10);
           if (bucket > lastLogged) {
@@ -197,30 +235,32 @@ async function fitAndLog(
     control.signal?.removeEventListener('abort', onOuterAbort);
   }
   if (progressError !== undefined) throw progressError;
-  const fitSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (control.signal?.aborted) throw new AbortError();
-  control.onProgress?.('Evaluating…', 1);
+  return model;
+}
 
+/** The test metrics (regression: also rmse_train; classification: the confusion matrix as an artifact). */
+function evaluate(run: ActiveRun, model: ForestModel, task: Task, encoding: FeatureEncoding, d: SplitData): { metrics: Record<string, number>; pTest: Float64Array } {
   const metrics: Record<string, number> = {};
-  const pTest = model.predict(xTest);
+  const pTest = model.predict(d.xTest);
   if (task === 'regression') {
-    const pTrain = model.predict(xTrain);
-    metrics.rmse_train = rmse(yTrain, pTrain);
-    metrics.rmse_test = rmse(yTest, pTest);
-    metrics.mae_test = mae(yTest, pTest);
-    metrics.r2_test = r2(yTest, pTest);
+    const pTrain = model.predict(d.xTrain);
+    metrics.rmse_train = rmse(d.yTrain, pTrain);
+    metrics.rmse_test = rmse(d.yTest, pTest);
+    metrics.mae_test = mae(d.yTest, pTest);
+    metrics.r2_test = r2(d.yTest, pTest);
   } else {
-    const m = classificationMetrics(yTest, pTest, nClasses!);
+    const m = classificationMetrics(d.yTest, pTest, encoding.classes!.length);
     metrics.accuracy_test = m.accuracy;
     metrics.precision_test = m.precision;
     metrics.recall_test = m.recall;
     metrics.f1_test = m.f1;
     run.logArtifactJson('confusion_matrix.json', { classes: encoding.classes, rows: 'actual', columns: 'predicted', matrix: m.confusion });
   }
-  metrics.fit_seconds = fitSeconds;
-  run.logMetrics(metrics);
+  return { metrics, pTest };
+}
 
-  // Artifacts: the model bundle, importance, a sample of predictions, the encoding.
+/** The model bundle (model.bin and its metadata) and encoding.json. */
+function logModelBundle(run: ActiveRun, model: ForestModel, engineName: EngineName, encoding: FeatureEncoding, yTrain: Float64Array, hyper: Hyperparameters, task: Task, metrics: Record<string, number>): void {
   const bytes = model.serialize();
   let tMin = Infinity;
   let tMax = -Infinity;
@@ -228,7 +268,7 @@ async function fitAndLog(
   const meta: ModelMeta = {
     format: 1,
     engine: engineName,
-    engineVersion: eng.version,
+    engineVersion: engine(engineName).version,
     task,
     encoding,
     ...(task === 'regression' ? { targetRange: { min: tMin, max: tMax } } : {}),
@@ -242,26 +282,31 @@ async function fitAndLog(
   run.logArtifactBytes(MODEL_BIN, bytes);
   run.logArtifactBytes(MODEL_META, JSON.stringify(meta, null, 1) + '\n', 'json');
   run.logArtifactJson('encoding.json', encoding);
+}
 
+/** feature_importance.json: the engine's impurity importance, else permutation importance on the test set. */
+function logFeatureImportance(run: ActiveRun, model: ForestModel, encoding: FeatureEncoding, d: SplitData, task: Task, seed: number): void {
   let importance = model.featureImportances();
   let method = 'impurity (mean decrease in impurity, normalised to sum 1)';
   if (!importance) {
-    importance = permutationImportance(model, xTest, yTest, task, hyper.seed);
+    importance = permutationImportance(model, d.xTest, d.yTest, task, seed);
     method = 'permutation on the test set (mean increase of the test error over 3 shuffles; the engine has no reliable impurity importance)';
   }
   run.logArtifactJson('feature_importance.json', {
     method,
     features: encoding.features.map((f, j) => ({ feature: f, importance: importance![j] })).sort((a, b) => b.importance - a.importance),
   });
-  const header = task === 'regression' ? 'row,actual,predicted' : 'row,actual,predicted';
-  const lines = [header];
-  for (let i = 0; i < Math.min(20, parts.test.length); i++) {
-    const actual = task === 'regression' ? yTest[i] : encoding.classes![yTest[i]];
+}
+
+/** predictions_sample.csv: the first 20 test rows (row = the CSV's line number), actual and predicted. */
+function logPredictionsSample(run: ActiveRun, encoding: FeatureEncoding, d: SplitData, pTest: Float64Array, task: Task): void {
+  const lines = ['row,actual,predicted'];
+  for (let i = 0; i < Math.min(20, d.testRows.length); i++) {
+    const actual = task === 'regression' ? d.yTest[i] : encoding.classes![d.yTest[i]];
     const predicted = task === 'regression' ? pTest[i] : encoding.classes![pTest[i]];
-    lines.push(`${parts.test[i] + 2},${csvCell(actual)},${csvCell(predicted)}`);
+    lines.push(`${d.testRows[i] + 2},${csvCell(actual)},${csvCell(predicted)}`);
   }
   run.logArtifactBytes('predictions_sample.csv', lines.join('\n') + '\n');
-  return metrics;
 }
 
 /** A predictions_sample.csv cell: numbers to 10 digits; text quoted and neutralised as Compare exports do. */

@@ -25,6 +25,11 @@ export class AbortError extends Error {
   }
 }
 
+/** AbortError (saying what was cancelled) when the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what = 'Cancelled'): void {
+  if (signal?.aborted) throw new AbortError(what);
+}
+
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

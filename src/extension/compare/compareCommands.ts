@@ -1,16 +1,26 @@
 /**
- * Commands that open a comparison — Compare Runs (the tree's multi-selection, run ids, or a multi-select quick
- * pick), Compare All Runs in Experiment, Compare Sweep — and the serializer that restores comparison panels after
- * a window reload.
+ * Commands that open a comparison — Compare Runs (the tree's multi-selection, run ids or unique prefixes, or a
+ * multi-select quick pick), Compare All Runs in Experiment, Compare Sweep — and Lock / Unlock Compare Tab. The tabs
+ * themselves (and their restore after a window reload) are the ComparePanelManager's.
+ *
+ * Runs of MLflow sources take part like workspace runs: tree nodes of kind 'mlflowRun' (mixed in one selection with
+ * workspace runs and runs of other sources), an 'mlflowExperiment' node (its runs as loaded in the tree, else its
+ * newest page), `{ source, runId }` objects and `<source URI>#<run id>` keys (core/compare/runRefs.ts).
  */
 import * as vscode from 'vscode';
+import { showQuickPick } from '../util/questions';
+import { keyOfRefLike, parseRefKey, refKey } from '../../core/compare/runRefs';
+import type { SourceExperiment, SourceRun } from '../../core/sources/types';
 import { primaryMetric } from '../../core/tracking/metricDirection';
 import type { Experiment, Run } from '../../core/store/types';
+import { errorMessage } from '../../core/util/errors';
 import type { ExperimentsNode } from '../experiments/experimentsTree';
 import { fmtValue } from '../format';
 import type { Log } from '../log';
+import type { MlflowSourceEntry, MlflowSources } from '../sources/mlflowSources';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
-import { ComparePanel, type CompareOpenOptions } from './comparePanel';
+import type { ComparePanel } from './comparePanel';
+import type { CompareOpenOptions, ComparePanelManager } from './comparePanelManager';
 import { commandRegistrar } from '../commandRegistrar';
 import { CommandId } from '../keys';
 
@@ -19,31 +29,29 @@ export interface CompareDeps {
   stores: WorkspaceStores;
   view: vscode.TreeView<ExperimentsNode>;
   log: Log;
+  panels: ComparePanelManager;
+  /** The connected MLflow sources (absent: workspace runs only). */
+  mlflow?: MlflowSources;
 }
 
 /** What registerCompare gives the extension's API (used by the integration tests). */
 export interface CompareApi {
   panels(): ComparePanel[];
-  /** The open panel comparing exactly these runs (any order). */
+  /** The open panel comparing exactly these runs (any order): run ids or keys (`<MLflow source URI>#<run id>`). */
   panelFor(runIds: string[]): ComparePanel | undefined;
-  /** Open (or reveal) a comparison of these run ids. */
+  /** Open (or reveal) a comparison of these run ids or keys. */
   open(runIds: string[], options?: CompareOpenOptions): ComparePanel;
   serializer: vscode.WebviewPanelSerializer;
 }
 
 export const SWEEP_TAG = 'sweep_id';
 
-interface Located {
-  run: Run;
-  store: WorkspaceStore;
+function allRuns(stores: WorkspaceStores): Run[] {
+  return stores.all().flatMap((store) => store.snapshot.runs);
 }
 
-function allRuns(stores: WorkspaceStores): Located[] {
-  return stores.all().flatMap((store) => store.snapshot.runs.map((run) => ({ run, store })));
-}
-
-/** Run ids (or unique prefixes) to runs, across every workspace folder's store. Unknown ids are reported. */
-function resolveIds(stores: WorkspaceStores, ids: string[]): { ids: string[]; unknown: string[] } {
+/** Run ids or unique prefixes to run ids, across every workspace folder's store (WorkspaceStores.locateRun). */
+function resolveIds(stores: WorkspaceStores, ids: string[]): string[] {
   const out: string[] = [];
   const unknown: string[] = [];
   for (const raw of ids) {
@@ -53,26 +61,43 @@ function resolveIds(stores: WorkspaceStores, ids: string[]): { ids: string[]; un
       unknown.push(raw);
     }
   }
-  return { ids: [...new Set(out)], unknown };
+  if (unknown.length) throw new Error(`No run (or more than one) matches ${unknown.map((u) => `'${u}'`).join(', ')}.`);
+  return out;
 }
 
 function byStart(a: Run, b: Run): number {
   return a.startTime - b.startTime || a.id.localeCompare(b.id);
 }
 
-function describeRun(run: Run, metric: { key: string } | undefined): string {
+function describeRun(run: Run | SourceRun, metric: { key: string } | undefined): string {
   const parts = [run.interrupted ? 'interrupted' : run.effectiveStatus];
   if (metric && typeof run.metrics[metric.key] === 'number') parts.push(`${metric.key} ${fmtValue(run.metrics[metric.key])}`);
   if (run.tags[SWEEP_TAG]) parts.push(`sweep ${run.tags[SWEEP_TAG]}`);
   return parts.join(' · ');
 }
 
-type RunPickItem = vscode.QuickPickItem & { runId?: string };
+type RunPickItem = vscode.QuickPickItem & { runKey?: string };
 
-/** A multi-select quick pick of every run, grouped by experiment, with the given runs ticked. */
-async function pickRuns(stores: WorkspaceStores, preselected: Set<string>): Promise<string[] | undefined> {
-  const items: RunPickItem[] = [];
-  const multiRoot = stores.all().length > 1;
+/** An MLflow run as the commands see it: its comparison key, and what the titles and the order need. */
+interface Picked {
+  key: string;
+  startTime?: number;
+  experiment?: string;
+}
+
+function mlflowPicked(entry: MlflowSourceEntry, run: SourceRun): Picked {
+  return { key: refKey({ source: entry.uri, runId: run.id }), startTime: run.startTime, experiment: run.experimentName };
+}
+
+/**
+ * A multi-select quick pick of every workspace run and every MLflow run loaded in the Experiments tree, grouped by
+ * experiment (and source), with the given runs ticked.
+ */
+async function pickRuns(deps: CompareDeps, preselected: Set<string>): Promise<Picked[] | undefined> {
+  const { stores } = deps;
+  const items: (RunPickItem & { picked_?: Picked })[] = [];
+  const entries = deps.mlflow?.all() ?? [];
+  const multiRoot = stores.all().length > 1 || entries.length > 0;
   for (const store of stores.all()) {
     const snap = store.snapshot;
     const byExp = new Map<string, Run[]>();
@@ -85,23 +110,36 @@ async function pickRuns(stores: WorkspaceStores, preselected: Set<string>): Prom
     for (const [expId, runs] of exps) {
       const exp = snap.experiments.find((e) => e.id === expId);
       const metric = primaryMetric(exp, runs);
-      items.push({ label: `${runs[0].experimentName}${multiRoot ? ` (${store.folder.name})` : ''}`, kind: vscode.QuickPickItemKind.Separator });
+      items.push({ label: `${runs[0].experimentName}${multiRoot ? ` (${stores.all().length > 1 ? store.folder.name : 'workspace'})` : ''}`, kind: vscode.QuickPickItemKind.Separator });
       for (const r of runs.sort((a, b) => b.startTime - a.startTime)) {
-        items.push({ label: r.name, description: describeRun(r, metric), detail: undefined, picked: preselected.has(r.id), runId: r.id });
+        items.push({ label: r.name, description: describeRun(r, metric), picked: preselected.has(r.id), runKey: r.id, picked_: { key: r.id, startTime: r.startTime, experiment: r.experimentName } });
       }
     }
   }
-  if (!items.some((i) => i.runId)) {
+  for (const entry of entries) {
+    for (const [expId, page] of entry.pages) {
+      const runs = page.runs.filter((r) => r.lifecycle !== 'deleted');
+      if (!runs.length) continue;
+      const exp = entry.experiments?.find((e) => e.id === expId);
+      const metric = primaryMetric(exp, runs);
+      items.push({ label: `${exp?.name ?? runs[0].experimentName} (MLflow · ${entry.label})`, kind: vscode.QuickPickItemKind.Separator });
+      for (const r of [...runs].sort((a, b) => b.startTime - a.startTime)) {
+        const p = mlflowPicked(entry, r);
+        items.push({ label: r.name || r.id.slice(0, 8), description: describeRun(r, metric), picked: preselected.has(p.key), runKey: p.key, picked_: p });
+      }
+    }
+  }
+  if (!items.some((i) => i.runKey)) {
     void vscode.window.showInformationMessage('There are no runs in this workspace yet.');
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(items, {
+  const picked = await showQuickPick(items, {
     title: 'Compare Runs',
     placeHolder: 'Pick the runs to compare (two or more; type to filter, Space to tick)',
     canPickMany: true,
     matchOnDescription: true,
   });
-  return picked?.map((i) => i.runId).filter((x): x is string => !!x);
+  return picked?.map((i) => i.picked_).filter((x): x is Picked => !!x);
 }
 
 interface ExperimentChoice {
@@ -139,7 +177,7 @@ function sweeps(runs: Run[]): SweepChoice[] {
 
 async function pickSweep(choices: SweepChoice[], placeHolder: string): Promise<SweepChoice | undefined> {
   if (choices.length === 1) return choices[0];
-  const picked = await vscode.window.showQuickPick(
+  const picked = await showQuickPick(
     choices.map((c) => ({
       label: c.id,
       description: `${c.runs[0].experimentName} · ${c.runs.length} run${c.runs.length === 1 ? '' : 's'} · ${new Date(c.runs[0].startTime).toLocaleString()}`,
@@ -150,154 +188,219 @@ async function pickSweep(choices: SweepChoice[], placeHolder: string): Promise<S
   return picked?.choice;
 }
 
-export function registerCompare(deps: CompareDeps): CompareApi {
-  const { context, stores, view, log } = deps;
-  const panelDeps = { extensionUri: context.extensionUri, stores, log };
+/** Most runs of an MLflow experiment a comparison takes when they are not loaded in the tree (its newest). */
+const MLFLOW_EXPERIMENT_RUNS = 200;
 
-  const open = (runIds: string[], options: CompareOpenOptions = {}): ComparePanel => {
-    log.info(`Compare ${runIds.length} runs${options.title ? ` (${options.title})` : ''}`);
-    return ComparePanel.open(panelDeps, runIds, { requestedAt: Date.now(), ...options });
-  };
+/**
+ * The runs of an MLflow experiment for a comparison: those loaded in the Experiments tree (what the user sees, under
+ * the tree's filter), else its newest page, read without touching the tree's pages. Deleted runs are left out.
+ */
+async function mlflowExperimentRuns(deps: CompareDeps, entry: MlflowSourceEntry, experiment: SourceExperiment): Promise<{ runs: SourceRun[]; more: boolean }> {
+  const loaded = entry.pages.get(experiment.id);
+  if (loaded) return { runs: loaded.runs.filter((r) => r.lifecycle !== 'deleted'), more: loaded.nextPageToken !== undefined };
+  if (!deps.mlflow) return { runs: [], more: false };
+  const page = await (await deps.mlflow.source(entry)).searchRuns({ experimentIds: [experiment.id], maxResults: MLFLOW_EXPERIMENT_RUNS });
+  return { runs: page.runs.filter((r) => r.lifecycle !== 'deleted'), more: page.nextPageToken !== undefined };
+}
 
-  const tooFew = (n: number, what: string): undefined => {
-    void vscode.window.showInformationMessage(n === 0 ? `${what} has no runs to compare.` : `${what} has only one run: there is nothing to compare it with.`);
-    return undefined;
-  };
-
-  const reg = commandRegistrar(context, log);
-
-  /** Runs named by tree nodes (a run, or every run of an experiment) or by id strings. */
-  const runIdsFrom = (args: unknown[]): string[] => {
-    const ids: string[] = [];
-    const strings: string[] = [];
-    for (const a of args) {
-      if (typeof a === 'string') strings.push(a);
-      else if (Array.isArray(a)) ids.push(...runIdsFrom(a));
-      else if (a && typeof a === 'object' && 'kind' in a) {
-        const node = a as ExperimentsNode;
-        if (node.kind === 'run') ids.push(node.run.id);
-        else if (node.kind === 'experiment') ids.push(...[...node.runs].sort(byStart).map((r) => r.id));
+/**
+ * Runs named by tree nodes (a workspace run or experiment, an MLflow run or experiment), `{ source, runId }` objects,
+ * keys (`<source URI>#<run id>`) or workspace ids and unique prefixes; without duplicates, in the order given.
+ */
+async function refsFrom(deps: CompareDeps, args: unknown[]): Promise<Picked[]> {
+  const out: Picked[] = [];
+  const prefixes: string[] = [];
+  const walk = async (a: unknown): Promise<void> => {
+    if (typeof a === 'string') {
+      if (a.includes('#') && parseRefKey(a)) out.push({ key: a });
+      else prefixes.push(a);
+    } else if (Array.isArray(a)) {
+      for (const x of a) await walk(x);
+    } else if (a && typeof a === 'object' && 'kind' in a) {
+      const node = a as ExperimentsNode;
+      if (node.kind === 'run') out.push({ key: node.run.id, startTime: node.run.startTime, experiment: node.run.experimentName });
+      else if (node.kind === 'experiment') out.push(...[...node.runs].sort(byStart).map((r) => ({ key: r.id, startTime: r.startTime, experiment: r.experimentName })));
+      else if (node.kind === 'mlflowRun') out.push(mlflowPicked(node.entry, node.run));
+      else if (node.kind === 'mlflowExperiment') {
+        const { runs } = await mlflowExperimentRuns(deps, node.entry, node.experiment);
+        out.push(...[...runs].sort((x, y) => x.startTime - y.startTime).map((r) => mlflowPicked(node.entry, r)));
       }
-    }
-    if (strings.length) {
-      const r = resolveIds(stores, strings);
-      if (r.unknown.length) throw new Error(`No run (or more than one) matches ${r.unknown.map((u) => `'${u}'`).join(', ')}.`);
-      ids.push(...r.ids);
-    }
-    return [...new Set(ids)];
-  };
-
-  // Compare Runs: the tree's multi-selection (VS Code passes the clicked node and the selected nodes), run ids,
-  // or — from the palette or with fewer than two runs — a multi-select quick pick.
-  reg(CommandId.compareRuns, async (arg?: unknown, selected?: unknown) => {
-    let ids = runIdsFrom(Array.isArray(selected) && selected.length ? [selected] : arg !== undefined ? [arg] : []);
-    if (arg === undefined && ids.length < 2) ids = runIdsFrom([...view.selection]);
-    if (ids.length < 2) {
-      const picked = await pickRuns(stores, new Set(ids));
-      if (!picked) return undefined;
-      ids = picked;
-      if (ids.length < 2) {
-        void vscode.window.showInformationMessage('Pick at least two runs to compare.');
-        return undefined;
-      }
-    }
-    const runs = new Map(allRuns(stores).map((l) => [l.run.id, l.run]));
-    ids.sort((a, b) => byStart(runs.get(a)!, runs.get(b)!));
-    const exps = [...new Set(ids.map((id) => runs.get(id)!.experimentName))];
-    return open(ids, { title: `Compare: ${ids.length} runs${exps.length === 1 ? ` of ${exps[0]}` : ''}` });
-  });
-
-  reg(CommandId.compareExperiment, async (arg?: unknown) => {
-    const choices = experimentChoices(stores);
-    let choice: ExperimentChoice | undefined;
-    if (arg && typeof arg === 'object' && (arg as ExperimentsNode).kind === 'experiment') {
-      const node = arg as Extract<ExperimentsNode, { kind: 'experiment' }>;
-      choice = choices.find((c) => c.store === node.store && c.experiment.id === node.experiment.id) ?? { store: node.store, experiment: node.experiment, runs: [] };
-    } else if (arg && typeof arg === 'object' && (arg as ExperimentsNode).kind === 'run') {
-      const node = arg as Extract<ExperimentsNode, { kind: 'run' }>;
-      choice = choices.find((c) => c.store === node.store && c.experiment.id === node.run.experimentId);
-    } else if (typeof arg === 'string') {
-      choice = choices.find((c) => c.experiment.name === arg || c.experiment.id === arg);
-      if (!choice) throw new Error(`No experiment named '${arg}' has runs.`);
     } else {
-      if (!choices.length) {
-        void vscode.window.showInformationMessage('There are no runs in this workspace yet.');
-        return undefined;
-      }
-      const multiRoot = stores.all().length > 1;
-      const picked = await vscode.window.showQuickPick(
-        choices.map((c) => ({ label: c.experiment.name, description: `${c.runs.length} run${c.runs.length === 1 ? '' : 's'}${multiRoot ? ` · ${c.store.folder.name}` : ''}`, choice: c })),
-        { title: 'Compare All Runs in Experiment', placeHolder: 'Which experiment?', matchOnDescription: true },
-      );
-      choice = picked?.choice;
+      const key = keyOfRefLike(a);
+      if (key) out.push({ key });
     }
-    if (!choice) return undefined;
-    if (choice.runs.length < 2) return tooFew(choice.runs.length, `Experiment '${choice.experiment.name}'`);
-    return open(choice.runs.map((r) => r.id), { title: `Compare: ${choice.experiment.name}` });
-  });
+  };
+  for (const a of args) await walk(a);
+  if (prefixes.length) {
+    const byId = new Map(allRuns(deps.stores).map((r) => [r.id, r]));
+    for (const id of resolveIds(deps.stores, prefixes)) out.push({ key: id, startTime: byId.get(id)?.startTime, experiment: byId.get(id)?.experimentName });
+  }
+  const seen = new Set<string>();
+  return out.filter((p) => !seen.has(p.key) && (seen.add(p.key), true));
+}
 
-  reg(CommandId.compareSweep, async (arg?: unknown) => {
-    const everything = allRuns(stores).map((l) => l.run);
-    let choice: SweepChoice | undefined;
-    if (arg && typeof arg === 'object' && (arg as ExperimentsNode).kind === 'run') {
-      const run = (arg as Extract<ExperimentsNode, { kind: 'run' }>).run;
-      const id = run.tags[SWEEP_TAG];
-      if (!id) {
-        void vscode.window.showInformationMessage(`Run '${run.name}' is not part of a sweep (it has no ${SWEEP_TAG} tag).`);
-        return undefined;
-      }
-      choice = sweeps(everything).find((s) => s.id === id);
-    } else if (arg && typeof arg === 'object' && (arg as ExperimentsNode).kind === 'experiment') {
-      const node = arg as Extract<ExperimentsNode, { kind: 'experiment' }>;
-      const list = sweeps(node.store.snapshot.runs.filter((r) => r.experimentId === node.experiment.id));
-      if (!list.length) {
-        void vscode.window.showInformationMessage(`Experiment '${node.experiment.name}' has no sweeps (runs tagged ${SWEEP_TAG}).`);
-        return undefined;
-      }
-      choice = await pickSweep(list, `Which sweep of ${node.experiment.name}?`);
-    } else if (typeof arg === 'string') {
-      choice = sweeps(everything).find((s) => s.id === arg);
-      if (!choice) throw new Error(`No runs are tagged ${SWEEP_TAG}=${arg}.`);
-    } else {
-      const list = sweeps(everything);
-      if (!list.length) {
-        void vscode.window.showInformationMessage(`No sweeps yet: run one with MLOps: Run Sweep (its runs are tagged ${SWEEP_TAG}).`);
-        return undefined;
-      }
-      choice = await pickSweep(list, 'Which sweep?');
-    }
-    if (!choice) return undefined;
-    if (choice.runs.length < 2) return tooFew(choice.runs.length, `Sweep ${choice.id}`);
-    return open(choice.runs.map((r) => r.id), { title: `Compare: sweep ${choice.id}` });
-  });
+/** What is known of an MLflow run named only by its key: from the pages the tree loaded. */
+function fillFromTree(deps: CompareDeps, p: Picked): Picked {
+  if (p.startTime !== undefined) return p;
+  const ref = parseRefKey(p.key);
+  const entry = ref?.source ? deps.mlflow?.get(ref.source) : undefined;
+  if (!entry || !ref) return p;
+  for (const page of entry.pages.values()) {
+    const run = page.runs.find((r) => r.id === ref.runId);
+    if (run) return mlflowPicked(entry, run);
+  }
+  return p;
+}
 
-  // Lock / Unlock the active Compare tab (editor title actions, the palette and the panel's own toolbar button).
-  const lockCommand = (locked: boolean) => () => {
-    const p = ComparePanel.active() ?? ComparePanel.all()[0]; // else the one used last
-    if (!p) {
-      void vscode.window.showInformationMessage('No Compare Runs tab is open.');
+function isNode<K extends ExperimentsNode['kind']>(arg: unknown, kind: K): arg is Extract<ExperimentsNode, { kind: K }> {
+  return !!arg && typeof arg === 'object' && (arg as ExperimentsNode).kind === kind;
+}
+
+function tooFew(n: number, what: string): undefined {
+  void vscode.window.showInformationMessage(n === 0 ? `${what} has no runs to compare.` : `${what} has only one run: there is nothing to compare it with.`);
+  return undefined;
+}
+
+/** Open (or reveal) a comparison, timed from now (the webview reports how long after this it was drawn). */
+function openComparison(deps: CompareDeps, runIds: string[], options: CompareOpenOptions = {}): ComparePanel {
+  deps.log.info(`Compare ${runIds.length} runs${options.title ? ` (${options.title})` : ''}`);
+  return deps.panels.open(runIds, { requestedAt: Date.now(), ...options });
+}
+
+/**
+ * Compare Runs: the tree's multi-selection (VS Code passes the clicked node and the selected nodes — workspace and
+ * MLflow runs alike), run ids or keys, or — from the palette or with fewer than two runs — a multi-select quick pick.
+ * The runs are compared oldest first (runs whose start time is not known yet keep their place at the end).
+ */
+async function compareRuns(deps: CompareDeps, arg?: unknown, selected?: unknown): Promise<ComparePanel | undefined> {
+  const { view } = deps;
+  let picked = await refsFrom(deps, Array.isArray(selected) && selected.length ? [selected] : arg !== undefined ? [arg] : []);
+  if (arg === undefined && picked.length < 2) picked = await refsFrom(deps, [...view.selection]);
+  if (picked.length < 2) {
+    const chosen = await pickRuns(deps, new Set(picked.map((p) => p.key)));
+    if (!chosen) return undefined;
+    picked = chosen;
+    if (picked.length < 2) {
+      void vscode.window.showInformationMessage('Pick at least two runs to compare.');
       return undefined;
     }
-    p.setLocked(locked);
-    return p;
-  };
-  reg(CommandId.lockCompareTab, lockCommand(true));
-  reg(CommandId.unlockCompareTab, lockCommand(false));
+  }
+  picked = picked.map((p) => fillFromTree(deps, p));
+  const order = picked.map((p, i) => ({ p, i })).sort((a, b) => (a.p.startTime ?? Infinity) - (b.p.startTime ?? Infinity) || (a.p.startTime === undefined ? a.i - b.i : a.p.key.localeCompare(b.p.key)));
+  const keys = order.map((o) => o.p.key);
+  const exps = new Set(picked.map((p) => p.experiment));
+  const one = exps.size === 1 ? [...exps][0] : undefined;
+  return openComparison(deps, keys, { title: `Compare: ${keys.length} runs${one ? ` of ${one}` : ''}` });
+}
 
-  const serializer: vscode.WebviewPanelSerializer = {
-    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-      ComparePanel.revive(panelDeps, panel, state);
-    },
-  };
-  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(ComparePanel.viewType, serializer), { dispose: () => ComparePanel.disposeAll() });
+/** The experiment a Compare All Runs in Experiment argument names (a tree node, a name or id), else the user's pick. */
+async function experimentFrom(stores: WorkspaceStores, arg: unknown): Promise<ExperimentChoice | undefined> {
+  const choices = experimentChoices(stores);
+  if (isNode(arg, 'experiment')) return choices.find((c) => c.store === arg.store && c.experiment.id === arg.experiment.id) ?? { store: arg.store, experiment: arg.experiment, runs: [] };
+  if (isNode(arg, 'run')) return choices.find((c) => c.store === arg.store && c.experiment.id === arg.run.experimentId);
+  if (typeof arg === 'string') {
+    const choice = choices.find((c) => c.experiment.name === arg || c.experiment.id === arg);
+    if (!choice) throw new Error(`No experiment named '${arg}' has runs.`);
+    return choice;
+  }
+  if (!choices.length) {
+    void vscode.window.showInformationMessage('There are no runs in this workspace yet.');
+    return undefined;
+  }
+  const multiRoot = stores.all().length > 1;
+  const picked = await showQuickPick(
+    choices.map((c) => ({ label: c.experiment.name, description: `${c.runs.length} run${c.runs.length === 1 ? '' : 's'}${multiRoot ? ` · ${c.store.folder.name}` : ''}`, choice: c })),
+    { title: 'Compare All Runs in Experiment', placeHolder: 'Which experiment?', matchOnDescription: true },
+  );
+  return picked?.choice;
+}
 
+/** Compare All Runs in Experiment on an MLflow experiment: its runs as loaded in the tree (else its newest page). */
+async function compareMlflowExperiment(deps: CompareDeps, node: Extract<ExperimentsNode, { kind: 'mlflowExperiment' }>): Promise<ComparePanel | undefined> {
+  let found: { runs: SourceRun[]; more: boolean };
+  try {
+    found = await mlflowExperimentRuns(deps, node.entry, node.experiment);
+  } catch (e) {
+    void vscode.window.showWarningMessage(`The runs of ${node.experiment.name} (MLflow · ${node.entry.label}) cannot be read: ${errorMessage(e)}`);
+    return undefined;
+  }
+  const what = `Experiment '${node.experiment.name}'`;
+  if (found.runs.length < 2) return tooFew(found.runs.length, what);
+  if (found.more) void vscode.window.showInformationMessage(`${what} has more runs than the ${found.runs.length} loaded: comparing those (Load more in the tree to add more).`);
+  const runs = [...found.runs].sort((a, b) => a.startTime - b.startTime);
+  return openComparison(deps, runs.map((r) => refKey({ source: node.entry.uri, runId: r.id })), { title: `Compare: ${node.experiment.name} (MLflow · ${node.entry.label})` });
+}
+
+async function compareExperiment(deps: CompareDeps, arg?: unknown): Promise<ComparePanel | undefined> {
+  if (isNode(arg, 'mlflowExperiment')) return compareMlflowExperiment(deps, arg);
+  const choice = await experimentFrom(deps.stores, arg);
+  if (!choice) return undefined;
+  if (choice.runs.length < 2) return tooFew(choice.runs.length, `Experiment '${choice.experiment.name}'`);
+  return openComparison(deps, choice.runs.map((r) => r.id), { title: `Compare: ${choice.experiment.name}` });
+}
+
+/** The sweep a Compare Sweep argument names (a run of it, an experiment with sweeps, a sweep id), else the user's pick. */
+async function sweepFrom(stores: WorkspaceStores, arg: unknown): Promise<SweepChoice | undefined> {
+  const everything = allRuns(stores);
+  if (isNode(arg, 'run')) {
+    const id = arg.run.tags[SWEEP_TAG];
+    if (id) return sweeps(everything).find((s) => s.id === id);
+    void vscode.window.showInformationMessage(`Run '${arg.run.name}' is not part of a sweep (it has no ${SWEEP_TAG} tag).`);
+    return undefined;
+  }
+  if (isNode(arg, 'experiment')) {
+    const list = sweeps(arg.store.snapshot.runs.filter((r) => r.experimentId === arg.experiment.id));
+    if (list.length) return pickSweep(list, `Which sweep of ${arg.experiment.name}?`);
+    void vscode.window.showInformationMessage(`Experiment '${arg.experiment.name}' has no sweeps (runs tagged ${SWEEP_TAG}).`);
+    return undefined;
+  }
+  if (typeof arg === 'string') {
+    const choice = sweeps(everything).find((s) => s.id === arg);
+    if (!choice) throw new Error(`No runs are tagged ${SWEEP_TAG}=${arg}.`);
+    return choice;
+  }
+  const list = sweeps(everything);
+  if (list.length) return pickSweep(list, 'Which sweep?');
+  void vscode.window.showInformationMessage(`No sweeps yet: run one with MLOps: Run Sweep (its runs are tagged ${SWEEP_TAG}).`);
+  return undefined;
+}
+
+async function compareSweep(deps: CompareDeps, arg?: unknown): Promise<ComparePanel | undefined> {
+  // An MLflow parent run (a sweep logged by hyperopt, optuna or a grid loop as nested runs): its nested runs.
+  const node = arg as ExperimentsNode | undefined;
+  if (node && typeof node === 'object' && 'kind' in node && node.kind === 'mlflowRun') {
+    const runs = [...node.childRuns].sort((x, y) => x.startTime - y.startTime);
+    if (runs.length < 2) return tooFew(runs.length, `${node.run.name}'s nested runs`);
+    return openComparison(deps, runs.map((r) => mlflowPicked(node.entry, r).key), { title: `Compare: ${node.run.name} (nested runs, MLflow · ${node.entry.label})` });
+  }
+  const choice = await sweepFrom(deps.stores, arg);
+  if (!choice) return undefined;
+  if (choice.runs.length < 2) return tooFew(choice.runs.length, `Sweep ${choice.id}`);
+  return openComparison(deps, choice.runs.map((r) => r.id), { title: `Compare: sweep ${choice.id}` });
+}
+
+/** Lock / Unlock Compare Tab (editor title actions, the palette, the panel's toolbar): the active tab, else the one used last. */
+function lockTab(panels: ComparePanelManager, locked: boolean): ComparePanel | undefined {
+  const p = panels.active() ?? panels.all()[0];
+  if (!p) {
+    void vscode.window.showInformationMessage('No Compare Runs tab is open.');
+    return undefined;
+  }
+  p.setLocked(locked);
+  return p;
+}
+
+export function registerCompare(deps: CompareDeps): CompareApi {
+  const reg = commandRegistrar(deps.context, deps.log);
+  reg(CommandId.compareRuns, (arg?: unknown, selected?: unknown) => compareRuns(deps, arg, selected));
+  reg(CommandId.compareExperiment, (arg?: unknown) => compareExperiment(deps, arg));
+  reg(CommandId.compareSweep, (arg?: unknown) => compareSweep(deps, arg));
+  reg(CommandId.lockCompareTab, () => lockTab(deps.panels, true));
+  reg(CommandId.unlockCompareTab, () => lockTab(deps.panels, false));
   return {
-    panels: () => ComparePanel.all(),
-    panelFor: (runIds) => {
-      const key = [...new Set(runIds)].sort().join(',');
-      return ComparePanel.all().find((p) => [...p.runIds].sort().join(',') === key);
-    },
-    open,
-    serializer,
+    panels: () => deps.panels.all(),
+    panelFor: (runIds) => deps.panels.panelFor(runIds),
+    open: (runIds, options) => openComparison(deps, runIds, options),
+    serializer: deps.panels,
   };
 }

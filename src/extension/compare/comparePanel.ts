@@ -3,55 +3,57 @@
  * best values, sorting, hiding, a baseline with deltas, and charts). The webview asks for data once it is ready;
  * the panel pushes an update whenever a compared run changes, and lists runs that were deleted as gone (a
  * restored run comes back). Settings (toggles, sort, hidden runs, baseline, chart choices) live in the webview's
- * state, are mirrored here for exports, and come back after a window reload through the serializer.
+ * state, are mirrored here for exports, and come back after a window reload (ComparePanelManager is the serializer).
+ * The data is built in compareData.ts (asynchronously: MLflow runs are read through their sources; a newer build
+ * cancels an older one), messages are handled in messages.ts, exports are in exports.ts.
+ *
+ * Runs are named by keys (core/compare/runRefs.ts), so one comparison mixes workspace runs and runs of any MLflow
+ * sources, and a restored panel finds each run again by its source URI and run id (or says that its source is gone).
  */
 import * as vscode from 'vscode';
-import { comparePrimaryMetric, defaultDirections, parseDirectionSetting } from '../../core/compare/directions';
-import { comparisonToCsv, comparisonToMarkdown, type ExportLayout } from '../../core/compare/export';
-import { buildComparison, CHART_KINDS, type ChartKind, type CompareSettings, defaultSettings, type Direction, normalizeSettings } from '../../core/compare/model';
-import type { Experiment, Run } from '../../core/store/types';
-import { errorMessage } from '../../core/util/errors';
-import type { CompareExportFormat, CompareFromWebview, CompareRunView, CompareToWebview, CompareWebviewState } from '../../shared/protocol';
+import { parseDirectionSetting } from '../../core/compare/directions';
+import type { ExportLayout } from '../../core/compare/export';
+import type { ChartKind, CompareSettings, Direction } from '../../core/compare/model';
+import { parseRefKey } from '../../core/compare/runRefs';
+import type { SourceRun } from '../../core/sources/types';
+import { AbortError } from '../../core/util/errors';
+import type { CompareExportFormat, CompareFromWebview, CompareRunView, CompareToWebview } from '../../shared/protocol';
+import { CommandId, ConfigKey, PanelType, setting } from '../keys';
 import type { Log } from '../log';
-import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
-import { webviewOptions } from '../webviews/webviewHtml';
+import { DataMessages } from '../webviews/dataMessages';
+import { decodePng, PngRequests } from '../webviews/pngExport';
 import { WebviewPanelHost } from '../webviews/webviewPanelHost';
-import { decodePng, fileSlug as pngSlug, inWorkspace, PngRequests, savePngInteractive } from '../webviews/pngExport';
-import { toCompareRun } from './compareData';
-import { BuiltinCommand, CommandId, ConfigKey, ContextKey, PanelType, setContext, setting } from '../keys';
+import type { MlflowSources } from '../sources/mlflowSources';
+import type { WorkspaceStores } from '../workspaceStores';
+import { buildCompareData, type CompareSources } from './compareData';
+import { exportText, exportTo } from './exports';
+import { type CompareMessageTarget, handleCompareMessage, type RenderedMessage } from './messages';
+
+export type { RenderedMessage } from './messages';
 
 export interface ComparePanelDeps {
   extensionUri: vscode.Uri;
   stores: WorkspaceStores;
   log: Log;
+  /** The connected MLflow sources (absent: workspace runs only). */
+  mlflow?: MlflowSources;
 }
 
-export interface CompareOpenOptions {
-  title?: string;
-  settings?: CompareSettings;
-  /** Epoch ms when the command started: the webview reports how long after it the panel was fully drawn. */
-  requestedAt?: number;
-}
-
-export type RenderedMessage = Extract<CompareFromWebview, { type: 'rendered' }>;
-type DataMessage = Extract<CompareToWebview, { type: 'data' }>;
-
-const MAX_RUNS = 2000;
-const RUN_ID = /^[0-9a-f]{8,64}$/i;
-
-/** The state a webview saved (untrusted: checked field by field), or undefined when it names no run. */
-export function parseState(v: unknown): CompareWebviewState | undefined {
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (!Array.isArray(o.runIds)) return undefined;
-  const runIds = [...new Set(o.runIds.filter((x): x is string => typeof x === 'string' && RUN_ID.test(x)))].slice(0, MAX_RUNS);
-  if (!runIds.length) return undefined;
-  const title = typeof o.title === 'string' && o.title.length <= 300 ? o.title : `Compare: ${runIds.length} runs`;
-  return { v: 1, runIds, title, settings: normalizeSettings(o.settings), ...(o.locked === true ? { locked: true } : {}) };
-}
-
-function fileSlug(s: string): string {
-  return s.replace(/^Compare:\s*/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'comparison';
+/** The sources a comparison reads, from the panel's dependencies. */
+export function compareSources(deps: Pick<ComparePanelDeps, 'stores' | 'mlflow'>): CompareSources {
+  const { mlflow } = deps;
+  return {
+    stores: deps.stores.all(),
+    mlflow(uri) {
+      const entry = mlflow?.get(uri);
+      if (!mlflow || !entry) return undefined;
+      return {
+        label: `MLflow · ${entry.label}`,
+        open: () => mlflow.source(entry),
+        experiment: (id) => entry.experiments?.find((e) => e.id === id),
+      };
+    },
+  };
 }
 
 /** A locked tab's title says so. */
@@ -59,119 +61,30 @@ function tabTitle(title: string, locked: boolean): string {
   return locked ? `[Locked] ${title}` : title;
 }
 
-export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFromWebview> {
+export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFromWebview> implements CompareMessageTarget {
   static readonly viewType = PanelType.compare;
 
   settings: CompareSettings;
   lastRendered: RenderedMessage | undefined;
+  /** The runs and metric directions last sent to the webview: what exports show. */
+  runs: CompareRunView[] = [];
+  directions: Record<string, Direction> = {};
+  readonly pngs = new PngRequests();
 
-  private sendInit = false;
-  private lastKey = '';
-  private updateTimer: NodeJS.Timeout | undefined;
-  private lastNames = new Map<string, string>();
-  private loggedGone = new Set<string>();
-  private runs: CompareRunView[] = [];
-  private directions: Record<string, Direction> = {};
-  private requestedAt: number | undefined;
-  private readonly pngs = new PngRequests();
-  private readonly renderedEmitter = new vscode.EventEmitter<RenderedMessage>();
-  readonly onDidRender = this.renderedEmitter.event;
+  private readonly data: DataMessages<CompareSettings>;
+  private readonly lastNames: Map<string, string>;
+  /** The MLflow runs last read, by key (Open Run from the panel opens them through their source). */
+  private mlflowRuns = new Map<string, { run: SourceRun; source: string }>();
+  /** The build in flight: a newer update() cancels it. */
+  private building: AbortController | undefined;
+  /** Resolves when the build in flight has finished (tests, and callers that need the data now). */
+  private built: Promise<void> = Promise.resolve();
+  private readonly loggedGone = new Set<string>();
+  private readonly lockEmitter = new vscode.EventEmitter<boolean>();
+  /** Fires when the tab is locked or unlocked (the manager keeps the editor title's context key in step). */
+  readonly onDidChangeLock = this.lockEmitter.event;
 
-  /** Open a comparison (or reveal the one already showing exactly these runs). */
-  static open(deps: ComparePanelDeps, runIds: string[], options: CompareOpenOptions = {}): ComparePanel {
-    const ids = [...new Set(runIds)].slice(0, MAX_RUNS);
-    const key = [...ids].sort().join(',');
-    for (const p of ComparePanel.recent) {
-      if ([...p.runIds].sort().join(',') === key) {
-        p.panel.reveal();
-        return p;
-      }
-    }
-    const title = options.title ?? `Compare: ${ids.length} runs`;
-    // mlops.compare.reuseTab (default on): show the new comparison in the Compare tab used last unless it is locked
-    // (like VS Code's Markdown preview) — no new webview to start, which in VS Code for the Web is most of the time
-    // an open takes (~0.5–1.5 s against ~0.3 s to redraw an open tab).
-    const target = setting<boolean>(ConfigKey.compareReuseTab) ? ComparePanel.reusable() : undefined;
-    if (target) {
-      target.retarget(ids, title, options.settings ?? defaultSettings(), options.requestedAt);
-      target.panel.reveal();
-      return target;
-    }
-    const panel = vscode.window.createWebviewPanel(ComparePanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(deps.extensionUri));
-    return new ComparePanel(deps, panel, ids, title, options.settings ?? defaultSettings(), options.requestedAt, false);
-  }
-
-  /** The unlocked Compare tab used most recently: the one a new comparison replaces. */
-  static reusable(): ComparePanel | undefined {
-    return ComparePanel.recent.find((p) => !p.locked && !p.disposed);
-  }
-
-  /** The Compare tab that is the active editor, if any. */
-  static active(): ComparePanel | undefined {
-    return ComparePanel.recent.find((p) => !p.disposed && p.panel.active);
-  }
-
-  /** Restore a panel after a window reload from the state its webview saved. */
-  static revive(deps: ComparePanelDeps, panel: vscode.WebviewPanel, state: unknown): ComparePanel | undefined {
-    const s = parseState(state);
-    if (!s) {
-      deps.log.warn('A Compare Runs panel could not be restored (no runs in its saved state); closing it.');
-      panel.dispose();
-      return undefined;
-    }
-    panel.webview.options = webviewOptions(deps.extensionUri);
-    deps.log.info(`Restored a Compare Runs panel (${s.runIds.length} runs).`);
-    return new ComparePanel(deps, panel, s.runIds, s.title, s.settings, undefined, s.locked === true);
-  }
-
-  /** The open Compare panels, the one active most recently first. */
-  private static recent: ComparePanel[] = [];
-
-  private static touch(p: ComparePanel): void {
-    ComparePanel.recent = [p, ...ComparePanel.recent.filter((x) => x !== p)];
-  }
-
-  /** Context key for the editor title's Lock / Unlock actions: whether the active Compare tab is locked. */
-  private static syncContext(): void {
-    void setContext(ContextKey.compareTabLocked, ComparePanel.active()?.locked ?? false);
-  }
-
-  /**
-   * Lock (or unlock) this tab: a locked tab keeps its runs; new comparisons replace another tab or open a new one.
-   * Kept in the webview's state, so a reload restores it.
-   */
-  setLocked(locked: boolean): void {
-    if (this.disposed || this.locked === locked) return;
-    this.locked = locked;
-    this.panel.title = tabTitle(this.title, locked);
-    this.post({ type: 'lock', locked });
-    ComparePanel.syncContext();
-  }
-
-
-  /** Show other runs in this panel: a fresh comparison (new settings, the command's time for the render figures). */
-  retarget(runIds: string[], title: string, settings: CompareSettings, requestedAt: number | undefined): void {
-    this.runIds = runIds;
-    this.title = title;
-    this.panel.title = tabTitle(title, this.locked);
-    this.settings = settings;
-    this.requestedAt = requestedAt;
-    this.lastNames.clear();
-    this.loggedGone.clear();
-    this.sendInit = true;
-    this.lastKey = '';
-    this.update(); // before `ready` the webview asks for the data itself
-  }
-
-  static all(): ComparePanel[] {
-    return [...ComparePanel.recent];
-  }
-
-  static disposeAll(): void {
-    for (const p of [...ComparePanel.recent]) p.dispose();
-  }
-
-  private constructor(
+  constructor(
     private readonly deps: ComparePanelDeps,
     panel: vscode.WebviewPanel,
     public runIds: string[],
@@ -179,201 +92,140 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     settings: CompareSettings,
     requestedAt: number | undefined,
     public locked: boolean,
+    names: Record<string, string> = {},
   ) {
     super(panel, deps.log, deps.extensionUri, 'compare', tabTitle(title, locked), 'Compare');
     this.settings = settings;
-    this.requestedAt = requestedAt;
-    ComparePanel.touch(this);
-    ComparePanel.syncContext();
-    this.disposables.push(
-      panel.onDidChangeViewState((e) => {
-        if (e.webviewPanel.active) ComparePanel.touch(this);
-        ComparePanel.syncContext();
-      }),
-      deps.stores.onDidChange(() => this.scheduleUpdate()),
+    this.lastNames = new Map(Object.entries(names));
+    this.data = new DataMessages(requestedAt);
+    this.register(this.lockEmitter);
+    this.register(deps.stores.onDidChange(() => this.scheduleUpdate(40)));
+    // An MLflow source changed (a poll saw new values, it was refreshed, connected or disconnected): when it is one of
+    // this comparison's, read its runs again (one getRun each; histories only for runs that changed).
+    if (deps.mlflow) this.register(deps.mlflow.onDidChange((entry) => (!entry || this.usesSource(entry.uri)) && this.scheduleUpdate(250)));
+    this.register({ dispose: () => this.building?.abort() });
+    this.register(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(PanelType.compare)) this.scheduleUpdate();
+        if (e.affectsConfiguration(PanelType.compare)) this.scheduleUpdate(40);
       }),
-      this.renderedEmitter,
     );
   }
 
+  /**
+   * Lock (or unlock) this tab: a locked tab keeps its runs; new comparisons replace another tab or open a new one.
+   * Kept in the webview's state, so a reload restores it.
+   */
+  setLocked(locked: boolean): void {
+    if (this.isDisposed || this.locked === locked) return;
+    this.locked = locked;
+    this.panel.title = tabTitle(this.title, locked);
+    this.post({ type: 'lock', locked });
+    this.lockEmitter.fire(locked);
+  }
+
+  /** Show other runs in this panel: a fresh comparison (new settings, the command's time for the render figures). */
+  retarget(runIds: string[], title: string, settings: CompareSettings, requestedAt: number | undefined): void {
+    this.runIds = runIds;
+    this.title = title;
+    this.panel.title = tabTitle(title, this.locked);
+    this.settings = settings;
+    this.data.requestedAt = requestedAt;
+    this.lastNames.clear();
+    this.loggedGone.clear();
+    this.data.restart();
+    this.update(); // before `ready` the webview asks for the data itself
+  }
+
+  onWebviewReady(): void {
+    this.data.restart();
+    if (this.locked) this.post({ type: 'lock', locked: true });
+    this.update();
+  }
+
   protected handle(m: CompareFromWebview): void {
-    switch (m.type) {
-      case 'ready':
-        this.sendInit = true;
-        this.lastKey = '';
-        if (this.locked) this.post({ type: 'lock', locked: true });
-        this.update();
-        break;
-      case 'settings':
-        this.settings = normalizeSettings(m.settings);
-        break;
-      case 'rendered':
-        this.onRendered(m);
-        break;
-      case 'export':
-        if ((m.format === 'csv' || m.format === 'markdown') && (m.target === 'file' || m.target === 'clipboard')) void this.exportInteractive(m.format, m.target);
-        break;
-      case 'savePng':
-        if (typeof m.name === 'string' && typeof m.dataUrl === 'string') void this.savePngInteractive(m.name, m.dataUrl);
-        break;
-      case 'png':
-        this.pngs.answer(m);
-        break;
-      case 'setLock':
-        if (typeof m.locked === 'boolean') this.setLocked(m.locked);
-        break;
-      case 'openRun':
-        if (typeof m.runId === 'string' && this.runIds.includes(m.runId)) void vscode.commands.executeCommand(CommandId.openRun, m.runId);
-        break;
-    }
+    handleCompareMessage(this, this.log, m);
   }
 
-  private onRendered(m: RenderedMessage): void {
-    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-    const r: RenderedMessage = {
-      type: 'rendered',
-      runs: num(m.runs),
-      params: num(m.params),
-      metrics: num(m.metrics),
-      charts: num(m.charts),
-      chart: CHART_KINDS.includes(m.chart) ? m.chart : 'bars',
-      theme: typeof m.theme === 'string' ? m.theme.slice(0, 40) : '',
-      renderMs: num(m.renderMs),
-      sinceRequestMs: typeof m.sinceRequestMs === 'number' && Number.isFinite(m.sinceRequestMs) ? m.sinceRequestMs : null,
-    };
-    const ph = m.phases;
-    if (ph && typeof ph === 'object') r.phases = { webviewStart: num(ph.webviewStart), script: num(ph.script), scriptFetch: num(ph.scriptFetch), data: num(ph.data), draw: num(ph.draw) };
-    this.lastRendered = r;
-    if (r.sinceRequestMs !== null) {
-      const p = r.phases;
-      this.log.info(`Compare: ${r.runs} runs × ${r.metrics} metrics drawn ${Math.round(r.sinceRequestMs)} ms after the command (webview render ${Math.round(r.renderMs)} ms${p ? `; webview start ${p.webviewStart} ms, script ${p.script} ms (download ${p.scriptFetch} ms), ready → data ${p.data} ms, data → drawn ${p.draw} ms` : ''}).`);
-    }
-    this.renderedEmitter.fire(r);
+  private usesSource(uri: string): boolean {
+    return this.runIds.some((k) => parseRefKey(k)?.source === uri);
   }
 
-  private scheduleUpdate(): void {
-    if (!this.ready || this.disposed) return;
-    if (this.updateTimer) clearTimeout(this.updateTimer);
-    this.updateTimer = setTimeout(() => {
-      this.updateTimer = undefined;
-      this.update();
-    }, 40);
-  }
-
-  /** Where each compared run is now (runs may sit in different workspace folders' stores). */
-  private locate(): { found: Map<string, { run: Run; store: WorkspaceStore }>; experiments: Experiment[] } {
-    const want = new Set(this.runIds);
-    const found = new Map<string, { run: Run; store: WorkspaceStore }>();
-    const experiments: Experiment[] = [];
-    for (const store of this.deps.stores.all()) {
-      const snap = store.snapshot;
-      let any = false;
-      for (const run of snap.runs) {
-        if (want.has(run.id) && !found.has(run.id)) {
-          found.set(run.id, { run, store });
-          any = true;
-        }
-      }
-      if (any) experiments.push(...snap.experiments);
-    }
-    return { found, experiments };
-  }
-
-  /** Build the data message from the stores now; post it if anything changed since the last one. */
+  /**
+   * Build the data message from the sources now (asynchronously, off the extension host's hot path: MLflow runs are
+   * read over HTTP or from their files) and post it if anything changed since the last one. A build still in flight
+   * is cancelled: only the newest request's data reaches the webview.
+   */
   update(): void {
-    if (!this.ready || this.disposed) return;
-    const { found, experiments } = this.locate();
-    const runs: CompareRunView[] = [];
-    const present: Run[] = [];
-    const gone: { id: string; name: string }[] = [];
-    const problems: string[] = [];
-    for (const id of this.runIds) {
-      const f = found.get(id);
-      if (f) {
-        present.push(f.run);
-        runs.push(toCompareRun(f.run, f.store.tracker(), problems));
-        this.lastNames.set(id, f.run.name);
-        this.loggedGone.delete(id);
-      } else {
-        gone.push({ id, name: this.lastNames.get(id) ?? id.slice(0, 8) });
-      }
+    if (!this.ready || this.isDisposed) return;
+    this.building?.abort();
+    const ctl = new AbortController();
+    this.building = ctl;
+    this.built = this.build(ctl.signal).catch((e: unknown) => {
+      if (e instanceof AbortError || ctl.signal.aborted || this.isDisposed) return;
+      this.log.error('Compare: reading the compared runs failed', e);
+    }).finally(() => {
+      if (this.building === ctl) this.building = undefined;
+    });
+  }
+
+  /** Resolves once the data build in flight (if any) has finished and its message was posted. */
+  async settled(): Promise<void> {
+    let last: Promise<void> | undefined;
+    while (last !== this.built) {
+      last = this.built;
+      await last;
     }
-    const keys = new Set<string>();
-    for (const r of runs) for (const k of Object.keys(r.metrics)) keys.add(k);
+  }
+
+  private async build(signal: AbortSignal): Promise<void> {
     const configured = parseDirectionSetting(setting<unknown>(ConfigKey.compareMetricDirections));
-    const directions = defaultDirections(keys, experiments, configured);
-    const primary = comparePrimaryMetric(present, experiments)?.key ?? null;
-    this.runs = runs;
-    this.directions = directions;
-    const msg: DataMessage = { type: 'data', title: this.title, runIds: this.runIds, runs, gone, directions, primaryMetric: primary };
-    const key = JSON.stringify(msg);
-    if (!this.sendInit && key === this.lastKey) return;
-    this.lastKey = key;
-    if (this.sendInit) {
-      msg.settings = this.settings;
-      if (this.requestedAt !== undefined) msg.requestedAt = this.requestedAt;
-      this.requestedAt = undefined;
-      this.sendInit = false;
-    }
+    const { msg, problems, mlflowRuns } = await buildCompareData(compareSources(this.deps), this.runIds, this.title, this.lastNames, configured, signal, this.settings.compared);
+    if (signal.aborted || this.isDisposed) return;
+    this.mlflowRuns = mlflowRuns;
+    this.runs = msg.runs;
+    this.directions = msg.directions;
+    for (const r of msg.runs) this.loggedGone.delete(r.id);
+    const out = this.data.next(msg, this.settings);
+    if (!out) return;
     for (const p of problems) this.log.warn(`Compare: ${p}`);
-    for (const g of gone) {
+    for (const g of out.gone) {
       if (this.loggedGone.has(g.id)) continue;
       this.loggedGone.add(g.id);
-      this.log.info(`Compare: run ${g.id} (${g.name}) is gone (deleted or unreadable).`);
+      this.log.info(`Compare: run ${g.id} (${g.name}) is gone: ${g.reason ?? 'deleted or unreadable'}.`);
     }
-    this.post(msg);
+    this.post(out);
   }
 
-  // ------------------------------------------------------------------------------------ exports
+  /** Open Run for a compared run (the panel's run links): a workspace run by id, an MLflow run through its source. */
+  async openRun(key: string): Promise<void> {
+    const ref = parseRefKey(key);
+    if (!ref) return;
+    if (!ref.source) {
+      await vscode.commands.executeCommand(CommandId.openRun, ref.runId);
+      return;
+    }
+    const entry = this.deps.mlflow?.get(ref.source);
+    const seen = this.mlflowRuns.get(key);
+    if (!entry || !seen) {
+      void vscode.window.showInformationMessage(entry ? `MLflow run ${ref.runId} can no longer be read (see the Compare tab).` : `The MLflow source ${ref.source} is not connected: connect it again to open this run.`);
+      return;
+    }
+    await vscode.commands.executeCommand(CommandId.openRun, { kind: 'mlflowRun', entry, run: seen.run, childRuns: [], isBest: false });
+  }
 
   /** The comparison as the panel shows it (shown runs, order, toggles, baseline), as CSV or Markdown. */
   exportText(format: CompareExportFormat, layout?: ExportLayout): string {
-    const c = buildComparison(this.runs, this.settings, this.directions);
-    return format === 'csv' ? comparisonToCsv(c, this.settings, { layout }) : comparisonToMarkdown(c, this.settings, { layout, title: this.title.replace(/^Compare:\s*/, 'Comparison: ') });
+    return exportText(this, format, layout);
   }
 
   /** Write the export to a file, or put it on the clipboard. */
-  async exportTo(format: CompareExportFormat, target: vscode.Uri | 'clipboard', layout?: ExportLayout): Promise<string> {
-    const text = this.exportText(format, layout);
-    if (target === 'clipboard') await vscode.env.clipboard.writeText(text);
-    else await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
-    this.log.info(`Compare: exported ${format === 'csv' ? 'CSV' : 'Markdown'} (${this.runs.length} runs) to ${target === 'clipboard' ? 'the clipboard' : target.fsPath}`);
-    return text;
-  }
-
-  private async exportInteractive(format: CompareExportFormat, target: 'file' | 'clipboard'): Promise<void> {
-    try {
-      if (target === 'clipboard') {
-        await this.exportTo(format, 'clipboard');
-        vscode.window.setStatusBarMessage(`Copied the comparison as ${format === 'csv' ? 'CSV' : 'Markdown'}`, 3000);
-        return;
-      }
-      const ext = format === 'csv' ? 'csv' : 'md';
-      const uri = await vscode.window.showSaveDialog({
-        title: `Export the comparison as ${format === 'csv' ? 'CSV' : 'Markdown'}`,
-        defaultUri: inWorkspace(`${fileSlug(this.title)}.${ext}`),
-        filters: format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] },
-      });
-      if (!uri) return;
-      await this.exportTo(format, uri);
-      void vscode.window.showInformationMessage(`Saved the comparison to ${vscode.workspace.asRelativePath(uri)}.`, 'Open').then((c) => {
-        if (c === 'Open') void vscode.commands.executeCommand(BuiltinCommand.open, uri);
-      });
-    } catch (e) {
-      this.log.error('Compare: export failed', e);
-      void vscode.window.showErrorMessage(`Export failed: ${errorMessage(e)}`);
-    }
+  exportTo(format: CompareExportFormat, target: vscode.Uri | 'clipboard', layout?: ExportLayout): Promise<string> {
+    return exportTo(this.log, this, format, target, layout);
   }
 
   /** Decode a PNG data URL from the webview (kept here for the tests: see webviews/pngExport). */
   static decodePng(dataUrl: string): Buffer {
     return decodePng(dataUrl);
-  }
-
-  private savePngInteractive(name: string, dataUrl: string): Promise<void> {
-    return savePngInteractive(this.log, 'Compare', name, `${fileSlug(this.title)}-${pngSlug(name)}.png`, dataUrl);
   }
 
   /**
@@ -382,33 +234,12 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
    */
   async saveChartPng(chart: ChartKind, target: vscode.Uri | undefined, index = 0, timeoutMs = 15_000): Promise<{ name: string; png: Buffer }> {
     if (!this.ready) throw new Error('the compare webview is not ready');
-    const answer = await this.pngs.ask((requestId) => this.post({ type: 'requestPng', requestId, chart, index }), `the ${chart} chart`, timeoutMs);
-    if (!answer.dataUrl) throw new Error(`the webview has no ${chart} chart #${index} to export`);
-    const png = decodePng(answer.dataUrl);
-    if (target) await vscode.workspace.fs.writeFile(target, png);
-    return { name: typeof answer.name === 'string' ? answer.name : chart, png };
-  }
-
-  /** Resolves with the next `rendered` message (or the last one, if `since` is before it). */
-  waitForRender(timeoutMs = 20_000): Promise<RenderedMessage> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        sub.dispose();
-        reject(new Error(`the compare webview did not render within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const sub = this.onDidRender((r) => {
-        clearTimeout(timer);
-        sub.dispose();
-        resolve(r);
-      });
-    });
+    const request = (requestId: number) => this.post({ type: 'requestPng', requestId, chart, index });
+    const { name, png } = await this.pngs.save(request, `the ${chart} chart`, `the webview has no ${chart} chart #${index} to export`, target, timeoutMs);
+    return { name: name ?? chart, png };
   }
 
   protected override onDispose(): void {
-    ComparePanel.recent = ComparePanel.recent.filter((p) => p !== this);
-    ComparePanel.syncContext();
-    if (this.updateTimer) clearTimeout(this.updateTimer);
     this.pngs.clear();
   }
-
 }

@@ -2,25 +2,34 @@
  * The Experiments tree: [workspace folder →] experiment → runs, newest first. Each run shows its status icon,
  * name, the experiment's primary metric and a relative time; the best run per experiment is starred. Stores
  * with unreadable files get a "Problems" node listing each file; deleted runs sit under "Trash".
+ *
+ * A workspace store's runs come from its index in the worker (WorkspaceStore.page/best/filterCounts): an experiment
+ * shows its newest PAGE_SIZE runs and a "Load more…" item (as MLflow sources do), the best run is ranked over all of
+ * the experiment's runs, and the filter runs over all runs. The provider stays synchronous: getChildren reads what
+ * the last load of each store brought (`views`), and a store's change loads it again, then redraws.
  */
 import * as vscode from 'vscode';
 import { compileFilter } from '../../core/tracking/filter';
-import { bestRunOfExperiment } from '../../core/tracking/metricDirection';
 import type { Experiment, Run, StoreProblem } from '../../core/store/types';
+import { errorMessage } from '../../core/util/errors';
 import { fmtValue, relativeTime, runTooltip, statusIcon } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { CommandId } from '../keys';
 import { problemItem, problemsGroupItem } from '../problemItems';
+import type { MlflowSources } from '../sources/mlflowSources';
+import { type MlflowNode, mlflowChildren, mlflowTreeItem } from './mlflowNodes';
 
 export type ExperimentsNode =
   | { kind: 'folder'; store: WorkspaceStore }
-  | { kind: 'experiment'; store: WorkspaceStore; experiment: Experiment; runs: Run[]; best?: Run; metric?: { key: string; direction: 'min' | 'max' } }
+  | { kind: 'experiment'; store: WorkspaceStore; experiment: Experiment; runs: Run[]; best?: Run; metric?: { key: string; direction: 'min' | 'max' }; total: number }
+  | { kind: 'loadMore'; store: WorkspaceStore; experimentId: string; loaded: number; total: number }
   | { kind: 'run'; store: WorkspaceStore; run: Run; isBest: boolean; metric?: { key: string; direction: 'min' | 'max' } }
   | { kind: 'problems'; store: WorkspaceStore; problems: StoreProblem[] }
   | { kind: 'problem'; store: WorkspaceStore; problem: StoreProblem }
   | { kind: 'trash'; store: WorkspaceStore; items: TrashItem[] }
   | { kind: 'trashedRun'; store: WorkspaceStore; item: TrashItem }
-  | { kind: 'message'; text: string; tooltip?: string };
+  | { kind: 'message'; text: string; tooltip?: string }
+  | MlflowNode;
 
 export interface TrashItem {
   id: string;
@@ -29,15 +38,40 @@ export interface TrashItem {
   problem?: string;
 }
 
+/** Runs an experiment shows at first, and how many more each "Load more…" adds. */
+export const PAGE_SIZE = 200;
+
+interface StoreView {
+  experiments: Extract<ExperimentsNode, { kind: 'experiment' }>[];
+  problems: StoreProblem[];
+  runCount: number;
+  message?: string;
+}
+
 export class ExperimentsTreeProvider implements vscode.TreeDataProvider<ExperimentsNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<ExperimentsNode | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private filterText: string | undefined;
-  private matches: (r: Run) => boolean = () => true;
   private subscription: vscode.Disposable;
+  private views = new Map<WorkspaceStore, StoreView>();
+  private loading = new Map<WorkspaceStore, Promise<void>>();
+  private again = new Set<WorkspaceStore>();
+  /** How many runs each experiment shows (PAGE_SIZE, more after "Load more…"), by store root and experiment id. */
+  private limits = new Map<string, number>();
+  private disposed = false;
+  private linkOf?: (run: Run) => { uri: string; how: 'pushed' | 'imported' } | undefined;
 
-  constructor(private readonly stores: WorkspaceStores) {
-    this.subscription = stores.onDidChange(() => this.emitter.fire(undefined));
+  constructor(
+    private readonly stores: WorkspaceStores,
+    private readonly mlflow?: MlflowSources,
+  ) {
+    this.subscription = vscode.Disposable.from(
+      stores.onDidChange((s) => {
+        if (s) this.load(s);
+        else for (const x of stores.all()) this.load(x);
+      }),
+      mlflow?.onDidChange(() => this.emitter.fire(undefined)) ?? { dispose: () => undefined },
+    );
   }
 
   get filter(): string | undefined {
@@ -47,8 +81,9 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   /** Set (or clear with undefined) the run filter. Throws FilterSyntaxError for an invalid expression. */
   setFilter(text: string | undefined): void {
     const t = text?.trim() || undefined;
-    this.matches = compileFilter(t);
+    compileFilter(t); // a syntax error throws here, before anything changes
     this.filterText = t;
+    for (const s of this.stores.all()) this.load(s);
     this.emitter.fire(undefined);
   }
 
@@ -56,19 +91,94 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     this.emitter.fire(undefined);
   }
 
+  /** Settles when every store's view has been loaded since the last change (for tests and commands). */
+  async whenLoaded(): Promise<void> {
+    await Promise.all(this.stores.all().filter((s) => s.exists).map((s) => s.whenLoaded()));
+    while (this.loading.size) await Promise.all([...this.loading.values()]);
+  }
+
+  /** "Load more…" on a workspace experiment: PAGE_SIZE more of its runs. */
+  loadMore(node: { store: WorkspaceStore; experimentId: string; loaded: number }): Promise<void> {
+    this.limits.set(`${node.store.root}\0${node.experimentId}`, node.loaded + PAGE_SIZE);
+    return this.load(node.store);
+  }
+
+  /** Load what a store shows (in the worker), then redraw. One load per store at a time; a change during one loads again after it. */
+  private load(store: WorkspaceStore): Promise<void> {
+    const running = this.loading.get(store);
+    if (running) {
+      this.again.add(store);
+      return running;
+    }
+    const p = this.loadNow(store)
+      .catch((e: unknown) => {
+        this.views.set(store, { experiments: [], problems: [], runCount: 0, message: `Could not read the store: ${errorMessage(e)}` });
+      })
+      .finally(() => {
+        this.loading.delete(store);
+        if (this.disposed) return;
+        this.emitter.fire(undefined);
+        if (this.again.delete(store)) void this.load(store);
+      });
+    this.loading.set(store, p);
+    return p;
+  }
+
+  private async loadNow(store: WorkspaceStore): Promise<void> {
+    await store.whenLoaded();
+    const summary = store.summary;
+    const filter = this.filterText;
+    let counts: Record<string, number> | undefined;
+    if (filter) {
+      try {
+        counts = await store.filterCounts(filter);
+      } catch (e) {
+        this.views.set(store, { experiments: [], problems: summary.problems, runCount: summary.runCount, message: errorMessage(e) });
+        return;
+      }
+    }
+    const experiments = summary.experiments
+      .filter((e) => (counts ? (counts[e.id] ?? 0) > 0 : true))
+      .sort((a, b) => b.latestStart - a.latestStart || a.name.localeCompare(b.name));
+    const best = await store.best(experiments.map((e) => e.id));
+    const nodes: Extract<ExperimentsNode, { kind: 'experiment' }>[] = [];
+    for (const e of experiments) {
+      const limit = this.limits.get(`${store.root}\0${e.id}`) ?? PAGE_SIZE;
+      const page = await store.page({ experimentId: e.id, filter, limit });
+      const b = best[e.id] ?? {};
+      let bestRun = b.bestId ? page.runs.find((r) => r.id === b.bestId) : undefined;
+      if (b.bestId && !bestRun) bestRun = (await store.page({ experimentId: e.id, filter: `run_id = '${b.bestId}'`, limit: 1 })).runs[0];
+      const { runCount: _n, latestStart: _l, ...experiment } = e;
+      nodes.push({ kind: 'experiment', store, experiment, runs: page.runs, total: page.total, best: bestRun, metric: b.metric });
+    }
+    this.views.set(store, { experiments: nodes, problems: summary.problems, runCount: summary.runCount });
+  }
+
+  /** How a run is linked to MLflow (pushed or imported): marked in the tree, followed by Open in MLflow Source. */
+  setLinks(linkOf: (run: Run) => { uri: string; how: 'pushed' | 'imported' } | undefined): void {
+    this.linkOf = linkOf;
+  }
+
   getChildren(node?: ExperimentsNode): ExperimentsNode[] {
     if (!node) {
       const stores = this.stores.all();
-      if (stores.length === 1) return this.storeChildren(stores[0]);
-      return stores.map((store) => ({ kind: 'folder', store }));
+      const sources = (this.mlflow?.all() ?? []).map((entry): ExperimentsNode => ({ kind: 'mlflowSource', entry }));
+      // One workspace store and no MLflow source: its experiments at the top, as before sources existed.
+      if (stores.length === 1 && !sources.length) return this.storeChildren(stores[0]);
+      const folders = stores.filter((s) => s.exists || !sources.length).map((store): ExperimentsNode => ({ kind: 'folder', store }));
+      return [...folders, ...sources];
     }
+    if (node.kind.startsWith('mlflow')) return this.mlflow ? mlflowChildren(this.mlflow, node as MlflowNode, this.filterText) : [];
     switch (node.kind) {
       case 'folder': {
         const children = this.storeChildren(node.store);
         return children.length ? children : [{ kind: 'message', text: node.store.exists ? 'No runs yet' : 'No store yet', tooltip: node.store.root }];
       }
-      case 'experiment':
-        return node.runs.map((run) => ({ kind: 'run', store: node.store, run, isBest: node.best?.id === run.id, metric: node.metric }));
+      case 'experiment': {
+        const out: ExperimentsNode[] = node.runs.map((run) => ({ kind: 'run', store: node.store, run, isBest: node.best?.id === run.id, metric: node.metric }));
+        if (node.total > node.runs.length) out.push({ kind: 'loadMore', store: node.store, experimentId: node.experiment.id, loaded: node.runs.length, total: node.total });
+        return out;
+      }
       case 'problems':
         return node.problems.map((problem) => ({ kind: 'problem', store: node.store, problem }));
       case 'trash':
@@ -80,26 +190,17 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
 
   /** Everything a store shows at its top level. Empty when the store has nothing (the welcome view shows). */
   private storeChildren(store: WorkspaceStore): ExperimentsNode[] {
-    const snap = store.snapshot;
+    const view = this.views.get(store);
+    if (!view) {
+      if (!store.exists) return [];
+      void this.load(store);
+      return [{ kind: 'message', text: 'Loading runs…', tooltip: store.root }];
+    }
     const out: ExperimentsNode[] = [];
-    if (snap.problems.length) out.push({ kind: 'problems', store, problems: snap.problems });
-    const byExp = new Map<string, Run[]>();
-    for (const r of snap.runs) {
-      if (!this.matches(r)) continue;
-      const list = byExp.get(r.experimentId) ?? [];
-      list.push(r);
-      byExp.set(r.experimentId, list);
-    }
-    const experiments = [...snap.experiments]
-      .filter((e) => byExp.has(e.id) || !this.filterText)
-      .sort((a, b) => latest(byExp.get(b.id)) - latest(byExp.get(a.id)) || a.name.localeCompare(b.name));
-    for (const experiment of experiments) {
-      const runs = (byExp.get(experiment.id) ?? []).sort((a, b) => b.startTime - a.startTime || a.id.localeCompare(b.id));
-      const all = snap.runs.filter((r) => r.experimentId === experiment.id);
-      const { metric, best } = bestRunOfExperiment(experiment, all);
-      out.push({ kind: 'experiment', store, experiment, runs, best, metric });
-    }
-    if (this.filterText && experiments.length === 0 && snap.runs.length) out.push({ kind: 'message', text: 'No runs match the filter', tooltip: this.filterText });
+    if (view.problems.length) out.push({ kind: 'problems', store, problems: view.problems });
+    if (view.message) out.push({ kind: 'message', text: view.message, tooltip: this.filterText });
+    out.push(...view.experiments);
+    if (this.filterText && !view.message && view.experiments.length === 0 && view.runCount) out.push({ kind: 'message', text: 'No runs match the filter', tooltip: this.filterText });
     const trash = store.tracker()?.listTrash() ?? [];
     if (trash.length && !this.filterText) out.push({ kind: 'trash', store, items: trash });
     return out;
@@ -110,7 +211,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       case 'folder': {
         const item = new vscode.TreeItem(node.store.folder.name, vscode.TreeItemCollapsibleState.Expanded);
         item.iconPath = new vscode.ThemeIcon('root-folder');
-        const n = node.store.snapshot.runs.length;
+        const n = node.store.summary.runCount;
         item.description = `${n} run${n === 1 ? '' : 's'}`;
         item.tooltip = node.store.root;
         item.contextValue = 'folder';
@@ -120,8 +221,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       case 'experiment': {
         const item = new vscode.TreeItem(node.experiment.name, vscode.TreeItemCollapsibleState.Expanded);
         item.iconPath = new vscode.ThemeIcon('beaker');
-        const n = node.runs.length;
-        item.description = `${n} run${n === 1 ? '' : 's'}${node.metric ? ` · by ${node.metric.key} (${node.metric.direction === 'min' ? 'lowest' : 'highest'})` : ''}`;
+        const n = node.total;
+        item.description = `${n} run${n === 1 ? '' : 's'}${this.filterText ? ' match' : ''}${node.metric ? ` · by ${node.metric.key} (${node.metric.direction === 'min' ? 'lowest' : 'highest'})` : ''}`;
         item.tooltip = new vscode.MarkdownString(`Experiment \`${node.experiment.id}\``);
         item.contextValue = 'experiment';
         item.id = `exp:${node.store.folder.uri}:${node.experiment.id}`;
@@ -135,10 +236,13 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         if (node.isBest) parts.push('★ best');
         if (node.metric && r.metrics[node.metric.key] !== undefined) parts.push(`${node.metric.key} ${fmtValue(r.metrics[node.metric.key])}`);
         if (r.interrupted) parts.push('interrupted');
+        const link = this.linkOf?.(r);
+        if (link) parts.push(link.how === 'pushed' ? '⇄ in MLflow' : '⇄ from MLflow');
         parts.push(relativeTime(r.startTime));
         item.description = parts.join(' · ');
-        item.tooltip = runTooltip(r, node.isBest && node.metric ? `Best run by ${node.metric.key} (${node.metric.direction === 'min' ? 'lowest' : 'highest'})` : undefined);
-        item.contextValue = r.effectiveStatus === 'running' ? 'run.running' : 'run';
+        // The tooltip (a table of every param and metric) is built on hover, in resolveTreeItem: 200 of them per page
+        // built and sent at once kept the extension host busy for tens of milliseconds.
+        item.contextValue = r.effectiveStatus === 'running' ? 'run.running' : link ? 'run.linked' : 'run';
         item.id = `run:${r.id}`;
         item.command = { command: CommandId.openRun, title: 'Open Run', arguments: [node] };
         item.accessibilityInformation = { label: `${r.name}, ${r.interrupted ? 'interrupted' : r.effectiveStatus}${node.isBest ? ', best run' : ''}` };
@@ -163,6 +267,15 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         item.id = `trashed:${node.item.id}`;
         return item;
       }
+      case 'loadMore': {
+        const item = new vscode.TreeItem('Load more…', vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.description = `${node.loaded} of ${node.total} shown`;
+        item.contextValue = 'loadMore';
+        item.id = `more:${node.store.folder.uri}:${node.experimentId}`;
+        item.command = { command: CommandId.loadMoreRuns, title: 'Load More Runs', arguments: [node] };
+        return item;
+      }
       case 'message': {
         const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon('info');
@@ -170,7 +283,17 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         item.contextValue = 'message';
         return item;
       }
+      default:
+        return mlflowTreeItem(node);
     }
+  }
+
+  /** What a tree item shows on hover, built when it is asked for (a run's params and metrics). */
+  resolveTreeItem(item: vscode.TreeItem, node: ExperimentsNode): vscode.TreeItem {
+    if (node.kind === 'run' && !item.tooltip) {
+      item.tooltip = runTooltip(node.run, node.isBest && node.metric ? `Best run by ${node.metric.key} (${node.metric.direction === 'min' ? 'lowest' : 'highest'})` : undefined);
+    }
+    return item;
   }
 
   getParent(): undefined {
@@ -178,11 +301,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   }
 
   dispose(): void {
+    this.disposed = true;
     this.subscription.dispose();
     this.emitter.dispose();
   }
-}
-
-function latest(runs: Run[] | undefined): number {
-  return runs && runs.length ? Math.max(...runs.map((r) => r.startTime)) : 0;
 }

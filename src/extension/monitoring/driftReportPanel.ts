@@ -3,7 +3,7 @@
  * thresholds, reference-vs-current histograms, prediction distributions, and the monitor's timeline). The webview
  * asks for the data once it is ready; the panel pushes an update when the store changes (a newer report of the same
  * monitor, an alert acknowledged). The user's choices (feature, sort) live in the webview state, are mirrored here,
- * and come back after a window reload through the serializer.
+ * and come back after a window reload: DriftReportPanelManager (below) owns the open panels and is their serializer.
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
@@ -14,9 +14,12 @@ import { errorMessage } from '../../core/util/errors';
 import type { DriftAlertView, DriftFromWebview, DriftToWebview } from '../../shared/protocol';
 import type { Log } from '../log';
 import type { PipelineManager } from '../pipelines/pipelineManager';
+import { Disposable } from '../util/dispose';
+import { DataMessages } from '../webviews/dataMessages';
+import { PanelSet } from '../webviews/panelSet';
 import { webviewOptions } from '../webviews/webviewHtml';
 import { WebviewPanelHost } from '../webviews/webviewPanelHost';
-import { decodePng, fileSlug, PngRequests, savePngInteractive } from '../webviews/pngExport';
+import { fileSlug, PngRequests, savePngInteractive } from '../webviews/pngExport';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import type { MonitoringManager } from './monitoringManager';
 import { CommandId, PanelType } from '../keys';
@@ -45,68 +48,27 @@ export function driftPanelTitle(batch: string): string {
   return `Drift: ${batch}`;
 }
 
+/** How a panel finds the panel already showing another report (it reveals that one instead of showing it twice). */
+interface DriftPanelLookup {
+  find(folder: string, reportId: string): DriftReportPanel | undefined;
+}
+
 export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFromWebview> {
   static readonly viewType = PanelType.driftReport;
-  private static panels = new Set<DriftReportPanel>();
 
   settings: DriftViewSettings;
   lastRendered: DriftRenderedMessage | undefined;
   /** The report last sent to the webview. */
   report: DriftReport | undefined;
 
-  private sendInit = false;
+  private readonly data: DataMessages<DriftViewSettings>;
   private readonly pngs = new PngRequests();
-  private lastKey = '';
   private goneSent = false;
-  private updateTimer: NodeJS.Timeout | undefined;
-  private requestedAt: number | undefined;
   private cache: { dir: string; names: string; reports: DriftReport[] } | undefined;
-  private readonly renderedEmitter = new vscode.EventEmitter<DriftRenderedMessage>();
-  readonly onDidRender = this.renderedEmitter.event;
 
-  /** Open a report (or reveal the panel already showing it). */
-  static open(deps: DriftPanelDeps, folder: string, report: Pick<DriftReport, 'id' | 'batch'>, options: DriftOpenOptions = {}): DriftReportPanel {
-    const open = DriftReportPanel.find(folder, report.id);
-    if (open) {
-      open.panel.reveal();
-      if (options.feature) open.select(options.feature);
-      return open;
-    }
-    const title = driftPanelTitle(report.batch);
-    const panel = vscode.window.createWebviewPanel(DriftReportPanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(deps.extensionUri));
-    const settings = options.settings ?? { feature: null, sort: null };
-    if (options.feature) settings.feature = options.feature;
-    return new DriftReportPanel(deps, panel, folder, report.id, title, settings, options.requestedAt);
-  }
-
-  /** Restore a panel after a window reload from the state its webview saved. */
-  static revive(deps: DriftPanelDeps, panel: vscode.WebviewPanel, state: unknown): DriftReportPanel | undefined {
-    const s = parseDriftState(state);
-    const store = s && deps.stores.all().find((x) => x.folder.uri.fsPath === s.folder);
-    if (!s || !store) {
-      deps.log.warn(`A drift report panel could not be restored (${s ? `the folder ${s.folder} is not open` : 'no report in its saved state'}); closing it.`);
-      panel.dispose();
-      return undefined;
-    }
-    panel.webview.options = webviewOptions(deps.extensionUri);
-    deps.log.info(`Restored the drift report panel of ${s.reportId}.`);
-    return new DriftReportPanel(deps, panel, s.folder, s.reportId, panel.title || driftPanelTitle(s.reportId), { feature: s.feature, sort: s.sort }, undefined);
-  }
-
-  static find(folder: string, reportId: string): DriftReportPanel | undefined {
-    return [...DriftReportPanel.panels].find((p) => p.folder === folder && p.reportId === reportId);
-  }
-
-  static all(): DriftReportPanel[] {
-    return [...DriftReportPanel.panels];
-  }
-
-  static disposeAll(): void {
-    for (const p of [...DriftReportPanel.panels]) p.dispose();
-  }
-
-  private constructor(
+  constructor(
     private readonly deps: DriftPanelDeps,
+    private readonly others: DriftPanelLookup,
     panel: vscode.WebviewPanel,
     readonly folder: string,
     private shownId: string,
@@ -116,14 +78,10 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
   ) {
     super(panel, deps.log, deps.extensionUri, 'drift', title, 'Drift report');
     this.settings = settings;
-    this.requestedAt = requestedAt;
-    DriftReportPanel.panels.add(this);
-    this.disposables.push(
-      // The monitoring manager refreshes after every store change (a new report from this window, the CLI or a
-      // watcher; an alert's status): check for a newer report and changed alerts then.
-      deps.monitoring.onDidChangeTreeData(() => this.scheduleUpdate()),
-      this.renderedEmitter,
-    );
+    this.data = new DataMessages(requestedAt);
+    // The monitoring manager refreshes after every store change (a new report from this window, the CLI or a
+    // watcher; an alert's status): check for a newer report and changed alerts then.
+    this.register(deps.monitoring.onDidChange(() => this.scheduleUpdate(60)));
   }
 
   /** The id of the shown report. */
@@ -134,8 +92,7 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
   protected handle(m: DriftFromWebview): void {
     switch (m.type) {
       case 'ready':
-        this.sendInit = true;
-        this.lastKey = '';
+        this.data.restart();
         this.update();
         break;
       case 'settings':
@@ -191,7 +148,6 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
     };
     this.lastRendered = r;
     if (r.sinceRequestMs !== null) this.log.info(`Drift report ${r.reportId}: ${r.rows} features, ${r.charts} charts drawn ${Math.round(r.sinceRequestMs)} ms after the command (webview render ${Math.round(r.renderMs)} ms).`);
-    this.renderedEmitter.fire(r);
   }
 
   /** Show the feature's histogram (the panel is already open). */
@@ -203,25 +159,15 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
   /** Show another report in this panel (or reveal the panel that shows it). */
   showReport(reportId: string): void {
     if (reportId === this.reportId) return;
-    const other = DriftReportPanel.find(this.folder, reportId);
+    const other = this.others.find(this.folder, reportId);
     if (other) {
       other.panel.reveal();
       return;
     }
     this.shownId = reportId;
     this.goneSent = false;
-    this.sendInit = true;
-    this.lastKey = '';
+    this.data.restart();
     this.update();
-  }
-
-  private scheduleUpdate(): void {
-    if (!this.ready || this.disposed) return;
-    if (this.updateTimer) clearTimeout(this.updateTimer);
-    this.updateTimer = setTimeout(() => {
-      this.updateTimer = undefined;
-      this.update();
-    }, 60);
   }
 
   private store(): WorkspaceStore | undefined {
@@ -257,7 +203,7 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
 
   /** Build the data message from the store now; post it if anything changed since the last one. */
   update(): void {
-    if (!this.ready || this.disposed) return;
+    if (!this.ready || this.isDisposed) return;
     const store = this.store();
     const all = store ? this.reports(store) : [];
     const report = all.find((r) => r.id === this.reportId);
@@ -282,18 +228,11 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
       newer: newer ? { id: newer.id, batch: newer.batch, time: newer.time } : null,
       retrain: model ? { model, pipelines: this.deps.pipelines.all().filter((e) => e.def?.model === model && e.def.triggers.drift).length } : null,
     };
-    const key = JSON.stringify(msg);
-    if (!this.sendInit && key === this.lastKey) return;
-    this.lastKey = key;
+    const out = this.data.next(msg, this.settings);
+    if (!out) return;
     this.report = report;
     this.panel.title = driftPanelTitle(report.batch);
-    if (this.sendInit) {
-      msg.settings = this.settings;
-      if (this.requestedAt !== undefined) msg.requestedAt = this.requestedAt;
-      this.requestedAt = undefined;
-      this.sendInit = false;
-    }
-    this.post(msg);
+    this.post(out);
   }
 
   // ------------------------------------------------------------------------------------ actions
@@ -351,16 +290,68 @@ export class DriftReportPanel extends WebviewPanelHost<DriftToWebview, DriftFrom
    */
   async saveChartPng(chart: string, target: vscode.Uri | undefined, timeoutMs = 15_000): Promise<Buffer> {
     if (!this.ready) throw new Error('the drift report webview is not ready');
-    const answer = await this.pngs.ask((requestId) => this.post({ type: 'requestPng', requestId, chart }), `the ${chart} chart`, timeoutMs);
-    if (!answer.dataUrl) throw new Error(`the drift report shows no ${chart} chart`);
-    const png = decodePng(answer.dataUrl);
-    if (target) await vscode.workspace.fs.writeFile(target, png);
-    return png;
+    const request = (requestId: number) => this.post({ type: 'requestPng', requestId, chart });
+    return (await this.pngs.save(request, `the ${chart} chart`, `the drift report shows no ${chart} chart`, target, timeoutMs)).png;
   }
 
   protected override onDispose(): void {
     this.pngs.clear();
-    DriftReportPanel.panels.delete(this);
-    if (this.updateTimer) clearTimeout(this.updateTimer);
+  }
+}
+
+/**
+ * The open drift report panels, owned by one manager created at activation (like VS Code's Markdown preview
+ * manager): it opens a report (revealing the panel that already shows it) and is the serializer that restores the
+ * panels after a window reload from the state their webviews saved.
+ */
+export class DriftReportPanelManager extends Disposable implements vscode.WebviewPanelSerializer, DriftPanelLookup {
+  private readonly panels = this.register(new PanelSet<DriftReportPanel>());
+
+  constructor(private readonly deps: DriftPanelDeps) {
+    super();
+    this.register(vscode.window.registerWebviewPanelSerializer(PanelType.driftReport, this));
+  }
+
+  /** Open a report (or reveal the panel already showing it). */
+  open(folder: string, report: Pick<DriftReport, 'id' | 'batch'>, options: DriftOpenOptions = {}): DriftReportPanel {
+    const open = this.find(folder, report.id);
+    if (open) {
+      open.panel.reveal();
+      if (options.feature) open.select(options.feature);
+      return open;
+    }
+    const title = driftPanelTitle(report.batch);
+    const panel = vscode.window.createWebviewPanel(PanelType.driftReport, title, vscode.ViewColumn.Active, webviewOptions(this.deps.extensionUri));
+    const settings = options.settings ?? { feature: null, sort: null };
+    if (options.feature) settings.feature = options.feature;
+    return this.panels.add(new DriftReportPanel(this.deps, this, panel, folder, report.id, title, settings, options.requestedAt));
+  }
+
+  /** Restore a panel after a window reload from the state its webview saved (a bad state, or a folder no longer open, closes it). */
+  async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
+    const { deps } = this;
+    const s = parseDriftState(state);
+    const store = s && deps.stores.all().find((x) => x.folder.uri.fsPath === s.folder);
+    if (!s || !store) {
+      deps.log.warn(`A drift report panel could not be restored (${s ? `the folder ${s.folder} is not open` : 'no report in its saved state'}); closing it.`);
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    deps.log.info(`Restored the drift report panel of ${s.reportId}.`);
+    this.panels.add(new DriftReportPanel(deps, this, panel, s.folder, s.reportId, panel.title || driftPanelTitle(s.reportId), { feature: s.feature, sort: s.sort }, undefined));
+  }
+
+  find(folder: string, reportId: string): DriftReportPanel | undefined {
+    return this.panels.find((p) => p.folder === folder && p.reportId === reportId);
+  }
+
+  /** The open panel showing this report (in `folder`'s store, when given). */
+  panelFor(reportId: string, folder?: string): DriftReportPanel | undefined {
+    return this.panels.find((p) => p.reportId === reportId && (!folder || p.folder === folder));
+  }
+
+  all(): DriftReportPanel[] {
+    return this.panels.all();
   }
 }

@@ -1,17 +1,18 @@
 /**
  * Check Drift, Open Drift Report (the webview; status-bar item and alerts open it too), Open Drift Report as
- * Markdown, Acknowledge / Dismiss / Reopen Alert, and the serializer that restores drift report panels.
+ * Markdown, Acknowledge / Dismiss / Reopen Alert. The panels (and their restore) are the DriftReportPanelManager's.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { showQuickPick } from '../util/questions';
 import type { DriftReport } from '../../core/monitoring/monitor';
 import type { Log } from '../log';
-import type { PipelineManager } from '../pipelines/pipelineManager';
 import type { WorkspaceStores } from '../workspaceStores';
-import { type DriftOpenOptions, DriftReportPanel } from './driftReportPanel';
-import type { AlertNode, MonitoringManager } from './monitoringManager';
+import type { DriftOpenOptions, DriftReportPanel, DriftReportPanelManager } from './driftReportPanel';
+import type { AlertNode } from './alertsTree';
+import type { MonitoringManager } from './monitoringManager';
 import { commandRegistrar } from '../commandRegistrar';
-import { CommandId } from '../keys';
+import { BuiltinCommand, CommandId } from '../keys';
 
 /** What registerMonitoringCommands gives the extension's API (used by the integration tests). */
 export interface DriftApi {
@@ -64,9 +65,8 @@ export function driftMarkdown(r: DriftReport, history: DriftReport[]): string {
   return lines.join('\n') + '\n';
 }
 
-export function registerMonitoringCommands(context: vscode.ExtensionContext, stores: WorkspaceStores, monitoring: MonitoringManager, pipelines: PipelineManager, log: Log): DriftApi {
+export function registerMonitoringCommands(context: vscode.ExtensionContext, stores: WorkspaceStores, monitoring: MonitoringManager, log: Log, panels: DriftReportPanelManager): DriftApi {
   const reg = commandRegistrar(context, log);
-  const panelDeps = { extensionUri: context.extensionUri, stores, monitoring, pipelines, log };
   const docs = new (class implements vscode.TextDocumentContentProvider {
     provideTextDocumentContent(uri: vscode.Uri): string {
       const q = new URLSearchParams(uri.query);
@@ -82,7 +82,7 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
     if (!store) return undefined;
     let current = args?.current ? path.resolve(store.folder.uri.fsPath, args.current) : undefined;
     if (!current) {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { CSV: ['csv'] }, defaultUri: store.folder.uri, openLabel: 'Check Drift', title: 'Current batch' });
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Data (CSV, Parquet)': ['csv', 'parquet'] }, defaultUri: store.folder.uri, openLabel: 'Check Drift', title: 'Current batch' });
       current = picked?.[0]?.fsPath;
       if (!current) return undefined;
     }
@@ -91,7 +91,7 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
     if (!model && !modelUri) {
       const models = store.registry()?.listModels().filter((m) => m.versions.some((v) => v.stage === 'Production')) ?? [];
       if (models.length === 1) model = models[0].name;
-      else if (models.length > 1) model = (await vscode.window.showQuickPick(models.map((m) => m.name), { title: 'Check drift against which model (its Production version)?' })) ?? undefined;
+      else if (models.length > 1) model = (await showQuickPick(models.map((m) => m.name), { title: 'Check drift against which model (its Production version)?' })) ?? undefined;
     }
     const report = await monitoring.check(store, { current, reference: args?.reference ? path.resolve(store.folder.uri.fsPath, args.reference) : undefined, model, modelUri, retrain: args?.retrain, interactive: true });
     if (!args) {
@@ -104,7 +104,7 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
   const open = (folder: string, reportId: string, options: DriftOpenOptions = {}): DriftReportPanel | undefined => {
     const found = monitoring.locateReport(folder, reportId);
     if (!found) return undefined;
-    return DriftReportPanel.open(panelDeps, found.folder, found.report, { requestedAt: Date.now(), ...options });
+    return panels.open(found.folder, found.report, { requestedAt: Date.now(), ...options });
   };
 
   // The report in the webview: a given report (alerts, notifications), else the newest one (the status-bar item).
@@ -116,13 +116,13 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
       return undefined;
     }
     log.info(`Open drift report ${found.report.id} (${found.report.batch})`);
-    return DriftReportPanel.open(panelDeps, found.folder, found.report, { requestedAt: Date.now(), feature: typeof args?.feature === 'string' ? args.feature : undefined });
+    return panels.open(found.folder, found.report, { requestedAt: Date.now(), feature: typeof args?.feature === 'string' ? args.feature : undefined });
   });
 
   reg(CommandId.openDriftReportMarkdown, async (args?: { reportId?: string; folder?: string }) => {
     const q = new URLSearchParams({ ...(args?.folder ? { folder: args.folder } : {}), ...(args?.reportId ? { report: args.reportId } : {}) });
     const uri = vscode.Uri.from({ scheme: DRIFT_SCHEME, path: `/drift report ${args?.reportId ?? 'latest'}.md`, query: q.toString() });
-    await vscode.commands.executeCommand('markdown.showPreview', uri);
+    await vscode.commands.executeCommand(BuiltinCommand.markdownPreview, uri);
     return uri;
   });
 
@@ -130,17 +130,10 @@ export function registerMonitoringCommands(context: vscode.ExtensionContext, sto
   reg(CommandId.dismissAlert, (n?: AlertNode) => monitoring.setStatus(n, 'dismissed'));
   reg(CommandId.reopenAlert, (n?: AlertNode) => monitoring.setStatus(n, 'open'));
 
-  const serializer: vscode.WebviewPanelSerializer = {
-    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-      DriftReportPanel.revive(panelDeps, panel, state);
-    },
-  };
-  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(DriftReportPanel.viewType, serializer), { dispose: () => DriftReportPanel.disposeAll() });
-
   return {
-    panels: () => DriftReportPanel.all(),
-    panelFor: (reportId, folder) => DriftReportPanel.all().find((p) => p.reportId === reportId && (!folder || p.folder === folder)),
+    panels: () => panels.all(),
+    panelFor: (reportId, folder) => panels.panelFor(reportId, folder),
     open,
-    serializer,
+    serializer: panels,
   };
 }

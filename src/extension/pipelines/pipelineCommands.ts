@@ -1,12 +1,13 @@
 /** Run Pipeline, Cancel Pipeline, Pause/Resume Pipeline Triggers, Open Pipeline Report. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { showQuickPick } from '../util/questions';
 import type { PipelineRunRecord } from '../../core/pipeline/record';
 import type { Log } from '../log';
 import type { PipelineManager } from './pipelineManager';
 import type { PipelineNode } from './pipelinesTree';
 import { commandRegistrar } from '../commandRegistrar';
-import { CommandId } from '../keys';
+import { BuiltinCommand, CommandId } from '../keys';
 
 export const REPORT_SCHEME = 'mlops-pipeline-report';
 
@@ -48,7 +49,7 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, manag
       return undefined;
     }
     if (all.length === 1) return all[0].file;
-    return (await vscode.window.showQuickPick(all.map((e) => ({ label: e.def?.name ?? path.basename(e.file), description: vscode.workspace.asRelativePath(e.file), file: e.file })), { title }))?.file;
+    return (await showQuickPick(all.map((e) => ({ label: e.def?.name ?? path.basename(e.file), description: vscode.workspace.asRelativePath(e.file), file: e.file })), { title }))?.file;
   };
 
   reg(CommandId.runPipeline, async (arg?: PipelineNode | string) => {
@@ -76,7 +77,7 @@ export function registerPipelineCommands(context: vscode.ExtensionContext, manag
     if (!r || !('stages' in r)) return undefined;
     reports.records.set(r.id, r);
     const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${r.pipeline} ${r.id}.md`, query: r.id });
-    await vscode.commands.executeCommand('markdown.showPreview', uri);
+    await vscode.commands.executeCommand(BuiltinCommand.markdownPreview, uri);
     return uri;
   });
 }

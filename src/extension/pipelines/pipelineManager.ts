@@ -13,13 +13,16 @@ import * as vscode from 'vscode';
 import { cronMatches, findPipelines, isPipelineFile, parseDuration, parsePipeline, PipelineDefinition, PipelineError } from '../../core/pipeline/definition';
 import { PipelineRunRecord, Trigger } from '../../core/pipeline/record';
 import { runPipeline, stageTable } from '../../core/pipeline/runner';
-import { globFiles, globToRegExp } from '../../core/util/glob';
 import { PipelineScheduler } from '../../core/pipeline/scheduler';
 import { gitInfo } from '../../core/tracking/environment';
 import { errorMessage } from '../../core/util/errors';
 import type { Log } from '../log';
+import { GlobWatcher, globSignature } from '../util/globWatcher';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { CommandId, ConfigKey, ContextKey, setContext, setting } from '../keys';
+
+/** Edits of a pipeline file settle this long before it is parsed again (a save that writes twice parses once). */
+const DEFINITION_DEBOUNCE_MS = 100;
 
 export interface PipelineEntry {
   file: string;
@@ -33,6 +36,7 @@ export class PipelineManager implements vscode.Disposable {
   private entries = new Map<string, PipelineEntry>();
   private disposables: vscode.Disposable[] = [];
   private triggerDisposables: vscode.Disposable[] = [];
+  private definitionWatchers: vscode.Disposable[] = [];
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
   readonly scheduler: PipelineScheduler;
@@ -56,19 +60,26 @@ export class PipelineManager implements vscode.Disposable {
       },
     );
     this.scheduler.paused = this.pausedFlag;
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.pipeline.{yaml,yml,json}');
     this.disposables.push(
-      watcher,
-      watcher.onDidCreate(() => this.scan()),
-      watcher.onDidDelete(() => this.scan()),
-      watcher.onDidChange((u) => this.reparse(u.fsPath)),
       vscode.workspace.onDidChangeTextDocument((e) => isPipelineFile(e.document.fileName) && this.reparse(e.document.fileName, e.document.getText())),
       vscode.workspace.onDidOpenTextDocument((d) => isPipelineFile(d.fileName) && this.reparse(d.fileName, d.getText())),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scan()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.watchDefinitions();
+        this.scan();
+      }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.armTriggers()),
       stores.onDidChange(() => this.emitter.fire()),
     );
+    this.watchDefinitions();
     this.scan();
+  }
+
+  /** Pipeline files created, changed or deleted on disk: a changed one is parsed again, otherwise the folders are scanned. */
+  private watchDefinitions(): void {
+    for (const w of this.definitionWatchers) w.dispose();
+    this.definitionWatchers = this.stores.all().map(
+      (s) => new GlobWatcher(s.folder, '**/*.pipeline.{yaml,yml,json}', { debounceMs: DEFINITION_DEBOUNCE_MS, settle: 'file', matches: isPipelineFile }, (file) => (this.entries.has(file) && fs.existsSync(file) ? this.reparse(file) : this.scan())),
+    );
   }
 
   get paused(): boolean {
@@ -225,52 +236,19 @@ export class PipelineManager implements vscode.Disposable {
   }
 
   private armDataUpdate(e: PipelineEntry, def: PipelineDefinition): void {
-    const rel = path.relative(e.store.folder.uri.fsPath, path.resolve(def.dir, def.data.source)).split(path.sep).join('/');
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(e.store.folder, rel));
-    let timer: NodeJS.Timeout | undefined;
-    const re = globToRegExp(rel);
-    const fire = (u: vscode.Uri) => {
-      const r = path.relative(e.store.folder.uri.fsPath, u.fsPath).split(path.sep).join('/');
-      if (!re.test(r)) return;
-      if (timer) clearTimeout(timer);
-      // Debounced: one run per burst of changes; and only when the data differ from what the last run was given
-      // (late file events or the poll seeing the same change again do not start another run).
-      timer = setTimeout(() => {
-        timer = undefined;
-        const sig = signature();
-        if (sig === triggeredSig) return;
-        triggeredSig = sig;
-        void this.trigger(e.file, 'data_update');
-      }, setting<number>(ConfigKey.pipelinesDebounceMs));
-    };
-    // File events can be missed (new folders, network drives): a cheap poll of the matching files' stats backs them up.
-    const signature = () => {
-      try {
-        return globFiles(e.store.folder.uri.fsPath, rel)
-          .map((f) => {
-            const st = fs.statSync(f);
-            return `${f}:${st.size}:${st.mtimeMs}`;
-          })
-          .sort()
-          .join('|');
-      } catch {
-        return '';
-      }
-    };
-    let last = signature();
-    let triggeredSig = last;
-    const poll = setInterval(() => {
-      const now = signature();
-      if (now !== last) {
-        last = now;
-        fire(vscode.Uri.file(globFiles(e.store.folder.uri.fsPath, rel)[0] ?? path.join(e.store.folder.uri.fsPath, rel)));
-      }
-    }, setting<number>(ConfigKey.pipelinesDataPollMs));
-    const fireAndRemember = (u: vscode.Uri) => {
-      last = signature();
-      fire(u);
-    };
-    this.triggerDisposables.push(watcher, watcher.onDidCreate(fireAndRemember), watcher.onDidChange(fireAndRemember), { dispose: () => { if (timer) clearTimeout(timer); clearInterval(poll); } });
+    const folder = e.store.folder.uri.fsPath;
+    const rel = path.relative(folder, path.resolve(def.dir, def.data.source)).split(path.sep).join('/');
+    // Debounced: one run per burst of changes; and only when the data differ from what the last run was given
+    // (late file events or the poll seeing the same change again do not start another run).
+    let triggeredSig = globSignature(folder, rel);
+    const options = { debounceMs: () => setting<number>(ConfigKey.pipelinesDebounceMs), pollMs: setting<number>(ConfigKey.pipelinesDataPollMs) };
+    const watcher = new GlobWatcher(e.store.folder, rel, options, () => {
+      const sig = globSignature(folder, rel);
+      if (sig === triggeredSig) return;
+      triggeredSig = sig;
+      void this.trigger(e.file, 'data_update');
+    });
+    this.triggerDisposables.push(watcher);
   }
 
   private armCodeCommit(e: PipelineEntry, def: PipelineDefinition): void {
@@ -331,7 +309,7 @@ export class PipelineManager implements vscode.Disposable {
 
   dispose(): void {
     this.scheduler.cancelAll();
-    for (const d of [...this.disposables, ...this.triggerDisposables]) d.dispose();
+    for (const d of [...this.disposables, ...this.triggerDisposables, ...this.definitionWatchers]) d.dispose();
     for (const c of this.channels.values()) c.dispose();
     this.diagnostics.dispose();
     this.emitter.dispose();

@@ -10,6 +10,9 @@ import { preferredMetric } from '../../core/tracking/metricDirection';
 import { fmtValue, mdCell, relativeTime } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { problemItem, problemsGroupItem } from '../problemItems';
+import type { MlflowSources } from '../sources/mlflowSources';
+import { stageIcon } from '../sources/sourceItems';
+import { type MlflowRegistryNode, mlflowRegistryChildren, mlflowRegistryItem } from './mlflowRegistryNodes';
 
 export type RegistryNode =
   | { kind: 'folder'; store: WorkspaceStore }
@@ -19,15 +22,10 @@ export type RegistryNode =
   | { kind: 'message'; text: string }
   /** Damaged lines of registry/events.jsonl (issue 18 #2): reported, skipped, never rewritten. */
   | { kind: 'problems'; store: WorkspaceStore; problems: LogProblem[] }
-  | { kind: 'problem'; store: WorkspaceStore; problem: LogProblem };
+  | { kind: 'problem'; store: WorkspaceStore; problem: LogProblem }
+  | MlflowRegistryNode;
 
 const STAGE_ORDER: Stage[] = ['Production', 'Staging', 'None', 'Archived'];
-const STAGE_ICON: Record<Stage, [string, string]> = {
-  Production: ['rocket', 'charts.green'],
-  Staging: ['beaker', 'charts.yellow'],
-  None: ['circle-outline', 'foreground'],
-  Archived: ['archive', 'disabledForeground'],
-};
 
 /** The metric shown beside each version: the conventional one of core's ranking (preferredMetric). */
 export function keyMetric(m: RegisteredModel): string | undefined {
@@ -39,8 +37,14 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
   readonly onDidChangeTreeData = this.emitter.event;
   private sub: vscode.Disposable;
 
-  constructor(private readonly stores: WorkspaceStores) {
-    this.sub = stores.onDidChange(() => this.emitter.fire(undefined));
+  constructor(
+    private readonly stores: WorkspaceStores,
+    readonly mlflow?: MlflowSources,
+  ) {
+    this.sub = vscode.Disposable.from(
+      stores.onDidChange(() => this.emitter.fire(undefined)),
+      mlflow?.onDidChange(() => this.emitter.fire(undefined)) ?? { dispose: () => undefined },
+    );
   }
 
   refresh(): void {
@@ -66,8 +70,9 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
   getChildren(node?: RegistryNode): RegistryNode[] {
     if (!node) {
       const all = this.stores.all();
-      if (all.length === 1) return this.storeChildren(all[0], false);
-      return all.map((store) => ({ kind: 'folder', store }));
+      const sources = (this.mlflow?.all() ?? []).map((entry): RegistryNode => ({ kind: 'mlflowRegSource', entry }));
+      if (all.length === 1 && !sources.length) return this.storeChildren(all[0], false);
+      return [...all.filter((s) => s.exists || !sources.length).map((store): RegistryNode => ({ kind: 'folder', store })), ...sources];
     }
     switch (node.kind) {
       case 'folder':
@@ -78,8 +83,12 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
         return STAGE_ORDER.map((stage) => ({ kind: 'stage', store: node.store, model: node.model, stage, versions: node.model.versions.filter((v) => v.stage === stage).sort((a, b) => b.version - a.version) }));
       case 'stage':
         return node.versions.map((version) => ({ kind: 'version', store: node.store, model: node.model, version }));
-      default:
+      case 'message':
+      case 'version':
+      case 'problem':
         return [];
+      default:
+        return this.mlflow ? mlflowRegistryChildren(this.mlflow, node) : [];
     }
   }
 
@@ -102,8 +111,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
       }
       case 'stage': {
         const it = new vscode.TreeItem(node.stage, node.versions.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-        const [icon, color] = STAGE_ICON[node.stage];
-        it.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+        it.iconPath = stageIcon(node.stage);
         it.description = String(node.versions.length);
         it.contextValue = `stage.${node.stage}`;
         it.id = `stage:${node.store.folder.uri}:${node.model.name}:${node.stage}`;
@@ -113,8 +121,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
       case 'version': {
         const v = node.version;
         const it = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
-        const [icon, color] = STAGE_ICON[v.stage];
-        it.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+        it.iconPath = stageIcon(v.stage);
         const km = keyMetric(node.model);
         const parts = [v.run.name];
         if (km && v.run.metrics[km] !== undefined) parts.push(`${km} ${fmtValue(v.run.metrics[km])}`);
@@ -141,6 +148,8 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
         return problemsGroupItem(node.problems.length, { id: `registryProblems:${node.store.folder.uri}`, contextValue: 'registryProblems', tooltip: 'Damaged lines of the registry log: skipped, never rewritten. Every other line keeps its meaning. Run MLOps: Check Store for the whole store.' });
       case 'problem':
         return problemItem(node.problem.file, node.problem.line, node.problem.message, { contextValue: 'registryProblem' });
+      default:
+        return mlflowRegistryItem(node);
     }
   }
 

@@ -1,50 +1,35 @@
 /**
  * "Open Run": a read-only details view of one run (params, metrics, tags, environment, artifacts). One panel per
- * run; it follows changes to the run (live metrics) and says so when the run is deleted. Artifact links open the
- * file in an editor, after checking the path stays inside the run's artifact folder.
+ * run (RunDetailsPanelManager keeps them); it follows changes to the run (live metrics) and says so when the run is
+ * deleted. Artifact links open the file in an editor, after checking the path stays inside the run's artifact folder.
  */
 import * as vscode from 'vscode';
-import { readMetricSeries } from '../../core/store/runIndex';
 import { errorMessage } from '../../core/util/errors';
 import type { RunDetailsFromWebview, RunDetailsToWebview } from '../../shared/protocol';
 import type { Log } from '../log';
-import type { WorkspaceStore } from '../workspaceStores';
 import { webviewOptions } from '../webviews/webviewHtml';
 import { WebviewPanelHost } from '../webviews/webviewPanelHost';
-import { toRunView, toSeries } from './runView';
+import { PanelSet } from '../webviews/panelSet';
+import { Disposable } from '../util/dispose';
+import type { RunTarget } from './runTargets';
 import { BuiltinCommand, PanelType } from '../keys';
 
 export class RunDetailsPanel extends WebviewPanelHost<RunDetailsToWebview, RunDetailsFromWebview> {
   static readonly viewType = PanelType.runDetails;
-  private static panels = new Map<string, RunDetailsPanel>();
   private lastSent = '';
 
-  static show(extensionUri: vscode.Uri, store: WorkspaceStore, runId: string, log: Log): RunDetailsPanel {
-    const existing = RunDetailsPanel.panels.get(runId);
-    if (existing) {
-      existing.panel.reveal();
-      return existing;
-    }
-    const run = store.snapshot.runs.find((r) => r.id === runId);
-    const panel = vscode.window.createWebviewPanel(RunDetailsPanel.viewType, `Run: ${run?.name ?? runId.slice(0, 8)}`, vscode.ViewColumn.Active, webviewOptions(extensionUri));
-    const p = new RunDetailsPanel(panel, extensionUri, store, runId, log);
-    RunDetailsPanel.panels.set(runId, p);
-    return p;
-  }
-
-  static get(runId: string): RunDetailsPanel | undefined {
-    return RunDetailsPanel.panels.get(runId);
-  }
-
-  private constructor(
+  constructor(
     panel: vscode.WebviewPanel,
     extensionUri: vscode.Uri,
-    private readonly store: WorkspaceStore,
-    readonly runId: string,
+    readonly target: RunTarget,
     log: Log,
   ) {
     super(panel, log, extensionUri, 'runDetails', panel.title, 'Open Run');
-    this.disposables.push(store.onDidChange(() => this.update()));
+    this.register(target.onDidChange(() => this.update()));
+  }
+
+  get runId(): string {
+    return this.target.runId;
   }
 
   protected handle(m: RunDetailsFromWebview): void {
@@ -63,15 +48,13 @@ export class RunDetailsPanel extends WebviewPanelHost<RunDetailsToWebview, RunDe
   }
 
   private openArtifact(rel: string): void {
-    const t = this.store.tracker();
-    if (!t) return;
-    try {
-      const file = t.artifactPath(this.runId, rel);
-      void vscode.commands.executeCommand(BuiltinCommand.open, vscode.Uri.file(file), { preview: true });
-    } catch (e) {
-      this.log.error(`Cannot open artifact '${rel}' of run ${this.runId}`, e);
-      void vscode.window.showErrorMessage(`Cannot open artifact: ${errorMessage(e)}`);
-    }
+    this.target.artifactFile(rel).then(
+      (uri) => vscode.commands.executeCommand(BuiltinCommand.open, uri, { preview: true }),
+      (e: unknown) => {
+        this.log.error(`Cannot open artifact '${rel}' of run ${this.runId}`, e);
+        void vscode.window.showErrorMessage(`Cannot open artifact: ${errorMessage(e)}`);
+      },
+    );
   }
 
   /** Post only what changed (store changes come often while a run trains). */
@@ -84,22 +67,42 @@ export class RunDetailsPanel extends WebviewPanelHost<RunDetailsToWebview, RunDe
 
   update(): void {
     if (!this.ready) return;
-    const run = this.store.snapshot.runs.find((r) => r.id === this.runId);
-    const t = this.store.tracker();
-    if (!run || !t) {
-      this.send({ type: 'gone', runId: this.runId, reason: 'This run was deleted or can no longer be read (see the MLOps output).' });
-      return;
+    this.target.load().then(
+      (r) => {
+        if (this.isDisposed) return;
+        if ('gone' in r) return this.send({ type: 'gone', runId: this.runId, reason: r.gone });
+        this.panel.title = `Run: ${r.run.name}`;
+        this.send({ type: 'run', run: r.run, history: r.history });
+      },
+      (e: unknown) => this.send({ type: 'gone', runId: this.runId, reason: `This run cannot be read: ${errorMessage(e)}` }),
+    );
+  }
+}
+
+/** The open run details panels, owned by one manager created at activation (no serializer: they are not restored). */
+export class RunDetailsPanelManager extends Disposable {
+  private readonly panels = this.register(new PanelSet<RunDetailsPanel>());
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: Log,
+  ) {
+    super();
+  }
+
+  /** Open the run's panel (or reveal the one already showing it). */
+  show(target: RunTarget, title?: string): RunDetailsPanel {
+    const existing = this.panels.find((p) => p.target.key === target.key);
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
     }
-    this.panel.title = `Run: ${run.name}`;
-    const series = readMetricSeries(t.store, run.id);
-    this.send({ type: 'run', run: toRunView(run), history: toSeries(series.points) });
+    const panel = vscode.window.createWebviewPanel(RunDetailsPanel.viewType, `Run: ${title ?? target.runId.slice(0, 8)}`, vscode.ViewColumn.Active, webviewOptions(this.extensionUri));
+    return this.panels.add(new RunDetailsPanel(panel, this.extensionUri, target, this.log));
   }
 
-  protected override onDispose(): void {
-    RunDetailsPanel.panels.delete(this.runId);
-  }
-
-  static disposeAll(): void {
-    for (const p of [...RunDetailsPanel.panels.values()]) p.dispose();
+  /** The open panel of this run. */
+  get(runId: string): RunDetailsPanel | undefined {
+    return this.panels.find((p) => p.runId === runId);
   }
 }

@@ -1,7 +1,9 @@
+import type { SourceRun } from '../../core/sources/types';
 import type { MetricPoint, Run } from '../../core/store/types';
 import type { MetricSeriesView, RunView } from '../../shared/protocol';
 
-export function toRunView(r: Run): RunView {
+/** A workspace run (with its environment record and artifact list) or any source's run (without them). */
+export function toRunView(r: SourceRun & Partial<Pick<Run, 'environment' | 'artifacts'>>): RunView {
   return {
     id: r.id,
     name: r.name,
@@ -15,8 +17,8 @@ export function toRunView(r: Run): RunView {
     metrics: r.metrics,
     tags: r.tags,
     notes: r.notes,
-    environment: r.environment as unknown as Record<string, unknown>,
-    artifacts: r.artifacts.map((a) => ({ path: a.path, kind: a.kind, size: a.size, sha256: a.sha256 })),
+    environment: (r.environment ?? {}) as unknown as Record<string, unknown>,
+    artifacts: (r.artifacts ?? []).map((a) => ({ path: a.path, kind: a.kind, size: a.size, sha256: a.sha256 })),
     problems: r.problems.map((p) => ({ file: p.file, message: p.message })),
   };
 }

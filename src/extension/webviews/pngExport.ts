@@ -72,6 +72,18 @@ export class PngRequests {
     });
   }
 
+  /**
+   * Ask for a chart (see `ask`), check and decode the image, and write it to `target` when given (no dialog: for
+   * tests and scripted use). `missing` is the error when the webview has no such chart.
+   */
+  async save(request: (requestId: number) => void, what: string, missing: string, target: vscode.Uri | undefined, timeoutMs: number): Promise<{ name: string | undefined; png: Buffer }> {
+    const answer = await this.ask(request, what, timeoutMs);
+    if (!answer.dataUrl) throw new Error(missing);
+    const png = decodePng(answer.dataUrl);
+    if (target) await vscode.workspace.fs.writeFile(target, png);
+    return { name: typeof answer.name === 'string' ? answer.name : undefined, png };
+  }
+
   answer(m: PngAnswer): void {
     const resolve = this.pending.get(m.requestId);
     if (!resolve) return;

@@ -95,7 +95,10 @@ function verify(ws: string, args: string[]): string | undefined {
   if (bad.length) return `store check: ${bad.map((f) => `${f.kind} ${path.relative(ws, f.file)}:${f.line ?? ''} ${f.message}`).join('; ')}`;
   // The store stays usable: the same command completes now (a refusal such as "already in Production" is fine).
   const again = mlops(ws, ...args);
-  if (again.code === null || ![0, 2, 3, 4].includes(again.code)) return `the command run again: exit ${again.code}: ${again.err.trim()}`;
+  // A pipeline whose new model loses to Production fails its evaluation gate (exit 1): a verdict on the model, not on the
+  // store (which model wins depends on the engine's figures, not on the kill).
+  const gateVerdict = args[0] === 'pipeline' && again.code === 1 && /Pipeline failed: Evaluation failed/.test(again.out + again.err);
+  if (again.code === null || (![0, 2, 3, 4].includes(again.code) && !gateVerdict)) return `the command run again: exit ${again.code}: ${again.err.trim()}`;
   if (/\n\s+at /.test(again.err)) return `stack trace when run again: ${again.err.trim()}`;
   const after = mlops(ws, 'store', 'check', '--json');
   const bad2 = (JSON.parse(after.out) as { findings: { kind: string; severity: string; message: string }[] }).findings.filter((f) => f.severity === 'error' && !(f.kind === 'damaged-line' && /incomplete record/.test(f.message)));

@@ -134,11 +134,28 @@ export function safeScale(m: number): number {
 /** Mean of finite values; never overflows (a sum past ±1.8e308 is computed on scaled values). */
 export function mean(x: ArrayLike<number>): number {
   const k = safeScale(maxAbs(x));
-  const s = new Sum();
-  if (k === 1) for (let i = 0; i < x.length; i++) s.add(x[i]);
-  else for (let i = 0; i < x.length; i++) s.add(x[i] * k);
-  const m = s.value / x.length;
+  const m = neumaier(x, k, 0, false) / x.length;
   return k === 1 ? m : m / k;
+}
+
+/**
+ * Σ (x[i]·k − m) (or its squares) with Sum's Neumaier compensation, inlined: the same operations in the same order as
+ * Sum.add per value, so the same result, without a method call per value (a million-row column sums 4 times).
+ */
+function neumaier(x: ArrayLike<number>, k: number, m: number, squares: boolean): number {
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < x.length; i++) {
+    let v = k === 1 ? x[i] : x[i] * k;
+    if (squares) {
+      const d = v - m;
+      v = d * d;
+    }
+    const t = s + v;
+    if (t - t === 0) c += Math.abs(s) >= Math.abs(v) ? s - t + v : v - t + s;
+    s = t;
+  }
+  return s - s === 0 ? s + c : s;
 }
 
 /**
@@ -153,12 +170,7 @@ export function populationStd(x: ArrayLike<number>): number {
   const k = safeScale(big);
   const xs: ArrayLike<number> = k === 1 ? x : Float64Array.from(x, (v) => v * k);
   const m = mean(xs);
-  const s = new Sum();
-  for (let i = 0; i < n; i++) {
-    const d = xs[i] - m;
-    s.add(d * d);
-  }
-  const sd = Math.sqrt(s.value / n);
+  const sd = Math.sqrt(neumaier(xs, 1, m, true) / n);
   return k === 1 ? sd : sd / k;
 }
 

@@ -1,5 +1,6 @@
 /**
- * Quantile binning, computed once per forest on the main thread and shared by every tree and worker.
+ * Quantile binning, computed once per forest (the features split over the workers) and shared by every tree and
+ * worker; trees search their large nodes with histograms over these bins (tree.ts).
  *
  * Each feature gets at most MAX_BINS (256) bins, so a bin code fits a uint8 and the bin matrix of 100,000 × 20
  * rows is 2 MB. A feature with ≤ 256 distinct values gets one bin per value (binned splits are then exact);
@@ -9,39 +10,9 @@
  * does), so that the model can store thresholds as float32 and a split made on bin codes during training sends
  * every training row the same way as `x <= threshold` does at prediction time.
  */
+import { thresholdBetween } from './threshold';
 
 export const MAX_BINS = 256;
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** The next float32 above x (x a float32 value, finite). */
-function nextUp32(x: number): number {
-  if (x === 0) return 1.401298464324817e-45;
-  f32[0] = x;
-  if (x > 0) u32[0]++;
-  else u32[0]--;
-  return f32[0];
-}
-
-/** The next float32 below x (x a float32 value, finite). */
-function nextDown32(x: number): number {
-  return -nextUp32(-x);
-}
-
-/**
- * A split threshold t with lo ≤ t < hi (lo < hi, both observed values): the midpoint as scikit-learn takes it
- * (lo/2 + hi/2, or lo when rounding lands on hi), moved to a float32 inside [lo, hi) when there is one.
- */
-export function thresholdBetween(lo: number, hi: number): number {
-  let mid = lo / 2 + hi / 2;
-  if (mid >= hi || !Number.isFinite(mid)) mid = lo;
-  let t = Math.fround(mid);
-  if (!Number.isFinite(t)) return mid;
-  if (t < lo) t = nextUp32(t);
-  else if (t >= hi) t = nextDown32(t);
-  return t >= lo && t < hi ? t : mid;
-}
 
 export interface Bins {
   /** Number of bins per feature (1..MAX_BINS). */

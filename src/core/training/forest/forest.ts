@@ -1,5 +1,5 @@
 /**
- * Training a forest: validate, put the data on SharedArrayBuffers, bin the features once (split over the
+ * Training a forest: validate, put the data on SharedArrayBuffers, bin and sort the features once (split over the
  * workers), build the trees in batches on the worker pool (all cores by default) and assemble the model in tree
  * order.
  *
@@ -7,49 +7,18 @@
  * the trees are assembled by index, so a model is bit-identical whatever the number of workers (or batches).
  */
 import { setMaxListeners } from 'node:events';
-import * as os from 'node:os';
-import { WorkerPool } from '../../worker/pool';
 import { type ForestParams, type Matrix, resolveMaxFeatures, type TrainControl } from '../engine';
-import { type Bins, MAX_BINS } from './binning';
-import { BINS_JOB, binFeatures, type BinsJob, type BinsResult, type SharedTreeData, treeData, TREES_JOB, type TreesJob, type TreesResult } from './build';
+import { FEATURES_JOB, prepareFeatures, type FeaturesJob, type FeaturesResult, mergeBins, type SharedTreeData, treeBuilder, TREES_JOB, type TreesJob, type TreesResult } from './build';
 import { ENGINE_VERSION, type ForestArrays, RandomForestModel } from './model';
-import { type BuiltTree, type TreeConfig, TreeBuilder } from './tree';
+import { type BuiltTree, LISTS_ONLY_MAX, type TreeConfig } from './tree';
 import { AbortError } from '../../util/errors';
+import { acquirePool, defaultWorkerCount, disposeTrainingWorkers, releasePool } from '../workers';
 
-/** Pools by size, shared by concurrent and successive trainings; disposed after a while without work. */
-const pools = new Map<number, { pool: WorkerPool; users: number; timer?: ReturnType<typeof setTimeout> }>();
-const POOL_IDLE_MS = 15_000;
+/** Forests trained in this process so far: each one's number tells the workers which jobs share data (build.ts). */
+let forests = 0;
 
-function acquirePool(size: number): WorkerPool {
-  let entry = pools.get(size);
-  if (!entry) {
-    entry = { pool: new WorkerPool(size), users: 0 };
-    pools.set(size, entry);
-  }
-  if (entry.timer) clearTimeout(entry.timer);
-  entry.timer = undefined;
-  entry.users++;
-  return entry.pool;
-}
-
-function releasePool(size: number): void {
-  const entry = pools.get(size);
-  if (!entry) return;
-  if (--entry.users > 0) return;
-  entry.timer = setTimeout(() => {
-    pools.delete(size);
-    void entry.pool.dispose();
-  }, POOL_IDLE_MS);
-  entry.timer.unref?.();
-}
-
-/** Dispose the engine's idle worker pools now (e.g. before exit, or in tests). */
-export async function disposeForestWorkers(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
-  for (const e of all) if (e.timer) clearTimeout(e.timer);
-  await Promise.all(all.map((e) => e.pool.dispose()));
-}
+/** Dispose the engine's idle worker pools now (e.g. before exit, or in tests): the training pools (../workers.ts). */
+export const disposeForestWorkers = disposeTrainingWorkers;
 
 /** A count or a fraction of the rows (scikit-learn: a float in (0, 1) means ceil(fraction · n)). */
 function samples(name: string, v: number, n: number, min: number): number {
@@ -112,7 +81,10 @@ export async function trainForest(x: Matrix, y: Float64Array, params: ForestPara
   const xs = new SharedArrayBuffer(n * d * 8);
   const xv = new Float64Array(xs);
   for (let f = 0; f < d; f++) xv.set(x.columns[f].subarray(0, n), f * n);
-  const cs = new SharedArrayBuffer(n * d);
+  // Bins only for a forest whose trees start with histogram levels (tree.ts).
+  const bin = n * d > LISTS_ONLY_MAX;
+  const cs = new SharedArrayBuffer(bin ? n * d : 0);
+  const os = new SharedArrayBuffer(n * d * 4);
   const ys = new SharedArrayBuffer(n * 8);
   new Float64Array(ys).set(y);
   const allFeatures = Array.from({ length: d }, (_, f) => f);
@@ -124,14 +96,14 @@ export async function trainForest(x: Matrix, y: Float64Array, params: ForestPara
     done++;
     control.onProgress?.({ treesDone: done, treesTotal: T });
   };
-  control.onProgress?.({ treesDone: 0, treesTotal: T });
-  const workers = params.workers ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  const workers = params.workers ?? defaultWorkerCount();
   if (!Number.isInteger(workers) || workers < 0) throw new Error(`workers must be a non-negative integer, got ${workers}`);
 
   if (workers === 0) {
     // In this thread (no worker pool), one tree at a time, yielding between trees so abort and progress work.
-    const data: SharedTreeData = { n, d, x: xs, codes: cs, y: ys, ...mergeBins(d, [binFeatures({ n, d, x: xs, codes: cs, features: allFeatures })]) };
-    const builder = new TreeBuilder(treeData(data), cfg);
+    control.onProgress?.({ treesDone: 0, treesTotal: T });
+    const data: SharedTreeData = { n, d, x: xs, codes: cs, order: os, y: ys, ...mergeBins(d, [prepareFeatures({ n, d, x: xs, codes: cs, order: os, features: allFeatures, bin })]) };
+    const builder = treeBuilder(data, cfg);
     for (let t = 0; t < T; t++) {
       if (signal?.aborted) throw new AbortError();
       trees[t] = builder.build(t);
@@ -159,14 +131,17 @@ export async function trainForest(x: Matrix, y: Float64Array, params: ForestPara
     );
   };
   try {
-    // 1. Bin the features on the workers (they write the codes into the shared matrix).
+    // 1. Sort (and bin) the features on the workers (they write orders and codes into the shared matrices).
     const groups = Array.from({ length: Math.min(workers, d) }, (_, g) => allFeatures.filter((f) => f % Math.min(workers, d) === g));
-    const binned = await runAll<BinsJob, BinsResult>(BINS_JOB, groups.map((features) => ({ n, d, x: xs, codes: cs, features })));
-    const data: SharedTreeData = { n, d, x: xs, codes: cs, y: ys, ...mergeBins(d, binned) };
+    const binning = runAll<FeaturesJob, FeaturesResult>(FEATURES_JOB, groups.map((features) => ({ n, d, x: xs, codes: cs, order: os, features, bin })));
+    // Reported once the jobs are posted: the caller may write it to the store (a file append) meanwhile.
+    control.onProgress?.({ treesDone: 0, treesTotal: T });
+    const data: SharedTreeData = { n, d, x: xs, codes: cs, order: os, y: ys, ...mergeBins(d, await binning) };
     // 2. Trees in batches of consecutive indices, several per worker so that the cores stay busy to the end.
     const per = Math.max(1, Math.ceil(T / (workers * 8)));
     const batches: TreesJob[] = [];
-    for (let t = 0; t < T; t += per) batches.push({ data, cfg, trees: Array.from({ length: Math.min(per, T - t) }, (_, k) => t + k) });
+    const forest = ++forests;
+    for (let t = 0; t < T; t += per) batches.push({ forest, data, cfg, trees: Array.from({ length: Math.min(per, T - t) }, (_, k) => t + k) });
     for (const res of await runAll<TreesJob, TreesResult>(TREES_JOB, batches, onTree)) for (const t of res.trees) trees[t.index] = t;
   } catch (e) {
     if (signal?.aborted) throw new AbortError();
@@ -176,18 +151,6 @@ export async function trainForest(x: Matrix, y: Float64Array, params: ForestPara
     releasePool(workers);
   }
   return new RandomForestModel(assemble(trees, params, cfg, n, d, nClasses));
-}
-
-function mergeBins(d: number, parts: BinsResult[]): Bins {
-  const bins: Bins = { nBins: new Int32Array(d), edges: new Float64Array(d * MAX_BINS), single: new Uint8Array(d * MAX_BINS) };
-  for (const p of parts) {
-    p.features.forEach((f, j) => {
-      bins.nBins[f] = p.nBins[j];
-      bins.edges.set(p.edges.subarray(j * MAX_BINS, (j + 1) * MAX_BINS), f * MAX_BINS);
-      bins.single.set(p.single.subarray(j * MAX_BINS, (j + 1) * MAX_BINS), f * MAX_BINS);
-    });
-  }
-  return bins;
 }
 
 function assemble(trees: BuiltTree[], params: ForestParams, cfg: TreeConfig, n: number, d: number, nClasses: number): ForestArrays {

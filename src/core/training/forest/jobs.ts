@@ -1,9 +1,9 @@
 /** Worker-thread jobs of the `forest` engine: bin features, build a batch of trees (in the job table of src/worker.ts). */
 import type { TransferListItem } from 'node:worker_threads';
 import type { JobHandler } from '../../worker/jobs';
-import { BINS_JOB, binFeatures, type BinsJob, buildTrees, TREES_JOB, type TreesJob } from './build';
+import { FEATURES_JOB, prepareFeatures, type FeaturesJob, buildTrees, TREES_JOB, type TreesJob } from './build';
 
-export { BINS_JOB, TREES_JOB };
+export { FEATURES_JOB, TREES_JOB };
 
 export const treesJob: JobHandler = (payload, progress) => {
   const result = buildTrees(payload as TreesJob, (index) => progress({ tree: index }));
@@ -12,7 +12,7 @@ export const treesJob: JobHandler = (payload, progress) => {
   return { result, transfer };
 };
 
-export const binsJob: JobHandler = (payload) => {
-  const result = binFeatures(payload as BinsJob);
+export const featuresJob: JobHandler = (payload) => {
+  const result = prepareFeatures(payload as FeaturesJob);
   return { result, transfer: [result.nBins.buffer, result.edges.buffer, result.single.buffer] as TransferListItem[] };
 };

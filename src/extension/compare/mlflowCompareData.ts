@@ -1,0 +1,161 @@
+/**
+ * The compare view of a run of an MLflow source (an `mlruns/` folder, an `mlflow.db`, a tracking server), read through
+ * its RunSource only: `getRun` for params, latest metrics, tags and status; `metricHistory` per metric key for the
+ * step series; the run's `feature_importance.json` artifact when (and only when) the run has one at its artifact root.
+ *
+ * Async I/O (a server answers over HTTP), so the panel builds its data off the hot path and may cancel a build that a
+ * newer one supersedes (`signal`). Histories and the importance artifact are cached per run while the run is
+ * finished and its latest metrics, status and end time are unchanged, so a refresh costs one `getRun` per run.
+ *
+ * MLflow's system tags (`mlflow.*`: run name, user, source, the logged-model history…) are left out of the tags
+ * table, as MLflow's own run page does; params stay strings as logged.
+ */
+import type { SourceExperiment, SourceRun, RunSource } from '../../core/sources/types';
+import { SourceError } from '../../core/sources/types';
+import type { MetricPoint } from '../../core/store/types';
+import { AbortError, errorMessage } from '../../core/util/errors';
+import type { CompareRunView, FeatureImportanceView } from '../../shared/protocol';
+import { comparedMetrics, metricSeries } from '../../core/compare/series';
+import { IMPORTANCE_ARTIFACT, MAX_IMPORTANCE_BYTES, parseImportance, RunSeries } from './compareSeries';
+import type { ViewOptions } from './compareData';
+
+/** A connected MLflow source, as the comparison needs it (MlflowSources gives one per entry). */
+export interface CompareMlflowSource {
+  /** How the trees name it: 'MLflow · mlflow-3.9/mlflow.db'. */
+  readonly label: string;
+  open(): Promise<RunSource>;
+  /** The experiment, if the views have loaded it (for its declared primary metric); never a request. */
+  experiment(id: string): SourceExperiment | undefined;
+}
+
+export type MlflowCompareResult =
+  | { ok: true; run: SourceRun; view: CompareRunView; problems: string[] }
+  | { ok: false; reason: string; problems: string[] };
+
+interface Extras {
+  signature: string;
+  series: RunSeries;
+  importance: FeatureImportanceView | null;
+  problems: string[];
+}
+
+/** Parallel metric-history requests per run (a run rarely has more than a few stepped metrics). */
+const HISTORY_CONCURRENCY = 4;
+const CACHE_MAX = 2000;
+const cache = new Map<string, Extras>();
+
+function remember(key: string, e: Extras): void {
+  cache.delete(key);
+  cache.set(key, e);
+  if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value as string);
+}
+
+/** Forget what was read (tests; a source that was disconnected and connected again is read afresh anyway). */
+export function clearMlflowCompareCache(): void {
+  cache.clear();
+}
+
+export function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError('superseded by a newer comparison');
+}
+
+/** Run `fn` over `items`, at most `limit` at a time, results in order; stops starting new ones once aborted. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      checkAborted(signal);
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function signatureOf(run: SourceRun): string {
+  return JSON.stringify([run.status, run.endTime, run.metrics]);
+}
+
+async function readExtras(source: RunSource, run: SourceRun, signal: AbortSignal | undefined): Promise<Extras> {
+  const problems: string[] = [];
+  const points: MetricPoint[] = [];
+  const keys = Object.keys(run.metrics).sort();
+  const series = await mapLimit(keys, HISTORY_CONCURRENCY, async (key) => {
+    try {
+      return await source.metricHistory(run.id, key);
+    } catch (e) {
+      problems.push(`metric history ${key} of MLflow run ${run.id}: ${errorMessage(e)}`);
+      return [];
+    }
+  }, signal);
+  for (const s of series) points.push(...s);
+  let importance: FeatureImportanceView | null = null;
+  try {
+    const root = await source.listArtifacts(run.id);
+    const entry = root.find((a) => !a.isDir && a.path === IMPORTANCE_ARTIFACT);
+    if (entry) {
+      if (entry.size !== undefined && entry.size > MAX_IMPORTANCE_BYTES) throw new Error(`${entry.size} bytes is more than the ${MAX_IMPORTANCE_BYTES} read for a chart`);
+      checkAborted(signal);
+      const bytes = await source.readArtifact(run.id, IMPORTANCE_ARTIFACT);
+      if (bytes.byteLength > MAX_IMPORTANCE_BYTES) throw new Error(`${bytes.byteLength} bytes is more than the ${MAX_IMPORTANCE_BYTES} read for a chart`);
+      importance = parseImportance(new TextDecoder().decode(bytes));
+    }
+  } catch (e) {
+    if (e instanceof AbortError) throw e;
+    // A run without an artifact folder (or one in a remote store we do not read) simply has no importance chart.
+    if (!(e instanceof SourceError && e.code === 'not-found')) problems.push(`${IMPORTANCE_ARTIFACT} of MLflow run ${run.id}: ${errorMessage(e)}`);
+  }
+  return { signature: signatureOf(run), series: new RunSeries(metricSeries(points)), importance, problems };
+}
+
+function userTags(tags: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) if (!k.startsWith('mlflow.')) out[k] = v;
+  return out;
+}
+
+/**
+ * The compare view of MLflow run `runId` of `src` under the comparison key `key`, or why it cannot be shown (deleted,
+ * the server unreachable, …: one line, for the panel's "gone" list). Rejects only with AbortError.
+ */
+export async function mlflowCompareRun(src: CompareMlflowSource, key: string, runId: string, signal?: AbortSignal, opts: ViewOptions = { compared: { kind: 'last' }, budget: 1000 }): Promise<MlflowCompareResult> {
+  let source: RunSource;
+  let run: SourceRun;
+  try {
+    source = await src.open();
+    checkAborted(signal);
+    run = await source.getRun(runId);
+    checkAborted(signal);
+  } catch (e) {
+    if (e instanceof AbortError) throw e;
+    const reason = e instanceof SourceError && e.code === 'not-found' ? `it was deleted from ${src.label} (or is no longer there)` : `${src.label}: ${errorMessage(e)}`;
+    return { ok: false, reason, problems: [] };
+  }
+  if (run.lifecycle === 'deleted') return { ok: false, reason: `it was deleted in ${src.label}`, problems: [] };
+  let extras = cache.get(key);
+  if (!extras || extras.signature !== signatureOf(run) || run.status === 'running') {
+    extras = await readExtras(source, run, signal);
+    checkAborted(signal);
+    remember(key, extras);
+  }
+  const view: CompareRunView = {
+    id: key,
+    runId: run.id,
+    source: src.label,
+    sourceKind: source.kind,
+    name: run.name || run.id.slice(0, 8),
+    experiment: run.experimentName,
+    status: run.effectiveStatus,
+    interrupted: run.interrupted,
+    startTime: run.startTime,
+    durationMs: run.duration,
+    params: run.params,
+    metrics: comparedMetrics(run.metrics, extras.series.series, opts.compared),
+    tags: userTags(run.tags),
+    history: extras.series.histories(opts.budget),
+    importance: extras.importance,
+  };
+  return { ok: true, run, view, problems: extras.problems };
+}

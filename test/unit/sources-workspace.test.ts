@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { Registry } from '../../src/core/registry/registry';
+import { parseOrderBy, selectRuns } from '../../src/core/sources/runQuery';
+import { WorkspaceSource } from '../../src/core/sources/workspace/workspaceSource';
+import { SourceError } from '../../src/core/sources/types';
+import { Tracker } from '../../src/core/tracking/tracker';
+import { fakeRun, tempDir } from './helpers';
+
+const alice = { osUser: 'alice', email: 'alice@fab.example', display: 'alice@fab.example' };
+
+function workspace() {
+  const root = path.join(tempDir('mlops-src-'), '.mlops');
+  const tracker = Tracker.open(root, { create: true });
+  const registry = new Registry(tracker.store, { identity: alice });
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = tracker.startRun({ experiment: i < 4 ? 'Wafer' : 'Other', name: `rf-${i}`, params: { depth: i % 2 ? 5 : 8 }, tags: { team: 'fab' }, startTime: Date.UTC(2026, 0, 1 + i) });
+    for (let step = 0; step < 3; step++) r.logMetric('rmse', 3 - i * 0.1 - step * 0.01, step, Date.UTC(2026, 0, 1 + i, 0, step));
+    r.logArtifactBytes('notes/readme.txt', `run ${i}`);
+    const bin = `model ${i}`;
+    r.logArtifactBytes('model/model.bin', bin);
+    r.logArtifactBytes('model/model.json', JSON.stringify({ format: 1, engine: 'forest', binSha256: crypto.createHash('sha256').update(bin).digest('hex') }));
+    r.end();
+    ids.push(r.id);
+  }
+  registry.register(tracker, ids[1], 'YieldPredictor');
+  registry.register(tracker, ids[2], 'YieldPredictor');
+  registry.transition('YieldPredictor', 2, 'Production', { reason: 'best' });
+  registry.setAlias('YieldPredictor', 'champion', 2);
+  return { source: new WorkspaceSource(tracker, () => registry), ids, tracker };
+}
+
+describe('sources: the workspace store as a RunSource', () => {
+  it('lists experiments and runs newest first, filtered, ordered by several keys and paged', async () => {
+    const { source, ids } = workspace();
+    assert.deepEqual((await source.listExperiments()).map((e) => e.name).sort(), ['Other', 'Wafer']);
+    const all = await source.searchRuns();
+    assert.deepEqual(all.runs.map((r) => r.name), ['rf-4', 'rf-3', 'rf-2', 'rf-1', 'rf-0']);
+    assert.equal(all.nextPageToken, undefined);
+    const wafer = (await source.listExperiments()).find((e) => e.name === 'Wafer')!;
+    const filtered = await source.searchRuns({ experimentIds: [wafer.id], filter: 'params.depth = 5 or metrics.rmse > 2.975' });
+    assert.deepEqual(filtered.runs.map((r) => r.name).sort(), ['rf-0', 'rf-1', 'rf-3']);
+    const ordered = await source.searchRuns({ orderBy: ['params.depth DESC', 'metrics.rmse ASC'] });
+    assert.deepEqual(ordered.runs.map((r) => r.name), ['rf-4', 'rf-2', 'rf-0', 'rf-3', 'rf-1']);
+    const p1 = await source.searchRuns({ maxResults: 2 });
+    const p2 = await source.searchRuns({ maxResults: 2, pageToken: p1.nextPageToken });
+    const p3 = await source.searchRuns({ maxResults: 2, pageToken: p2.nextPageToken });
+    assert.deepEqual([...p1.runs, ...p2.runs, ...p3.runs].map((r) => r.id), all.runs.map((r) => r.id));
+    assert.equal(p3.nextPageToken, undefined);
+    assert.equal((await source.getRun(ids[0].slice(0, 8))).name, 'rf-0');
+  });
+
+  it('gives a metric history in step order, artifacts inside the run only, and the registry with stages and aliases', async () => {
+    const { source, ids } = workspace();
+    const h = await source.metricHistory(ids[0], 'rmse');
+    assert.deepEqual(h.map((p) => [p.step, p.value]), [[0, 3], [1, 2.99], [2, 2.98]]);
+    assert.deepEqual((await source.listArtifacts(ids[0])).map((a) => [a.path, a.isDir]), [['model', true], ['notes', true]]);
+    assert.deepEqual((await source.listArtifacts(ids[0], 'notes')).map((a) => [a.path, a.size]), [['notes/readme.txt', 5]]);
+    assert.equal(Buffer.from(await source.readArtifact(ids[0], 'notes/readme.txt')).toString(), 'run 0');
+    await assert.rejects(source.readArtifact(ids[0], '../../store.json'), /outside|\.\./i);
+    await assert.rejects(source.getRun('ffffffff'), (e: unknown) => e instanceof SourceError && e.code === 'not-found');
+    const [model] = await source.listModels();
+    assert.equal(model.name, 'YieldPredictor');
+    assert.deepEqual(model.aliases, { champion: 2 });
+    assert.deepEqual(model.versions.map((v) => [v.version, v.stage, v.runId]), [[1, 'None', ids[1]], [2, 'Production', ids[2]]]);
+  });
+});
+
+describe('sources: a query over runs in memory', () => {
+  it('parses MLflow order-by clauses and rejects a bad page token or page size with a message', () => {
+    assert.deepEqual(parseOrderBy(['metrics.`rmse val` DESC', 'attributes.start_time']), [{ key: 'metrics.`rmse val`', descending: true }, { key: 'attributes.start_time', descending: false }]);
+    assert.throws(() => parseOrderBy(['nonsense.x']), /.+/);
+    const runs = [fakeRun({ name: 'a' }), fakeRun({ name: 'b' })];
+    const all = new Set(['e']);
+    assert.throws(() => selectRuns(runs, { pageToken: 'abc' }, all), /Invalid page token 'abc'/);
+    assert.throws(() => selectRuns(runs, { maxResults: 0 }, all), /maxResults must be at least 1/);
+    assert.throws(() => selectRuns(runs, { filter: 'metrics.x >' }, all), /.+/);
+    const first = selectRuns(runs, { maxResults: 1 }, all);
+    assert.throws(() => selectRuns(runs, { maxResults: 1, filter: 'name = "a"', pageToken: first.nextPageToken }, all), /belongs to another query/);
+  });
+
+  it('leaves deleted runs out unless asked', () => {
+    const runs = [fakeRun({ name: 'kept' }), { ...fakeRun({ name: 'gone' }), lifecycle: 'deleted' as const }];
+    assert.deepEqual(selectRuns(runs, {}, new Set(['e'])).runs.map((r) => r.name), ['kept']);
+    assert.deepEqual(selectRuns(runs, { includeDeleted: true }, new Set(['e'])).runs.map((r) => r.name).sort(), ['gone', 'kept']);
+  });
+});

@@ -15,6 +15,7 @@ import { runMlflowPython, startMlflowServer, type MlflowServer } from '../mlflow
 import { buildManyRuns, DUMP_PY, dumpedHistory, expectedHistory, sha256, type Dump } from '../mlflow/sharing';
 import { CLI, tempDir } from './helpers';
 import type { Tracker } from '../../src/core/tracking/tracker';
+import { PUSH_RECORD_FILE } from '../../src/core/sharing/pushRecord';
 
 const RUNS = 30;
 const METRICS = 4;
@@ -33,22 +34,46 @@ function rng(seed: number): () => number {
 }
 
 interface Attempt {
-  delay: number;
+  /** What the kill waited for: runs completed by this push (its lines in the push record), then ms more. */
+  delay: string;
   /** null: killed (the kill landed before the push ended); else its exit code */
   code: number | null;
   err: string;
 }
 
-/** Starts a push and kills it after `delay` ms (if it is still running). */
-function pushAndKill(root: string, to: string, delay: number): Promise<Attempt> {
+/** Lines of the push record: one per run the first time it is pushed to a target (core/sharing/pushRecord.ts). */
+function recordLines(root: string): number {
+  try {
+    return fs.readFileSync(path.join(root, PUSH_RECORD_FILE), 'utf8').split('\n').filter((l) => l.trim()).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Starts a push and kills it once it has completed `kill.afterRuns` runs and `kill.extraMs` more have passed (if it is
+ * still running); without `kill`, lets it end. Killing at a point of the push's own progress, not at a time from the
+ * start, makes every kill land mid-push on a slow or a fast machine alike (a fixed delay let a busy CI machine's
+ * push finish first, after which there was nothing left to interrupt).
+ */
+function pushAndKill(root: string, to: string, kill?: { afterRuns: number; extraMs: number }): Promise<Attempt> {
   return new Promise((resolve) => {
+    const base = recordLines(root);
     const child = spawn(process.execPath, [CLI, '--store', root, 'push', '--to', to], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+    let timer: NodeJS.Timeout | undefined;
+    const poll = kill
+      ? setInterval(() => {
+          if (recordLines(root) - base < kill.afterRuns) return;
+          clearInterval(poll);
+          timer = setTimeout(() => child.kill('SIGKILL'), kill.extraMs);
+        }, 5)
+      : undefined;
     child.on('close', (code) => {
+      clearInterval(poll);
       clearTimeout(timer);
-      resolve({ delay, code, err });
+      resolve({ delay: kill ? `${kill.afterRuns} runs + ${kill.extraMs} ms` : 'none', code, err });
     });
   });
 }
@@ -85,19 +110,20 @@ function checkExact(dump: Dump, tracker: Tracker, sqlStore: boolean): void {
   }
 }
 
-async function crashAndFinish(root: string, tracker: Tracker, uri: string, kills: number, seed: number, maxDelay: number): Promise<{ attempts: Attempt[]; incompleteSeen: number }> {
+async function crashAndFinish(root: string, tracker: Tracker, uri: string, kills: number, seed: number, maxExtraMs: number): Promise<{ attempts: Attempt[]; incompleteSeen: number }> {
   const next = rng(seed);
   const attempts: Attempt[] = [];
   let incompleteSeen = 0;
   for (let i = 0; i < kills; i++) {
-    // Each push after a kill has less left to send, so later delays are drawn from shorter ranges (a fast machine
-    // finished a re-push before most kills of a fixed range).
-    const a = await pushAndKill(root, uri, Math.round(150 + (next() * maxDelay) / (1 + i)));
+    // Kill after a random number of the runs still to push (0: during the first run, or before it), then a random
+    // moment within the next run: inside a batch of metrics, an artifact upload, or between the run and its record.
+    const left = RUNS - recordLines(root);
+    const a = await pushAndKill(root, uri, { afterRuns: Math.floor(next() * Math.max(1, Math.min(left - 1, 5))), extraMs: Math.round(next() * maxExtraMs) });
     assert.ok(a.code === null || a.code === 0, `push exited ${a.code}: ${a.err}`);
     attempts.push(a);
     if (a.code === null && incompleteSeen === 0) incompleteSeen = await incompleteRuns(uri); // one look is enough (a Python start each)
   }
-  const last = await pushAndKill(root, uri, 600_000);
+  const last = await pushAndKill(root, uri);
   assert.equal(last.code, 0, `the last push ends by itself: ${last.err}`);
   assert.ok(tracker.snapshot().runs.length === RUNS);
   return { attempts, incompleteSeen };
@@ -118,10 +144,10 @@ describe('push killed at random moments, then run again', { skip: skipUnlessMlfl
     const dir = tempDir('mlops-push-crash-');
     const tracker = buildManyRuns(dir, RUNS, METRICS, STEPS);
     const root = path.join(dir, '.mlops');
-    const { attempts, incompleteSeen } = await crashAndFinish(root, tracker, server.url, 7, seed, 4000);
+    const { attempts, incompleteSeen } = await crashAndFinish(root, tracker, server.url, 7, seed, 150);
     const landed = attempts.filter((a) => a.code === null).length;
-    t.diagnostic(`kills: ${attempts.map((a) => `${a.delay} ms ${a.code === null ? 'killed' : 'finished first'}`).join(', ')}; incomplete runs seen after a kill: ${incompleteSeen}`);
-    assert.ok(landed >= 3, `kills landed mid-push (${attempts.map((a) => `${a.delay} ms: ${a.code === null ? 'killed' : 'done'}`).join(', ')})`);
+    t.diagnostic(`kills: ${attempts.map((a) => `${a.delay}: ${a.code === null ? 'killed' : 'finished first'}`).join(', ')}; incomplete runs seen after a kill: ${incompleteSeen}`);
+    assert.ok(landed >= 3, `kills landed mid-push (${attempts.map((a) => `${a.delay}: ${a.code === null ? 'killed' : 'done'}`).join(', ')})`);
     assert.ok(incompleteSeen > 0, 'a kill left a run marked incomplete, which a later push completed');
     checkExact(await runMlflowPython<Dump>(DUMP_PY, [server.url]), tracker, true);
     assert.equal(await allRunCount(server.url), RUNS, 'no other MLflow run was made');
@@ -133,7 +159,7 @@ describe('push killed at random moments, then run again', { skip: skipUnlessMlfl
     const root = path.join(dir, '.mlops');
     const mlruns = path.join(dir, 'mlruns');
     const uri = `file://${mlruns}`;
-    await crashAndFinish(root, tracker, uri, 4, seed + 1, 1500);
+    await crashAndFinish(root, tracker, uri, 4, seed + 1, 100);
     checkExact(await runMlflowPython<Dump>(DUMP_PY, [uri]), tracker, false);
     assert.equal(await allRunCount(uri), RUNS);
     const keyFolders = fs.readdirSync(mlruns, { recursive: true }).map(String).filter((p) => /\/(params|tags|metrics|artifacts)\/.*\.mlops-tmp-/.test(p));

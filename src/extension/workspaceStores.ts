@@ -22,6 +22,7 @@ import type { Run } from '../core/store/types';
 import type { IndexPageQuery, IndexSummary } from '../core/tracking/storeIndex';
 import { StoreIndexClient } from '../core/tracking/storeIndexJob';
 import { Tracker } from '../core/tracking/tracker';
+import { IndexedWorkspaceSource } from '../core/sources/workspace/workspaceSource';
 import { WorkerPool } from '../core/worker/pool';
 import { errorMessage, UserInputError } from '../core/util/errors';
 import type { Log } from './log';
@@ -32,6 +33,7 @@ const RUN_PATH = /[\\/]runs[\\/]([0-9a-f]{32})(?:[\\/]|$)/;
 
 export class WorkspaceStore implements vscode.Disposable {
   private trackerInstance: Tracker | undefined;
+  private sourceInstance: IndexedWorkspaceSource | undefined;
   private snap: IndexSnapshot = { experiments: [], runs: [], problems: [] };
   /** The host-side snapshot is read again at its next use after a change. */
   private snapStale = true;
@@ -150,6 +152,24 @@ export class WorkspaceStore implements vscode.Disposable {
     const c = this.client();
     if (!c) return {};
     return (await c.filterCounts(filter)).counts!;
+  }
+
+  /**
+   * This store as a RunSource, the one interface the views read every source through (its listing queries answered
+   * by the index in the worker); undefined while the folder has no store.
+   */
+  source(): IndexedWorkspaceSource | undefined {
+    const t = this.tracker();
+    if (!t || !this.exists) return undefined;
+    if (this.sourceInstance?.tracker !== t) {
+      this.sourceInstance = new IndexedWorkspaceSource(t, () => this.registry(), {
+        summary: () => this.summaryNow,
+        page: (q) => this.page(q),
+        best: (ids) => this.best(ids),
+        filterCounts: (f) => this.filterCounts(f),
+      }, this.folder.name);
+    }
+    return this.sourceInstance;
   }
 
   /** Runs matching a filter (any experiment), newest first, at most `limit`. */

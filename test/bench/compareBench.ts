@@ -12,9 +12,12 @@ import { defaultDirections } from '../../src/core/compare/directions';
 import { comparisonToCsv, comparisonToMarkdown } from '../../src/core/compare/export';
 import { buildComparison, type CompareSettings, defaultSettings } from '../../src/core/compare/model';
 import { Tracker } from '../../src/core/tracking/tracker';
-import { seriesBudget } from '../../src/core/compare/series';
-import { toCompareRun, type ViewOptions } from '../../src/extension/compare/compareData';
-import { fmtMs, median, repeat, report, time } from './harness';
+import type { ComparedValue } from '../../src/core/compare/series';
+import { WorkspaceSource } from '../../src/core/sources/workspace/workspaceSource';
+import type { CompareRunView } from '../../src/shared/protocol';
+import { buildCompareData, type CompareSources } from '../../src/extension/compare/compareData';
+import { clearCompareCache } from '../../src/extension/compare/sourceCompareData';
+import { fmtMs, median, repeat, report } from './harness';
 
 function makeStore(root: string, runs: number, metrics: number, steps: number): Tracker {
   const t = Tracker.open(path.join(root, '.mlops'), { create: true });
@@ -145,25 +148,32 @@ export async function compareBench(): Promise<void> {
     try {
       const t0 = makeStore(root, runs, metrics, 100);
       t0.store.flush();
-      const opts: ViewOptions = { compared: { kind: 'last' }, budget: seriesBudget(runs) };
-      // Cold: a fresh Tracker each time (new Run objects, so nothing cached), median of 3.
+      // Through the RunSource interface, as the panel reads (buildCompareData over the workspace store's source).
+      const build = async (t: Tracker, compared: ComparedValue): Promise<{ ms: number; views: CompareRunView[] }> => {
+        const sources: CompareSources = { workspace: [{ label: 'Workspace', open: async () => new WorkspaceSource(t, () => undefined), experiment: () => undefined }], mlflow: () => undefined };
+        const ids = t.snapshot().runs.map((r) => r.id);
+        const t0 = performance.now();
+        const { msg } = await buildCompareData(sources, ids, 'bench', new Map(), {}, undefined, compared);
+        return { ms: performance.now() - t0, views: msg.runs };
+      };
+      // Cold: nothing cached (the cache is cleared), a fresh Tracker each time, median of 3.
       const colds: number[] = [];
-      let cold = time(() => [] as ReturnType<typeof toCompareRun>[]);
+      let views: CompareRunView[] = [];
       for (let k = 0; k < 3; k++) {
-        const tk = Tracker.open(path.join(root, '.mlops'));
-        const snapk = tk.snapshot();
-        cold = time(() => snapk.runs.map((r) => toCompareRun(r, tk, [], undefined, opts)));
-        colds.push(cold.ms);
+        clearCompareCache();
+        const r = await build(Tracker.open(path.join(root, '.mlops')), { kind: 'last' });
+        colds.push(r.ms);
+        views = r.views;
       }
       const t = Tracker.open(path.join(root, '.mlops'));
-      const snap = t.snapshot();
-      snap.runs.forEach((r) => toCompareRun(r, t, [], undefined, opts));
+      await build(t, { kind: 'last' });
       report('compare', `${runs} runs × ${metrics} metrics: data message, cold (read histories, importances), median`, fmtMs(median(colds)));
-      const minOpts: ViewOptions = { compared: { kind: 'min' }, budget: seriesBudget(runs) };
-      report('compare', `${runs} runs × ${metrics} metrics: data message, min over history (cached series), median`, fmtMs(median(repeat(5, () => snap.runs.map((r) => toCompareRun(r, t, [], undefined, minOpts))))));
-      const warm = repeat(5, () => snap.runs.map((r) => toCompareRun(r, t, [], undefined, opts)));
+      const mins: number[] = [];
+      for (let k = 0; k < 5; k++) mins.push((await build(t, { kind: 'min' })).ms);
+      report('compare', `${runs} runs × ${metrics} metrics: data message, min over history (cached series), median`, fmtMs(median(mins)));
+      const warm: number[] = [];
+      for (let k = 0; k < 5; k++) warm.push((await build(t, { kind: 'last' })).ms);
       report('compare', `${runs} runs × ${metrics} metrics: data message, unchanged runs (cached), median`, fmtMs(median(warm)));
-      const views = cold.value;
       const directions = defaultDirections(new Set(views.flatMap((v) => Object.keys(v.metrics))));
       const size = JSON.stringify({ type: 'data', runs: views, directions }).length;
       report('compare', `${runs} runs × ${metrics} metrics: data message size`, `${(size / 1024).toFixed(0)} KB`, '100-step rmse_test history per run');

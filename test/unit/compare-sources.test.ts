@@ -3,7 +3,7 @@
  * message built for workspace runs and runs of the real MLflow 3.9 fixture's mlflow.db and mlruns/ side by side (params
  * as logged, latest metrics, the rmse_val history through metricHistory, no invented importance, the source of each
  * run), runs that are gone (deleted, unknown, source not connected) and a build cancelled by a newer one; the exports
- * name each run's source.
+ * name each run's source. Every run, the workspace's too, is read through the RunSource interface.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -18,8 +18,8 @@ import type { RunSource } from '../../src/core/sources/types';
 import { Tracker } from '../../src/core/tracking/tracker';
 import { AbortError } from '../../src/core/util/errors';
 import { buildCompareData, type CompareSources } from '../../src/extension/compare/compareData';
-import { clearMlflowCompareCache, type CompareMlflowSource } from '../../src/extension/compare/mlflowCompareData';
-import type { WorkspaceStore } from '../../src/extension/workspaceStores';
+import { clearCompareCache, type CompareSource } from '../../src/extension/compare/sourceCompareData';
+import { WorkspaceSource } from '../../src/core/sources/workspace/workspaceSource';
 import { fixtureDir, skipUnlessFixtures } from '../mlflow/env';
 import { tempDir } from './helpers';
 
@@ -65,7 +65,7 @@ describe('Compare data across sources (the real MLflow 3.9 fixture)', { skip: sk
   const opened: RunSource[] = [];
   const requests: string[] = [];
   /** A source as MlflowSources gives it to the comparison, counting the requests made through it. */
-  function mlflowSource(uri: string, label: string): CompareMlflowSource {
+  function mlflowSource(uri: string, label: string): CompareSource {
     let source: RunSource | undefined;
     return {
       label,
@@ -100,9 +100,10 @@ describe('Compare data across sources (the real MLflow 3.9 fixture)', { skip: sk
     wsIds.push(run.id);
   }
   tracker.store.flush();
-  const store = { snapshot: tracker.snapshot(), tracker: () => tracker, folder: { name: 'ws' } } as unknown as WorkspaceStore;
+  // The workspace store through its RunSource, as every other source (the CLI's flavour: the Tracker answers).
+  const workspace: CompareSource = { label: 'Workspace', open: async () => new WorkspaceSource(tracker, () => undefined), experiment: () => undefined };
   const sources: CompareSources = {
-    stores: [store],
+    workspace: [workspace],
     mlflow: (uri) => (uri === dbUri ? mlflowSource(dbUri, 'MLflow · mlflow-3.9/mlflow.db') : uri === fileUri ? mlflowSource(fileUri, 'MLflow · mlflow-3.9/mlruns') : undefined),
   };
   after(async () => {
@@ -111,7 +112,7 @@ describe('Compare data across sources (the real MLflow 3.9 fixture)', { skip: sk
   });
 
   it('two workspace runs and two MLflow runs: params as logged, metrics, histories through metricHistory, the source of each', async () => {
-    clearMlflowCompareCache();
+    clearCompareCache();
     const rf0 = expected.runs[0];
     const rf1 = expectedFiles.runs[1];
     const keys = [...wsIds, refKey({ source: dbUri, runId: rf0.run_id }), refKey({ source: fileUri, runId: rf1.run_id })];
@@ -169,7 +170,7 @@ describe('Compare data across sources (the real MLflow 3.9 fixture)', { skip: sk
   });
 
   it('a build that a newer one supersedes is cancelled (AbortError), and the next one completes', async () => {
-    clearMlflowCompareCache();
+    clearCompareCache();
     const keys = expected.runs.slice(0, 6).map((r) => refKey({ source: dbUri, runId: r.run_id }));
     const ctl = new AbortController();
     const first = buildCompareData(sources, keys, 't', new Map(), {}, ctl.signal);

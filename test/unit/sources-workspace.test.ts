@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Registry } from '../../src/core/registry/registry';
 import { parseOrderBy, selectRuns } from '../../src/core/sources/runQuery';
-import { WorkspaceSource } from '../../src/core/sources/workspace/workspaceSource';
+import { IndexedWorkspaceSource, WorkspaceSource } from '../../src/core/sources/workspace/workspaceSource';
+import { StoreIndex } from '../../src/core/tracking/storeIndex';
 import { SourceError } from '../../src/core/sources/types';
 import { Tracker } from '../../src/core/tracking/tracker';
 import { fakeRun, tempDir } from './helpers';
@@ -66,6 +67,60 @@ describe('sources: the workspace store as a RunSource', () => {
     assert.equal(model.name, 'YieldPredictor');
     assert.deepEqual(model.aliases, { champion: 2 });
     assert.deepEqual(model.versions.map((v) => [v.version, v.stage, v.runId]), [[1, 'None', ids[1]], [2, 'Production', ids[2]]]);
+  });
+});
+
+describe('sources: the workspace store as the extension reads it (IndexedWorkspaceSource over the store index)', () => {
+  /** The index answering in this process (the extension asks it in a worker thread: the same StoreIndex). */
+  function indexed() {
+    const w = workspace();
+    const index = new StoreIndex(w.tracker.store);
+    index.open();
+    const source = new IndexedWorkspaceSource(w.tracker, () => undefined, {
+      summary: () => index.summary(),
+      page: async (q) => index.page(q),
+      best: async (ids) => Object.fromEntries(ids.map((id) => [id, index.best(id)])),
+      filterCounts: async (f) => Object.fromEntries(index.filterCounts(f)),
+    });
+    return { ...w, source, plain: w.source };
+  }
+
+  it('answers the listing queries as the Tracker-backed source does, with totals, counts and the best run over all runs', async () => {
+    const { source, plain, ids } = indexed();
+    const exps = await source.listExperiments();
+    assert.deepEqual(exps.map((e) => [e.name, e.runCount]).sort(), [['Other', 1], ['Wafer', 4]]);
+    const wafer = exps.find((e) => e.name === 'Wafer')!;
+    assert.equal(wafer.lastRunStart, Date.UTC(2026, 0, 4));
+    for (const q of [{}, { experimentIds: [wafer.id] }, { filter: 'params.depth = 5 or metrics.rmse > 2.975' }, { orderBy: ['metrics.rmse ASC'] }, { orderBy: ['attributes.start_time ASC'], maxResults: 2 }]) {
+      const a = await source.searchRuns(q);
+      const b = await plain.searchRuns(q);
+      assert.deepEqual(a.runs.map((r) => r.id), b.runs.map((r) => r.id), JSON.stringify(q));
+    }
+    const p1 = await source.searchRuns({ maxResults: 2 });
+    assert.equal(p1.total, 5);
+    const p2 = await source.searchRuns({ maxResults: 2, pageToken: p1.nextPageToken });
+    const p3 = await source.searchRuns({ maxResults: 2, pageToken: p2.nextPageToken });
+    assert.deepEqual([...p1.runs, ...p2.runs, ...p3.runs].map((r) => r.name), ['rf-4', 'rf-3', 'rf-2', 'rf-1', 'rf-0']);
+    assert.equal(p3.nextPageToken, undefined);
+    // Two experiments at once: one page each, merged in the query's order.
+    const both = await source.searchRuns({ experimentIds: exps.map((e) => e.id), orderBy: ['metrics.rmse DESC'], maxResults: 3 });
+    assert.deepEqual(both.runs.map((r) => r.name), ['rf-0', 'rf-1', 'rf-2']);
+    await assert.rejects(source.searchRuns({ orderBy: ['metrics.rmse', 'name'] }), /sorts by one key/);
+    await assert.rejects(source.searchRuns({ filter: 'metrics.rmse >' }), /.+/);
+    // run_id in (…), as Compare finds its runs.
+    const some = await source.searchRuns({ filter: `run_id in ('${ids[0]}', '${ids[3]}', 'ffffffffffffffffffffffffffffffff')` });
+    assert.deepEqual(some.runs.map((r) => r.id).sort(), [ids[0], ids[3]].sort());
+    assert.deepEqual(await source.countRuns('params.depth = 5'), { [wafer.id]: 2 });
+    const best = await source.bestRuns([wafer.id]);
+    assert.equal(best[wafer.id].bestId, ids[3], 'lowest rmse of the experiment');
+    assert.equal((await source.getRun(ids[2].slice(0, 10))).name, 'rf-2');
+    assert.equal((await source.getRun(ids[2])).artifacts.length > 0, true, 'a workspace run carries its artifact list');
+    await assert.rejects(source.getRun('ffffffff'), (e: unknown) => e instanceof SourceError && e.code === 'not-found');
+    await assert.rejects(source.getRun("x' or '1"), (e: unknown) => e instanceof SourceError && e.code === 'not-found');
+    const h = await source.metricHistories(ids[0]);
+    assert.deepEqual(h.histories.rmse.map((p) => p.value), [3, 2.99, 2.98]);
+    assert.equal(await source.localArtifactPath(ids[0], 'notes/readme.txt'), path.join(source.tracker.store.artifactsDir(ids[0]), 'notes', 'readme.txt'));
+    await assert.rejects(source.localArtifactPath(ids[0], '../../store.json'), /outside|\.\./i);
   });
 });
 

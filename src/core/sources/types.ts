@@ -21,6 +21,10 @@ export interface SourceExperiment {
   artifactLocation?: string;
   tags: Record<string, string>;
   primaryMetric?: { key: string; direction: 'min' | 'max' };
+  /** Active runs in the experiment, when the source counts them without reading them (the workspace index does). */
+  runCount?: number;
+  /** ms since the epoch: the start of its newest run, when known (the trees list experiments newest first by it). */
+  lastRunStart?: number;
 }
 
 export interface SourceRun {
@@ -108,8 +112,16 @@ export interface RunQuery {
 export interface RunPage {
   runs: SourceRun[];
   nextPageToken?: string;
+  /** Runs matching the query over all pages, when the source knows it without reading them (the workspace index). */
+  total?: number;
   /** Damaged files or rows found while reading: reported, the rest still loads. */
   problems: StoreProblem[];
+}
+
+/** The best run of an experiment and the metric it is ranked by (core/tracking/metricDirection.ts). */
+export interface BestOfExperiment {
+  metric?: { key: string; direction: 'min' | 'max' };
+  bestId?: string;
 }
 
 /** Every source implements this; every method may reject with a `SourceError` (one line, says where). */
@@ -140,6 +152,19 @@ export interface RunSource {
   readModelVersionArtifact?(model: string, version: number, path: string): Promise<Uint8Array>;
   /** Releases files, sockets and WASM memory. */
   close(): Promise<void>;
+
+  // Optional capabilities. A view uses one when the source has it and falls back to the methods above when not, so
+  // every source is read the same way and the cheaper path is taken where one exists.
+
+  /** Each experiment's best run over all of its runs (the trees otherwise rank the runs they have loaded). */
+  bestRuns?(experimentIds: string[]): Promise<Record<string, BestOfExperiment>>;
+  /** How many runs of each experiment match a filter, over all runs (otherwise: the loaded pages). */
+  countRuns?(filter: string): Promise<Record<string, number>>;
+  /** Every metric's full history at once, by key, ordered as `metricHistory`'s, and the damaged lines skipped
+   *  (otherwise one `metricHistory` per key). */
+  metricHistories?(runId: string): Promise<{ histories: Record<string, MetricPoint[]>; problems: StoreProblem[] }>;
+  /** An artifact as a file on this machine, to open in place (otherwise it is read and copied to a private folder). */
+  localArtifactPath?(runId: string, path: string): Promise<string>;
 }
 
 export type SourceErrorCode =

@@ -3,64 +3,27 @@
  * than one step, the run's feature importance artifact, and where it comes from; for the comparison the runs that are
  * gone (and why), the metric directions and the primary metric.
  *
- * A compared run is named by a key (core/compare/runRefs.ts): a workspace-store run (read from the store's index;
- * series and importance read from disk once per Run object — the index keeps a finished run's object while its files
- * are unchanged — so a refresh of a 50-run comparison reads nothing again unless a run changed), or a run of an MLflow
- * source (read through its RunSource: mlflowCompareData.ts). The MLflow runs are read concurrently, and a build can be
- * cancelled (`signal`) when a newer one supersedes it.
+ * A compared run is named by a key (core/compare/runRefs.ts): a workspace-store run or a run of an MLflow source.
+ * Every run is read through its source's RunSource (sourceCompareData.ts): the workspace stores answer from their index
+ * in the worker, and a finished run's series and importance are read once while it is unchanged, so a refresh of a
+ * 50-run comparison reads nothing again unless a run changed. Runs are read concurrently, and a build can be cancelled
+ * (`signal`) when a newer one supersedes it.
  */
-import * as fs from 'node:fs';
 import { comparePrimaryMetric, defaultDirections, type DirectedExperiment, type DirectedRun } from '../../core/compare/directions';
 import type { Direction } from '../../core/compare/model';
-import { type ComparedValue, comparedMetrics, metricSeries, seriesBudget } from '../../core/compare/series';
+import { type ComparedValue, seriesBudget } from '../../core/compare/series';
 import { parseRefKey } from '../../core/compare/runRefs';
-import { readMetricSeries } from '../../core/store/runIndex';
-import type { SourceRun } from '../../core/sources/types';
-import type { Tracker } from '../../core/tracking/tracker';
-import type { Run } from '../../core/store/types';
-import { errorMessage } from '../../core/util/errors';
-import type { CompareRunView, CompareToWebview, FeatureImportanceView } from '../../shared/protocol';
+import { type RunSource, SourceError, type SourceRun } from '../../core/sources/types';
+import type { CompareRunView, CompareToWebview } from '../../shared/protocol';
 import type { WorkspaceStore } from '../workspaceStores';
-import { IMPORTANCE_ARTIFACT, MAX_IMPORTANCE_BYTES, parseImportance, RunSeries } from './compareSeries';
-import { checkAborted, type CompareMlflowSource, mapLimit, mlflowCompareRun, type MlflowCompareResult } from './mlflowCompareData';
+import { checkAborted, compareRunOf, type CompareSource, compareView, mapLimit, type SourceCompareResult } from './sourceCompareData';
 
 export { IMPORTANCE_ARTIFACT, MAX_SERIES_POINTS, parseImportance, stepHistories } from './compareSeries';
 
 export type CompareDataMessage = Extract<CompareToWebview, { type: 'data' }>;
 
-/** MLflow runs read at the same time (each is one getRun, its metric histories and an artifact listing). */
+/** Runs read at the same time (an MLflow run is one getRun, its metric histories and an artifact listing). */
 const MLFLOW_CONCURRENCY = 8;
-
-interface Extras {
-  series: RunSeries;
-  importance: FeatureImportanceView | null;
-  problems: string[];
-}
-
-const cache = new WeakMap<Run, Extras>();
-
-function extras(run: Run, tracker: Tracker | undefined): Extras {
-  const hit = cache.get(run);
-  if (hit) return hit;
-  const e: Extras = { series: new RunSeries(new Map()), importance: null, problems: [] };
-  if (tracker) {
-    const series = readMetricSeries(tracker.store, run.id);
-    e.series = new RunSeries(metricSeries(series.points));
-    for (const p of series.problems.slice(0, 3)) e.problems.push(`${p.file}: ${p.message}`);
-    if (run.artifacts.some((a) => a.path === IMPORTANCE_ARTIFACT)) {
-      try {
-        const file = tracker.artifactPath(run.id, IMPORTANCE_ARTIFACT);
-        const size = fs.statSync(file).size;
-        if (size > MAX_IMPORTANCE_BYTES) throw new Error(`${size} bytes is more than the ${MAX_IMPORTANCE_BYTES} read for a chart`);
-        e.importance = parseImportance(fs.readFileSync(file, 'utf8'));
-      } catch (err) {
-        e.problems.push(`${IMPORTANCE_ARTIFACT} of run ${run.id}: ${errorMessage(err)}`);
-      }
-    }
-  }
-  cache.set(run, e);
-  return e;
-}
 
 /** How a run's values are shown: the compared value, and the points per history series (see seriesBudget). */
 export interface ViewOptions {
@@ -68,34 +31,12 @@ export interface ViewOptions {
   budget: number;
 }
 
-const LAST: ViewOptions = { compared: { kind: 'last' }, budget: seriesBudget(1) };
-
-/** The compare view of a workspace run; `problems` collects what could not be read (for the output channel). */
-export function toCompareRun(run: Run, tracker: Tracker | undefined, problems: string[] = [], source?: string, opts: ViewOptions = LAST): CompareRunView {
-  const x = extras(run, tracker);
-  problems.push(...x.problems);
-  return {
-    id: run.id,
-    ...(source ? { source, sourceKind: 'workspace' as const } : {}),
-    name: run.name,
-    experiment: run.experimentName,
-    status: run.effectiveStatus,
-    interrupted: run.interrupted,
-    startTime: run.startTime,
-    durationMs: run.duration,
-    params: run.params,
-    metrics: comparedMetrics(run.metrics, x.series.series, opts.compared),
-    tags: run.tags,
-    history: x.series.histories(opts.budget),
-    importance: x.importance,
-  };
-}
-
 /** Where the compared runs come from: the workspace folders' stores and the connected MLflow sources. */
 export interface CompareSources {
-  readonly stores: readonly WorkspaceStore[];
+  /** One per workspace folder with a store: a workspace run (keyed by its id alone) is looked up in each in turn. */
+  readonly workspace: readonly CompareSource[];
   /** The connected MLflow source with this canonical URI, or undefined when it is not connected (any more). */
-  mlflow(uri: string): CompareMlflowSource | undefined;
+  mlflow(uri: string): CompareSource | undefined;
 }
 
 /** How a workspace run's source is named: 'Workspace', or the folder's name in a multi-root workspace. */
@@ -103,23 +44,43 @@ export function workspaceSourceLabel(store: WorkspaceStore, storeCount: number):
   return storeCount > 1 ? `Workspace · ${store.folder.name}` : 'Workspace';
 }
 
-/** Where each compared workspace run is now (runs may sit in different workspace folders' stores), and those stores' experiments. */
-function locateRuns(stores: readonly WorkspaceStore[], runIds: ReadonlySet<string>): { found: Map<string, { run: Run; store: WorkspaceStore }>; experiments: DirectedExperiment[] } {
-  const found = new Map<string, { run: Run; store: WorkspaceStore }>();
-  const experiments: DirectedExperiment[] = [];
-  if (!runIds.size) return { found, experiments };
-  for (const store of stores) {
-    const snap = store.snapshot;
-    let any = false;
-    for (const run of snap.runs) {
-      if (runIds.has(run.id) && !found.has(run.id)) {
-        found.set(run.id, { run, store });
-        any = true;
-      }
+/** A workspace folder's store as a comparison source (its RunSource: the index in the worker answers). */
+export function workspaceCompareSource(store: WorkspaceStore, storeCount: number): CompareSource {
+  return {
+    label: workspaceSourceLabel(store, storeCount),
+    async open() {
+      const source = store.source();
+      if (!source) throw new SourceError('not-found', `There is no MLOps store in ${store.folder.name}.`, store.root);
+      return source;
+    },
+    experiment(id) {
+      const e = store.summary.experiments.find((x) => x.id === id);
+      return e && { id: e.id, name: e.name, lifecycle: 'active', tags: {}, ...(e.primaryMetric ? { primaryMetric: e.primaryMetric } : {}) };
+    },
+  };
+}
+
+/**
+ * Where each workspace run is (runs may sit in different workspace folders' stores): one `searchRuns` with
+ * `run_id in (…)` per store, through the RunSource interface, until every id is found.
+ */
+async function locateWorkspaceRuns(sources: readonly CompareSource[], runIds: readonly string[], signal?: AbortSignal): Promise<Map<string, { run: SourceRun; src: CompareSource; source: RunSource }>> {
+  const found = new Map<string, { run: SourceRun; src: CompareSource; source: RunSource }>();
+  for (const src of sources) {
+    const missing = runIds.filter((id) => !found.has(id));
+    if (!missing.length) break;
+    let source: RunSource;
+    try {
+      source = await src.open();
+    } catch {
+      continue; // a folder without a store holds none of them
     }
-    if (any) experiments.push(...snap.experiments);
+    checkAborted(signal);
+    const page = await source.searchRuns({ filter: `run_id in (${missing.map((id) => `'${id}'`).join(', ')})`, maxResults: missing.length });
+    checkAborted(signal);
+    for (const run of page.runs) if (!found.has(run.id)) found.set(run.id, { run, src, source });
   }
-  return { found, experiments };
+  return found;
 }
 
 export interface CompareData {
@@ -138,48 +99,51 @@ export interface CompareData {
 export async function buildCompareData(sources: CompareSources, keys: string[], title: string, names: Map<string, string>, configured: Record<string, Direction>, signal?: AbortSignal, compared: ComparedValue = { kind: 'last' }): Promise<CompareData> {
   const opts: ViewOptions = { compared, budget: seriesBudget(keys.length) };
   const refs = keys.map((key) => ({ key, ref: parseRefKey(key) }));
-  const { found, experiments } = locateRuns(sources.stores, new Set(refs.filter((r) => r.ref && !r.ref.source).map((r) => r.ref!.runId)));
-  const mlflowRefs = refs.filter((r) => r.ref?.source);
-  const mlflowResults = new Map<string, MlflowCompareResult>();
-  await mapLimit(mlflowRefs, MLFLOW_CONCURRENCY, async ({ key, ref }) => {
-    const src = sources.mlflow(ref!.source!);
-    mlflowResults.set(key, src
-      ? await mlflowCompareRun(src, key, ref!.runId, signal, opts)
+  // Workspace runs (keyed by their id) are found with one query per store; MLflow runs are read one getRun each,
+  // MLFLOW_CONCURRENCY at a time. Either way, the view of a run is built the same way (compareView).
+  const found = await locateWorkspaceRuns(sources.workspace, refs.filter((r) => r.ref && !r.ref.source).map((r) => r.ref!.runId), signal);
+  const results = new Map<string, SourceCompareResult>();
+  await mapLimit(refs.filter((r) => r.ref), MLFLOW_CONCURRENCY, async ({ key, ref }) => {
+    if (!ref!.source) {
+      const f = found.get(ref!.runId);
+      if (f) results.set(key, await compareView(f.src, f.source, key, f.run, signal, opts));
+      return;
+    }
+    const src = sources.mlflow(ref!.source);
+    results.set(key, src
+      ? await compareRunOf(src, key, ref!.runId, signal, opts)
       : { ok: false, reason: `the MLflow source ${ref!.source} is not connected (connect it again to compare this run)`, problems: [] });
   }, signal);
   checkAborted(signal);
 
   const runs: CompareRunView[] = [];
   const present: DirectedRun[] = [];
+  const experiments: DirectedExperiment[] = [];
+  const seenExperiments = new Set<string>();
   const gone: CompareDataMessage['gone'] = [];
   const problems: string[] = [];
   const mlflowRuns = new Map<string, { run: SourceRun; source: string }>();
-  const storeCount = sources.stores.length;
   for (const { key, ref } of refs) {
     const lastName = names.get(key);
-    if (ref?.source) {
-      const r = mlflowResults.get(key)!;
-      problems.push(...r.problems);
-      if (r.ok) {
-        runs.push(r.view);
-        names.set(key, r.view.name);
-        mlflowRuns.set(key, { run: r.run, source: ref.source });
-        // MLflow experiment ids ('0', '1', …) are per source: qualified so they never meet a workspace experiment's.
-        present.push({ ...r.run, experimentId: `${ref.source}#${r.run.experimentId}` });
-        const exp = sources.mlflow(ref.source)?.experiment(r.run.experimentId);
-        if (exp) experiments.push({ id: `${ref.source}#${exp.id}`, primaryMetric: exp.primaryMetric });
-      } else {
-        gone.push({ id: key, runId: ref.runId, name: lastName ?? ref.runId.slice(0, 8), reason: r.reason });
-      }
+    const r = results.get(key);
+    problems.push(...(r?.problems ?? []));
+    if (!r?.ok) {
+      // A workspace run that is not found in any store: gone without a reason (the panel says it was deleted).
+      if (ref?.source) gone.push({ id: key, runId: ref.runId, name: lastName ?? ref.runId.slice(0, 8), reason: r?.reason ?? 'not read' });
+      else gone.push({ id: key, name: lastName ?? key.slice(0, 8), ...(r && !r.ok ? { reason: r.reason } : {}) });
       continue;
     }
-    const f = ref ? found.get(ref.runId) : undefined;
-    if (f) {
-      present.push(f.run);
-      runs.push(toCompareRun(f.run, f.store.tracker(), problems, workspaceSourceLabel(f.store, storeCount), opts));
-      names.set(key, f.run.name);
-    } else {
-      gone.push({ id: key, name: lastName ?? key.slice(0, 8) });
+    runs.push(r.view);
+    names.set(key, r.view.name);
+    const src = ref!.source ? sources.mlflow(ref!.source) : found.get(ref!.runId)?.src;
+    // MLflow experiment ids ('0', '1', …) are per source: qualified so they never meet a workspace experiment's.
+    const expKey = ref!.source ? `${ref!.source}#${r.run.experimentId}` : r.run.experimentId;
+    present.push({ ...r.run, experimentId: expKey });
+    if (ref!.source) mlflowRuns.set(key, { run: r.run, source: ref!.source });
+    const exp = src?.experiment(r.run.experimentId);
+    if (exp && !seenExperiments.has(expKey)) {
+      seenExperiments.add(expKey);
+      experiments.push({ id: expKey, primaryMetric: exp.primaryMetric });
     }
   }
   const metricKeys = new Set<string>();

@@ -25,7 +25,7 @@ import { decodePng, PngRequests } from '../webviews/pngExport';
 import { WebviewPanelHost } from '../webviews/webviewPanelHost';
 import type { MlflowSources } from '../sources/mlflowSources';
 import type { WorkspaceStores } from '../workspaceStores';
-import { buildCompareData, type CompareSources } from './compareData';
+import { buildCompareData, type CompareSources, workspaceCompareSource } from './compareData';
 import { exportText, exportTo } from './exports';
 import { type CompareMessageTarget, handleCompareMessage, type RenderedMessage } from './messages';
 
@@ -42,8 +42,9 @@ export interface ComparePanelDeps {
 /** The sources a comparison reads, from the panel's dependencies. */
 export function compareSources(deps: Pick<ComparePanelDeps, 'stores' | 'mlflow'>): CompareSources {
   const { mlflow } = deps;
+  const stores = deps.stores.all();
   return {
-    stores: deps.stores.all(),
+    workspace: stores.map((s) => workspaceCompareSource(s, stores.length)),
     mlflow(uri) {
       const entry = mlflow?.get(uri);
       if (!mlflow || !entry) return undefined;

@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import { compileFilter } from '../../core/tracking/filter';
 import type { Experiment, Run, StoreProblem } from '../../core/store/types';
 import { errorMessage } from '../../core/util/errors';
+import type { RunSource } from '../../core/sources/types';
 import { fmtValue, relativeTime, runTooltip, statusIcon } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { CommandId } from '../keys';
@@ -30,6 +31,11 @@ export type ExperimentsNode =
   | { kind: 'trashedRun'; store: WorkspaceStore; item: TrashItem }
   | { kind: 'message'; text: string; tooltip?: string }
   | MlflowNode;
+
+/** The store's damaged files, as its source reports them with any page of runs. */
+async function storeProblems(source: RunSource): Promise<StoreProblem[]> {
+  return (await source.searchRuns({ maxResults: 1 })).problems;
+}
 
 export interface TrashItem {
   id: string;
@@ -124,34 +130,47 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     return p;
   }
 
+  /**
+   * What a workspace store shows, read through its RunSource (store.source(): the index in the worker answers) as an
+   * MLflow source is: the experiments newest first, the matching count of each, the best run over all of its runs, and
+   * its newest `limit` runs.
+   */
   private async loadNow(store: WorkspaceStore): Promise<void> {
     await store.whenLoaded();
-    const summary = store.summary;
+    const source = store.source();
+    if (!source) {
+      this.views.set(store, { experiments: [], problems: [], runCount: 0 });
+      return;
+    }
     const filter = this.filterText;
+    const all = await source.listExperiments();
+    const runCount = all.reduce((n, e) => n + (e.runCount ?? 0), 0);
     let counts: Record<string, number> | undefined;
     if (filter) {
       try {
-        counts = await store.filterCounts(filter);
+        counts = await source.countRuns(filter);
       } catch (e) {
-        this.views.set(store, { experiments: [], problems: summary.problems, runCount: summary.runCount, message: errorMessage(e) });
+        this.views.set(store, { experiments: [], problems: await storeProblems(source), runCount, message: errorMessage(e) });
         return;
       }
     }
-    const experiments = summary.experiments
+    const experiments = all
       .filter((e) => (counts ? (counts[e.id] ?? 0) > 0 : true))
-      .sort((a, b) => b.latestStart - a.latestStart || a.name.localeCompare(b.name));
-    const best = await store.best(experiments.map((e) => e.id));
+      .sort((a, b) => (b.lastRunStart ?? 0) - (a.lastRunStart ?? 0) || a.name.localeCompare(b.name));
+    const best = await source.bestRuns(experiments.map((e) => e.id));
     const nodes: Extract<ExperimentsNode, { kind: 'experiment' }>[] = [];
+    let problems: StoreProblem[] | undefined;
     for (const e of experiments) {
       const limit = this.limits.get(`${store.root}\0${e.id}`) ?? PAGE_SIZE;
-      const page = await store.page({ experimentId: e.id, filter, limit });
+      const page = await source.searchRuns({ experimentIds: [e.id], filter, maxResults: limit });
+      problems ??= page.problems;
       const b = best[e.id] ?? {};
       let bestRun = b.bestId ? page.runs.find((r) => r.id === b.bestId) : undefined;
-      if (b.bestId && !bestRun) bestRun = (await store.page({ experimentId: e.id, filter: `run_id = '${b.bestId}'`, limit: 1 })).runs[0];
-      const { runCount: _n, latestStart: _l, ...experiment } = e;
+      if (b.bestId && !bestRun) bestRun = await source.getRun(b.bestId).catch(() => undefined);
+      const experiment: Experiment = { id: e.id, name: e.name, createdAt: e.createdAt ?? 0, ...(e.primaryMetric ? { primaryMetric: e.primaryMetric } : {}) };
       nodes.push({ kind: 'experiment', store, experiment, runs: page.runs, total: page.total, best: bestRun, metric: b.metric });
     }
-    this.views.set(store, { experiments: nodes, problems: summary.problems, runCount: summary.runCount });
+    this.views.set(store, { experiments: nodes, problems: problems ?? (await storeProblems(source)), runCount });
   }
 
   /** How a run is linked to MLflow (pushed or imported): marked in the tree, followed by Open in MLflow Source. */

@@ -1,16 +1,15 @@
 /**
- * Where an open run's details come from: the workspace store (read from the index, artifacts opened in place) or an
- * MLflow source (read through the RunSource interface; artifacts copied to a private temporary folder to open them).
- * The run details panel only talks to a RunTarget.
+ * Where an open run's details come from: any source — the workspace store or an MLflow source — read through the
+ * RunSource interface (sourceRunTarget). The run details panel only talks to a RunTarget.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readMetricSeries } from '../../core/store/runIndex';
-import type { SourceArtifact, SourceRun } from '../../core/sources/types';
-import type { MetricPoint } from '../../core/store/types';
+import { SourceError, type RunSource, type SourceArtifact, type SourceRun } from '../../core/sources/types';
+import type { MetricPoint, Run } from '../../core/store/types';
+import { errorMessage } from '../../core/util/errors';
 import type { MetricSeriesView, RunView } from '../../shared/protocol';
 import type { MlflowSourceEntry, MlflowSources } from '../sources/mlflowSources';
 import type { WorkspaceStore } from '../workspaceStores';
@@ -27,55 +26,74 @@ export interface RunTarget {
   artifactFile(rel: string): Promise<vscode.Uri>;
 }
 
-export function workspaceRunTarget(store: WorkspaceStore, runId: string): RunTarget {
-  return {
-    runId,
-    key: `${store.root}#${runId}`,
-    onDidChange: store.onDidChange,
-    async load() {
-      const run = store.snapshot.runs.find((r) => r.id === runId);
-      const t = store.tracker();
-      if (!run || !t) return { gone: 'This run was deleted or can no longer be read (see the MLOps output).' };
-      return { run: toRunView(run), history: toSeries(readMetricSeries(t.store, run.id).points) };
-    },
-    async artifactFile(rel) {
-      const t = store.tracker();
-      if (!t) throw new Error('The store is gone.');
-      return vscode.Uri.file(t.artifactPath(runId, rel));
-    },
-  };
+/** A source as a run target needs it: opened on demand, with its change event and a key unique across sources. */
+export interface RunSourceRef {
+  readonly key: string;
+  readonly onDidChange: vscode.Event<unknown>;
+  open(): Promise<RunSource>;
 }
 
-/** Most artifacts listed for one MLflow run (a folder walk stops there; the panel says the list is cut). */
-const MAX_ARTIFACTS = 500;
+export function workspaceRunTarget(store: WorkspaceStore, runId: string): RunTarget {
+  return sourceRunTarget({
+    key: store.root,
+    onDidChange: store.onDidChange,
+    async open() {
+      const source = store.source();
+      if (!source) throw new SourceError('not-found', `There is no MLOps store in ${store.folder.name} any more.`, store.root);
+      return source;
+    },
+  }, runId);
+}
 
 export function mlflowRunTarget(model: MlflowSources, entry: MlflowSourceEntry, runId: string): RunTarget {
+  return sourceRunTarget({ key: entry.uri, onDidChange: model.onDidChange, open: () => model.source(entry) }, runId);
+}
+
+/** Most artifacts listed for one run that does not carry its list (a folder walk stops there; the panel says the list is cut). */
+const MAX_ARTIFACTS = 500;
+
+/**
+ * A run of any source, read through the RunSource interface only: `getRun`, the metric histories (all at once where
+ * the source can, else one per key), the artifact list (the run's own where it carries one, as the workspace store's
+ * do, else listed), and an artifact opened in place where the source has it as a local file, else copied to a
+ * private temporary folder.
+ */
+export function sourceRunTarget(ref: RunSourceRef, runId: string): RunTarget {
   return {
     runId,
-    key: `${entry.uri}#${runId}`,
-    onDidChange: model.onDidChange,
+    key: `${ref.key}#${runId}`,
+    onDidChange: ref.onDidChange,
     async load() {
-      const source = await model.source(entry);
-      let run: SourceRun;
+      let source: RunSource;
+      let run: SourceRun & Partial<Pick<Run, 'environment' | 'artifacts'>>;
       try {
+        source = await ref.open();
         run = await source.getRun(runId);
       } catch (e) {
-        return { gone: `This MLflow run cannot be read: ${(e as Error).message}` };
+        return { gone: `This run cannot be read: ${errorMessage(e)}` };
       }
       const points: MetricPoint[] = [];
-      for (const key of Object.keys(run.metrics)) points.push(...(await source.metricHistory(runId, key)));
-      const artifacts = await listAll(source.listArtifacts.bind(source), runId);
+      if (source.metricHistories) {
+        const h = await source.metricHistories(run.id);
+        for (const series of Object.values(h.histories)) points.push(...series);
+      } else {
+        for (const key of Object.keys(run.metrics)) points.push(...(await source.metricHistory(run.id, key)));
+      }
       const view = toRunView(run);
-      view.artifacts = artifacts.map((a) => ({ path: a.path, kind: 'file', size: a.size ?? 0, sha256: '' }));
+      if (!run.artifacts) {
+        const artifacts = await listAll(source.listArtifacts.bind(source), run.id);
+        view.artifacts = artifacts.map((a) => ({ path: a.path, kind: 'file', size: a.size ?? 0, sha256: '' }));
+      }
       if (run.sourceStatus) view.status = `${run.effectiveStatus} (MLflow ${run.sourceStatus})`;
-      view.environment = { source: entry.uri, ...(run.artifactUri ? { artifactUri: run.artifactUri } : {}) };
+      if (!run.environment) view.environment = { source: source.uri, ...(run.artifactUri ? { artifactUri: run.artifactUri } : {}) };
       return { run: view, history: toSeries(points) };
     },
     async artifactFile(rel) {
-      const source = await model.source(entry);
+      const source = await ref.open();
+      if (source.localArtifactPath) return vscode.Uri.file(await source.localArtifactPath(runId, rel));
       const bytes = await source.readArtifact(runId, rel);
       // A private copy to open in an editor: <tmp>/mlops-mlflow-artifacts/<hash of source+run>/<path as in the run>.
-      const base = path.join(os.tmpdir(), 'mlops-mlflow-artifacts', crypto.createHash('sha256').update(`${entry.uri}#${runId}`).digest('hex').slice(0, 16));
+      const base = path.join(os.tmpdir(), 'mlops-mlflow-artifacts', crypto.createHash('sha256').update(`${ref.key}#${runId}`).digest('hex').slice(0, 16));
       const file = path.resolve(base, ...rel.split('/'));
       if (!file.startsWith(base + path.sep)) throw new Error(`Artifact path '${rel}' leaves the run's artifacts.`);
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });

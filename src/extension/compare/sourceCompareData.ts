@@ -1,16 +1,17 @@
 /**
- * The compare view of a run of an MLflow source (an `mlruns/` folder, an `mlflow.db`, a tracking server), read through
- * its RunSource only: `getRun` for params, latest metrics, tags and status; `metricHistory` per metric key for the
- * step series; the run's `feature_importance.json` artifact when (and only when) the run has one at its artifact root.
+ * The compare view of a run of any source — a workspace store, an `mlruns/` folder, an `mlflow.db`, a tracking server —
+ * read through its RunSource only: the run (`getRun`, or a page of `searchRuns` for several at once) for params,
+ * latest metrics, tags and status; the step series (`metricHistories` where the source has it, else `metricHistory`
+ * per key); the run's `feature_importance.json` artifact when (and only when) the run has one at its artifact root.
  *
  * Async I/O (a server answers over HTTP), so the panel builds its data off the hot path and may cancel a build that a
  * newer one supersedes (`signal`). Histories and the importance artifact are cached per run while the run is
- * finished and its latest metrics, status and end time are unchanged, so a refresh costs one `getRun` per run.
+ * finished and its latest metrics, status and end time are unchanged, so a refresh costs one run read per run.
  *
- * MLflow's system tags (`mlflow.*`: run name, user, source, the logged-model history…) are left out of the tags
- * table, as MLflow's own run page does; params stay strings as logged.
+ * MLflow's system tags (`mlflow.*`: run name, user, source, the logged-model history…) are left out of an MLflow
+ * run's tags table, as MLflow's own run page does; params stay strings as logged.
  */
-import type { SourceExperiment, SourceRun, RunSource } from '../../core/sources/types';
+import type { RunSource, SourceArtifact, SourceExperiment, SourceRun } from '../../core/sources/types';
 import { SourceError } from '../../core/sources/types';
 import type { MetricPoint } from '../../core/store/types';
 import { AbortError, errorMessage } from '../../core/util/errors';
@@ -19,16 +20,16 @@ import { comparedMetrics, metricSeries } from '../../core/compare/series';
 import { IMPORTANCE_ARTIFACT, MAX_IMPORTANCE_BYTES, parseImportance, RunSeries } from './compareSeries';
 import type { ViewOptions } from './compareData';
 
-/** A connected MLflow source, as the comparison needs it (MlflowSources gives one per entry). */
-export interface CompareMlflowSource {
-  /** How the trees name it: 'MLflow · mlflow-3.9/mlflow.db'. */
+/** A source as the comparison needs it: a workspace folder's store, or a connected MLflow source. */
+export interface CompareSource {
+  /** How the comparison names it: 'Workspace', 'Workspace · folder', 'MLflow · mlflow-3.9/mlflow.db'. */
   readonly label: string;
   open(): Promise<RunSource>;
   /** The experiment, if the views have loaded it (for its declared primary metric); never a request. */
   experiment(id: string): SourceExperiment | undefined;
 }
 
-export type MlflowCompareResult =
+export type SourceCompareResult =
   | { ok: true; run: SourceRun; view: CompareRunView; problems: string[] }
   | { ok: false; reason: string; problems: string[] };
 
@@ -51,7 +52,7 @@ function remember(key: string, e: Extras): void {
 }
 
 /** Forget what was read (tests; a source that was disconnected and connected again is read afresh anyway). */
-export function clearMlflowCompareCache(): void {
+export function clearCompareCache(): void {
   cache.clear();
 }
 
@@ -78,22 +79,35 @@ function signatureOf(run: SourceRun): string {
   return JSON.stringify([run.status, run.endTime, run.metrics]);
 }
 
-async function readExtras(source: RunSource, run: SourceRun, signal: AbortSignal | undefined): Promise<Extras> {
+async function readExtras(source: RunSource, label: string, run: ComparedRun, signal: AbortSignal | undefined): Promise<Extras> {
   const problems: string[] = [];
   const points: MetricPoint[] = [];
-  const keys = Object.keys(run.metrics).sort();
-  const series = await mapLimit(keys, HISTORY_CONCURRENCY, async (key) => {
+  if (source.metricHistories) {
     try {
-      return await source.metricHistory(run.id, key);
+      const h = await source.metricHistories(run.id);
+      for (const s of Object.values(h.histories)) points.push(...s);
+      for (const p of h.problems.slice(0, 3)) problems.push(`${p.file}: ${p.message}`);
     } catch (e) {
-      problems.push(`metric history ${key} of MLflow run ${run.id}: ${errorMessage(e)}`);
-      return [];
+      problems.push(`metric histories of run ${run.id} in ${label}: ${errorMessage(e)}`);
     }
-  }, signal);
-  for (const s of series) points.push(...s);
+  } else {
+    const keys = Object.keys(run.metrics).sort();
+    const series = await mapLimit(keys, HISTORY_CONCURRENCY, async (key) => {
+      try {
+        return await source.metricHistory(run.id, key);
+      } catch (e) {
+        problems.push(`metric history ${key} of run ${run.id} in ${label}: ${errorMessage(e)}`);
+        return [];
+      }
+    }, signal);
+    for (const s of series) points.push(...s);
+  }
   let importance: FeatureImportanceView | null = null;
   try {
-    const root = await source.listArtifacts(run.id);
+    // A run that carries its artifact list (the workspace store's) is not listed again.
+    const root: SourceArtifact[] = run.artifacts
+      ? run.artifacts.map((a) => ({ path: a.path, isDir: false, size: a.size }))
+      : await source.listArtifacts(run.id);
     const entry = root.find((a) => !a.isDir && a.path === IMPORTANCE_ARTIFACT);
     if (entry) {
       if (entry.size !== undefined && entry.size > MAX_IMPORTANCE_BYTES) throw new Error(`${entry.size} bytes is more than the ${MAX_IMPORTANCE_BYTES} read for a chart`);
@@ -105,7 +119,7 @@ async function readExtras(source: RunSource, run: SourceRun, signal: AbortSignal
   } catch (e) {
     if (e instanceof AbortError) throw e;
     // A run without an artifact folder (or one in a remote store we do not read) simply has no importance chart.
-    if (!(e instanceof SourceError && e.code === 'not-found')) problems.push(`${IMPORTANCE_ARTIFACT} of MLflow run ${run.id}: ${errorMessage(e)}`);
+    if (!(e instanceof SourceError && e.code === 'not-found')) problems.push(`${IMPORTANCE_ARTIFACT} of run ${run.id} in ${label}: ${errorMessage(e)}`);
   }
   return { signature: signatureOf(run), series: new RunSeries(metricSeries(points)), importance, problems };
 }
@@ -116,11 +130,14 @@ function userTags(tags: Record<string, string>): Record<string, string> {
   return out;
 }
 
+/** A run as a source gives it; the workspace store's carry their artifact list. */
+export type ComparedRun = SourceRun & { artifacts?: { path: string; size: number }[] };
+
 /**
- * The compare view of MLflow run `runId` of `src` under the comparison key `key`, or why it cannot be shown (deleted,
- * the server unreachable, …: one line, for the panel's "gone" list). Rejects only with AbortError.
+ * Run `runId` of `src` under the comparison key `key`, read with getRun, or why it cannot be shown (deleted, the
+ * server unreachable, …: one line, for the panel's "gone" list). Rejects only with AbortError.
  */
-export async function mlflowCompareRun(src: CompareMlflowSource, key: string, runId: string, signal?: AbortSignal, opts: ViewOptions = { compared: { kind: 'last' }, budget: 1000 }): Promise<MlflowCompareResult> {
+export async function compareRunOf(src: CompareSource, key: string, runId: string, signal?: AbortSignal, opts: ViewOptions = { compared: { kind: 'last' }, budget: 1000 }): Promise<SourceCompareResult> {
   let source: RunSource;
   let run: SourceRun;
   try {
@@ -133,16 +150,21 @@ export async function mlflowCompareRun(src: CompareMlflowSource, key: string, ru
     const reason = e instanceof SourceError && e.code === 'not-found' ? `it was deleted from ${src.label} (or is no longer there)` : `${src.label}: ${errorMessage(e)}`;
     return { ok: false, reason, problems: [] };
   }
+  return compareView(src, source, key, run, signal, opts);
+}
+
+/** The compare view of `run`, read from `source` (its histories and importance cached under `key`). Rejects only with AbortError. */
+export async function compareView(src: CompareSource, source: RunSource, key: string, run: ComparedRun, signal?: AbortSignal, opts: ViewOptions = { compared: { kind: 'last' }, budget: 1000 }): Promise<SourceCompareResult> {
   if (run.lifecycle === 'deleted') return { ok: false, reason: `it was deleted in ${src.label}`, problems: [] };
   let extras = cache.get(key);
   if (!extras || extras.signature !== signatureOf(run) || run.status === 'running') {
-    extras = await readExtras(source, run, signal);
+    extras = await readExtras(source, src.label, run, signal);
     checkAborted(signal);
     remember(key, extras);
   }
   const view: CompareRunView = {
     id: key,
-    runId: run.id,
+    ...(key !== run.id ? { runId: run.id } : {}),
     source: src.label,
     sourceKind: source.kind,
     name: run.name || run.id.slice(0, 8),
@@ -153,7 +175,7 @@ export async function mlflowCompareRun(src: CompareMlflowSource, key: string, ru
     durationMs: run.duration,
     params: run.params,
     metrics: comparedMetrics(run.metrics, extras.series.series, opts.compared),
-    tags: userTags(run.tags),
+    tags: source.kind === 'workspace' ? run.tags : userTags(run.tags),
     history: extras.series.histories(opts.budget),
     importance: extras.importance,
   };

@@ -19,7 +19,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isTempFile, TEMP_PREFIX, writeFileAtomic, writeJsonAtomic } from '../util/atomicFs';
+import { createFileAtomic, isTempFile, TEMP_PREFIX, writeFileAtomic, writeJsonAtomic } from '../util/atomicFs';
 import { CorruptFileError, UserInputError } from '../util/errors';
 import { appendLines } from '../util/jsonLog';
 import type { Experiment, MetricPoint, RunDocument, StoreProblem } from './types';
@@ -55,7 +55,9 @@ export class Store {
         throw new UserInputError(`No MLOps store at ${abs} (create one with 'mlops init' or by logging a run).`);
       }
       fs.mkdirSync(abs, { recursive: true });
-      createMarker(marker, JSON.stringify({ format: STORE_FORMAT, createdAt: Date.now() }) + '\n');
+      // Whole or not at all, keeping another process's if it won the race: a second process opening the new store at the
+      // same moment read a `wx`-written marker empty (found by the two-writer crash test).
+      createFileAtomic(marker, JSON.stringify({ format: STORE_FORMAT, createdAt: Date.now() }) + '\n');
     } else {
       let parsed: StoreMarker | undefined;
       try {
@@ -443,34 +445,3 @@ function validateRunDocument(d: RunDocument): string | undefined {
   return undefined;
 }
 
-/**
- * Create the store marker whole or not at all, keeping another process's when it won the race: the content goes to a
- * temporary file first, which is then hard-linked to the marker's name (link fails with EEXIST when the marker exists,
- * so it never overwrites). A plain `wx` write let a second process opening the store at the same moment read the
- * marker empty ("Unexpected end of JSON input"); found by the two-writer crash test. Where hard links are refused (some
- * network and FUSE file systems), the `wx` write is the fallback.
- */
-function createMarker(marker: string, text: string): void {
-  const tmp = path.join(path.dirname(marker), `${TEMP_PREFIX}store-${process.pid}-${crypto.randomBytes(4).toString('hex')}.json`);
-  fs.writeFileSync(tmp, text, { flag: 'wx' });
-  try {
-    const fd = fs.openSync(tmp, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.linkSync(tmp, marker);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
-    try {
-      fs.writeFileSync(marker, text, { flag: 'wx' });
-    } catch (e2) {
-      if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') throw e2;
-    }
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}

@@ -43,8 +43,8 @@ export function retarget(e: unknown, target: string, tmp: string, syscall = 'wri
   return e;
 }
 
-/** Atomically replace `target` with `data`. */
-export function writeFileAtomic(target: string, data: string | Uint8Array, options: WriteOptions = {}): void {
+/** `data` in a new temporary file next to `target` (fsync'd unless `durable: false`); its path. */
+function writeTemp(target: string, data: string | Uint8Array, options: WriteOptions): string {
   const tmp = tempPathFor(target);
   let fd: number;
   try {
@@ -64,11 +64,44 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, optio
     throw retarget(e, target, tmp);
   }
   fs.closeSync(fd);
+  return tmp;
+}
+
+/** Atomically replace `target` with `data`. */
+export function writeFileAtomic(target: string, data: string | Uint8Array, options: WriteOptions = {}): void {
+  const tmp = writeTemp(target, data, options);
   try {
     fs.renameSync(tmp, target);
   } catch (e) {
     safeUnlink(tmp);
     throw retarget(e, target, tmp);
+  }
+}
+
+/**
+ * Create `target` with `data` whole or not at all, never replacing it: the data goes to a temporary file, which is
+ * then hard-linked to `target` (link fails with EEXIST when it exists). False when another writer created it first.
+ * A plain `wx` write lets a reader that opens the file at the same moment read it empty. Where hard links are refused
+ * (some network and FUSE file systems) the fallback is that `wx` write.
+ */
+export function createFileAtomic(target: string, data: string | Uint8Array, options: WriteOptions = {}): boolean {
+  const tmp = writeTemp(target, data, options);
+  try {
+    fs.linkSync(tmp, target);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw retarget(e, target, tmp);
+    try {
+      fs.writeFileSync(target, data, { flag: 'wx' });
+      return true;
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e2;
+    }
+  } finally {
+    safeUnlink(tmp);
   }
 }
 

@@ -63,6 +63,7 @@ describe('Create Sample Workspace with the story played', function () {
     assert.deepEqual(starred.map((n) => n.run.id), [story.sweep.best.id], 'the sweep’s best run carries the ★');
 
     // Model Registry: v1 Production, v2 Staging; the status bar shows Production.
+    await a.registryTree.whenLoaded();
     const model = a.registryTree.getChildren().find((n): n is RNode<'model'> => n.kind === 'model' && n.model.name === 'YieldPredictor');
     assert.ok(model, 'YieldPredictor in the Model Registry view');
     const stages = Object.fromEntries((a.registryTree.getChildren(model) as RNode<'stage'>[]).map((s) => [s.stage, s.versions.map((v) => v.version)]));

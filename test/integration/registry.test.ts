@@ -13,7 +13,12 @@ describe('Model Registry (editor)', function () {
   this.timeout(120_000);
   const runs: string[] = [];
 
-  const model = async () => (await api()).registryTree.getChildren().find((n) => n.kind === 'model' && n.model.name === 'YieldPredictor') as Node<'model'> | undefined;
+  /** The model's node once the tree has loaded what the last command changed (it reads the registry through the store's RunSource). */
+  const model = async () => {
+    const a = await api();
+    await a.registryTree.whenLoaded();
+    return a.registryTree.getChildren().find((n) => n.kind === 'model' && n.model.name === 'YieldPredictor') as Node<'model'> | undefined;
+  };
   const stageCounts = async () => {
     const a = await api();
     const m = await model();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Registry } from '../../src/core/registry/registry';
@@ -67,6 +68,23 @@ describe('sources: the workspace store as a RunSource', () => {
     assert.equal(model.name, 'YieldPredictor');
     assert.deepEqual(model.aliases, { champion: 2 });
     assert.deepEqual(model.versions.map((v) => [v.version, v.stage, v.runId]), [[1, 'None', ids[1]], [2, 'Production', ids[2]]]);
+    // What the registry tree shows of a version: the run as registered, who registered it, the model's hash.
+    const v2 = model.versions[1];
+    assert.deepEqual([v2.run?.name, v2.run?.experiment, v2.run?.metrics.rmse, v2.createdBy], ['rf-2', 'Wafer', 2.78, 'alice@fab.example']);
+    assert.match(v2.modelSha256 ?? '', /^[0-9a-f]{64}$/);
+    assert.deepEqual(await source.registryProblems(), []);
+  });
+
+  it('reports a damaged registry line with its file and line, and still lists the models', async () => {
+    const { source, tracker } = workspace();
+    const events = path.join(tracker.store.root, 'registry', 'events.jsonl');
+    fs.appendFileSync(events, 'garbage, not an event\n');
+    const line = fs.readFileSync(events, 'utf8').trimEnd().split('\n').length;
+    const problems = await source.registryProblems();
+    assert.equal(problems.length, 1);
+    assert.deepEqual([problems[0].file, problems[0].line], [events, line]);
+    assert.match(problems[0].message, /not valid JSON/);
+    assert.equal((await source.listModels())[0].versions.length, 2);
   });
 });
 

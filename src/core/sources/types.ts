@@ -80,6 +80,12 @@ export interface SourceModelVersion {
   createdAt: number;
   updatedAt?: number;
   status?: string;
+  /** The source run as the registry recorded it, where it keeps that (the workspace registry's snapshot at registration). */
+  run?: { name: string; experiment: string; metrics: Record<string, number>; datasetSha256?: string };
+  /** Who registered it, where the source records that. */
+  createdBy?: string;
+  /** SHA-256 of the model's bytes, where the source records it (the workspace registry). */
+  modelSha256?: string;
 }
 
 export interface SourceModel {
@@ -156,6 +162,8 @@ export interface RunSource {
   // Optional capabilities. A view uses one when the source has it and falls back to the methods above when not, so
   // every source is read the same way and the cheaper path is taken where one exists.
 
+  /** Damaged entries of the registry's own log (reported with file and line, skipped; the rest loads). */
+  registryProblems?(): Promise<StoreProblem[]>;
   /** Each experiment's best run over all of its runs (the trees otherwise rank the runs they have loaded). */
   bestRuns?(experimentIds: string[]): Promise<Record<string, BestOfExperiment>>;
   /** How many runs of each experiment match a filter, over all runs (otherwise: the loaded pages). */

@@ -87,4 +87,6 @@ export interface StoreProblem {
   file: string;
   message: string;
   runId?: string;
+  /** 1-based line of a damaged line in a log file (the registry's events.jsonl). */
+  line?: number;
 }

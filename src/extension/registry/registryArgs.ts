@@ -50,6 +50,14 @@ export function registryOf(store: WorkspaceStore, create = false): Registry {
   return r;
 }
 
+/** Version `version` of model `name` in the store's registry; an error naming both when there is none. */
+function versionIn(store: WorkspaceStore, name: string, version: number): VersionTarget {
+  const model = registryOf(store).getModel(name);
+  const v = model.versions.find((x) => x.version === version);
+  if (!v) throw new Error(`Model '${name}' has no version ${version}.`);
+  return { store, model, version: v };
+}
+
 const stageAndAliases = (v: ModelVersion): string => `${v.stage}${v.aliases.length ? ' · ' + v.aliases.map((a) => '@' + a).join(' ') : ''}`;
 
 export class RegistryArgs {
@@ -62,15 +70,13 @@ export class RegistryArgs {
 
   /** The version a command is about: a version node, a {model, version, folder?} argument, or the user's pick. */
   async version(arg: VersionNode | VersionRef | undefined, title: string, filter?: (v: ModelVersion) => boolean): Promise<VersionTarget | undefined> {
-    if (isNode(arg) && arg.kind === 'version') return { store: arg.store, model: arg.model, version: arg.version };
+    // A node shows the version as its source listed it; the command acts on the registry as it is now.
+    if (isNode(arg) && arg.kind === 'version') return versionIn(arg.store, arg.model.name, arg.version.version);
     if (arg && typeof (arg as VersionRef).version === 'number') {
       const ref = arg as VersionRef;
       const store = await this.storeOf(ref.folder);
       if (!store) throw new UserInputError('There is no workspace folder.');
-      const model = registryOf(store).getModel(ref.model);
-      const version = model.versions.find((v) => v.version === ref.version);
-      if (!version) throw new Error(`Model '${ref.model}' has no version ${ref.version}.`);
-      return { store, model, version };
+      return versionIn(store, ref.model, ref.version);
     }
     return this.pickVersion(title, filter);
   }

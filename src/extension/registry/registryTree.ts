@@ -2,10 +2,17 @@
  * The Model Registry tree: [folder →] model → stage groups (Production, Staging, None, Archived, with counts) →
  * versions (version, run name, key metric, aliases; an icon per stage). Refreshes with the store (other processes
  * included). Inline actions on versions: promote, archive, set alias, open the source run, show history.
+ *
+ * A workspace store's models are read through its RunSource (`store.source().listModels()` and its
+ * `registryProblems`), as an MLflow source's are: the provider stays synchronous, so each store's models are loaded
+ * after a change, then the tree is redrawn (`whenLoaded` settles when that is done). The registry commands act on the
+ * registry itself, looked up by the node's model name and version when they run (registryArgs.ts).
  */
 import * as vscode from 'vscode';
-import { ModelVersion, RegisteredModel, Stage } from '../../core/registry/registry';
-import type { LogProblem } from '../../core/util/jsonLog';
+import type { Stage } from '../../core/registry/registry';
+import type { SourceModel, SourceModelVersion } from '../../core/sources/types';
+import type { StoreProblem } from '../../core/store/types';
+import { errorMessage } from '../../core/util/errors';
 import { preferredMetric } from '../../core/tracking/metricDirection';
 import { fmtValue, mdCell, relativeTime } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
@@ -16,54 +23,112 @@ import { type MlflowRegistryNode, mlflowRegistryChildren, mlflowRegistryItem } f
 
 export type RegistryNode =
   | { kind: 'folder'; store: WorkspaceStore }
-  | { kind: 'model'; store: WorkspaceStore; model: RegisteredModel }
-  | { kind: 'stage'; store: WorkspaceStore; model: RegisteredModel; stage: Stage; versions: ModelVersion[] }
-  | { kind: 'version'; store: WorkspaceStore; model: RegisteredModel; version: ModelVersion }
+  | { kind: 'model'; store: WorkspaceStore; model: SourceModel }
+  | { kind: 'stage'; store: WorkspaceStore; model: SourceModel; stage: Stage; versions: SourceModelVersion[] }
+  | { kind: 'version'; store: WorkspaceStore; model: SourceModel; version: SourceModelVersion }
   | { kind: 'message'; text: string }
   /** Damaged lines of registry/events.jsonl (issue 18 #2): reported, skipped, never rewritten. */
-  | { kind: 'problems'; store: WorkspaceStore; problems: LogProblem[] }
-  | { kind: 'problem'; store: WorkspaceStore; problem: LogProblem }
+  | { kind: 'problems'; store: WorkspaceStore; problems: StoreProblem[] }
+  | { kind: 'problem'; store: WorkspaceStore; problem: StoreProblem }
   | MlflowRegistryNode;
 
 const STAGE_ORDER: Stage[] = ['Production', 'Staging', 'None', 'Archived'];
 
 /** The metric shown beside each version: the conventional one of core's ranking (preferredMetric). */
-export function keyMetric(m: RegisteredModel): string | undefined {
-  return preferredMetric(m.versions.flatMap((v) => Object.keys(v.run.metrics)));
+export function keyMetric(m: SourceModel): string | undefined {
+  return preferredMetric(m.versions.flatMap((v) => Object.keys(v.run?.metrics ?? {})));
+}
+
+/** What a workspace store's registry shows, as its source gave it at the last load. */
+interface StoreModels {
+  models: SourceModel[];
+  problems: StoreProblem[];
+  message?: string;
 }
 
 export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<RegistryNode | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private sub: vscode.Disposable;
+  private views = new Map<WorkspaceStore, StoreModels>();
+  private loading = new Map<WorkspaceStore, Promise<void>>();
+  private again = new Set<WorkspaceStore>();
+  private disposed = false;
 
   constructor(
     private readonly stores: WorkspaceStores,
     readonly mlflow?: MlflowSources,
   ) {
     this.sub = vscode.Disposable.from(
-      stores.onDidChange(() => this.emitter.fire(undefined)),
+      stores.onDidChange((s) => {
+        if (s) void this.load(s);
+        else this.loadAll();
+      }),
       mlflow?.onDidChange(() => this.emitter.fire(undefined)) ?? { dispose: () => undefined },
     );
   }
 
+  /** Read every store's registry again (after a command changed one), then redraw. */
   refresh(): void {
+    this.loadAll();
     this.emitter.fire(undefined);
   }
 
-  models(store: WorkspaceStore): RegisteredModel[] {
-    return store.registry()?.listModels() ?? [];
+  /** Settles when every store's models have been loaded since the last change (for tests and commands). */
+  async whenLoaded(): Promise<void> {
+    // A registry command reloads its store (the worker answers, then onDidChange starts this tree's load).
+    await Promise.all(this.stores.all().filter((s) => s.exists).map((s) => s.whenLoaded()));
+    for (const s of this.stores.all()) if (s.exists && !this.views.has(s)) void this.load(s);
+    while (this.loading.size) await Promise.all([...this.loading.values()]);
+  }
+
+  private loadAll(): void {
+    for (const s of this.stores.all()) void this.load(s);
+  }
+
+  /** Load a store's models through its RunSource. One load per store at a time; a change during one loads again after it. */
+  private load(store: WorkspaceStore): Promise<void> {
+    const running = this.loading.get(store);
+    if (running) {
+      this.again.add(store);
+      return running;
+    }
+    const p = this.loadNow(store)
+      .catch((e: unknown) => {
+        this.views.set(store, { models: [], problems: [], message: `Could not read the registry: ${errorMessage(e)}` });
+      })
+      .finally(() => {
+        this.loading.delete(store);
+        if (this.disposed) return;
+        this.emitter.fire(undefined);
+        if (this.again.delete(store)) void this.load(store);
+      });
+    this.loading.set(store, p);
+    return p;
+  }
+
+  private async loadNow(store: WorkspaceStore): Promise<void> {
+    const source = store.source();
+    if (!source) {
+      this.views.set(store, { models: [], problems: [] });
+      return;
+    }
+    const [models, problems] = await Promise.all([source.listModels(), source.registryProblems()]);
+    this.views.set(store, { models: [...models].sort((a, b) => a.name.localeCompare(b.name)), problems });
   }
 
   /** The models of a store, after a Problems node when its log has damaged lines. */
   private storeChildren(store: WorkspaceStore, emptyMessage: boolean): RegistryNode[] {
-    const reg = store.registry();
-    if (!reg) return emptyMessage ? [{ kind: 'message', text: 'No registered models' }] : [];
-    const st = reg.state();
-    const out: RegistryNode[] = st.problems.length ? [{ kind: 'problems', store, problems: st.problems }] : [];
-    const models = [...st.models.values()].sort((a, b) => a.name.localeCompare(b.name));
-    out.push(...models.map((model): RegistryNode => ({ kind: 'model', store, model })));
-    if (!models.length && emptyMessage) out.push({ kind: 'message', text: 'No registered models' });
+    const view = this.views.get(store);
+    if (!view) {
+      if (!store.exists) return emptyMessage ? [{ kind: 'message', text: 'No registered models' }] : [];
+      void this.load(store);
+      return [{ kind: 'message', text: 'Loading models…' }];
+    }
+    const out: RegistryNode[] = view.problems.length ? [{ kind: 'problems', store, problems: view.problems }] : [];
+    if (view.message) out.push({ kind: 'message', text: view.message });
+    out.push(...view.models.map((model): RegistryNode => ({ kind: 'model', store, model })));
+    if (!view.models.length && emptyMessage && !view.message) out.push({ kind: 'message', text: 'No registered models' });
     return out;
   }
 
@@ -123,16 +188,17 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
         const it = new vscode.TreeItem(`v${v.version}`, vscode.TreeItemCollapsibleState.None);
         it.iconPath = stageIcon(v.stage);
         const km = keyMetric(node.model);
-        const parts = [v.run.name];
-        if (km && v.run.metrics[km] !== undefined) parts.push(`${km} ${fmtValue(v.run.metrics[km])}`);
+        const parts = [v.run?.name ?? v.runId?.slice(0, 8) ?? ''];
+        if (km && v.run?.metrics[km] !== undefined) parts.push(`${km} ${fmtValue(v.run.metrics[km])}`);
         if (v.aliases.length) parts.push(v.aliases.map((a) => `@${a}`).join(' '));
         it.description = parts.join(' · ');
+        const since = v.updatedAt ?? v.createdAt;
         const md = new vscode.MarkdownString();
-        md.appendMarkdown(`**${mdCell(v.model)} v${v.version}** — ${v.stage} since ${mdCell(new Date(v.stageSince).toLocaleString())} (${relativeTime(v.stageSince)})\n\n`);
-        md.appendMarkdown(`From run **${mdCell(v.run.name)}** (\`${v.run.id}\`) in ${mdCell(v.run.experiment)}; registered by ${mdCell(v.createdBy)}\n\n`);
-        md.appendMarkdown(`Model SHA-256 \`${v.modelSha256.slice(0, 16)}…\`${v.run.datasetSha256 ? ` · data set \`${v.run.datasetSha256.slice(0, 12)}…\`` : ''}\n\n`);
+        md.appendMarkdown(`**${mdCell(v.model)} v${v.version}** — ${v.stage} since ${mdCell(new Date(since).toLocaleString())} (${relativeTime(since)})\n\n`);
+        if (v.run) md.appendMarkdown(`From run **${mdCell(v.run.name)}** (\`${v.runId ?? ''}\`) in ${mdCell(v.run.experiment)}${v.createdBy ? `; registered by ${mdCell(v.createdBy)}` : ''}\n\n`);
+        if (v.modelSha256) md.appendMarkdown(`Model SHA-256 \`${v.modelSha256.slice(0, 16)}…\`${v.run?.datasetSha256 ? ` · data set \`${v.run.datasetSha256.slice(0, 12)}…\`` : ''}\n\n`);
         md.appendMarkdown('| metric | value |\n|---|---|\n');
-        for (const [k, val] of Object.entries(v.run.metrics).sort()) md.appendMarkdown(`| ${mdCell(k)} | ${mdCell(fmtValue(val))} |\n`);
+        for (const [k, val] of Object.entries(v.run?.metrics ?? {}).sort()) md.appendMarkdown(`| ${mdCell(k)} | ${mdCell(fmtValue(val))} |\n`);
         if (v.description) md.appendMarkdown(`\n${mdCell(v.description)}\n`);
         it.tooltip = md;
         it.contextValue = `version.${v.stage}`;
@@ -154,6 +220,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
   }
 
   dispose(): void {
+    this.disposed = true;
     this.sub.dispose();
     this.emitter.dispose();
   }

@@ -61,7 +61,7 @@ function pushSelection(nodes: PushNode[]): PushSelection {
   if (experiments.length === 1) return { store, experiment: experiments[0].experiment.name, models: false, what: `experiment ${experiments[0].experiment.name}` };
   const versions = nodes.filter((n): n is VersionNode => n.kind === 'version');
   const runs = nodes.filter((n): n is RunNode => n.kind === 'run');
-  const runIds = [...runs.map((n) => n.run.id), ...versions.map((v) => v.version.run.id)];
+  const runIds = [...runs.map((n) => n.run.id), ...versions.flatMap((v) => (v.version.runId ? [v.version.runId] : []))];
   const what = versions.length ? versions.map((v) => `${v.model.name} v${v.version.version}`).join(', ') : runs.length === 1 ? `run ${runs[0].run.name}` : `${runs.length} runs`;
   return { store, runIds: [...new Set(runIds)], models: versions.length > 0, what };
 }

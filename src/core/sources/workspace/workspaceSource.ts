@@ -112,8 +112,16 @@ export class WorkspaceSource implements RunSource {
       versions: m.versions.map((v) => ({
         model: v.model, version: v.version, stage: v.stage, aliases: [...v.aliases], runId: v.run.id,
         description: v.description, tags: { ...v.tags }, createdAt: v.createdAt, updatedAt: v.stageSince,
+        run: { name: v.run.name, experiment: v.run.experiment, metrics: { ...v.run.metrics }, ...(v.run.datasetSha256 ? { datasetSha256: v.run.datasetSha256 } : {}) },
+        createdBy: v.createdBy,
+        modelSha256: v.modelSha256,
       })),
     }));
+  }
+
+  /** Damaged lines of the registry log (registry/events.jsonl), each with its file and line. */
+  async registryProblems(): Promise<StoreProblem[]> {
+    return (this.registry()?.state().problems ?? []).map((p) => ({ file: p.file, line: p.line, message: p.message }));
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import { showQuickPick } from '../util/questions';
 import { mdCell } from '../format';
 import { CommandId, StateKey, StatusBarId } from '../keys';
 import type { MlflowSources } from '../sources/mlflowSources';
-import type { WorkspaceStores } from '../workspaceStores';
+import type { SourceModel } from '../../core/sources/types';
 
 /** A model the item can show: a workspace store's (id = its name, as before) or an MLflow source's (id = label/name). */
 interface Candidate {
@@ -18,23 +18,26 @@ export class ProductionStatusBar implements vscode.Disposable {
   readonly item: vscode.StatusBarItem;
   private readonly subscriptions: vscode.Disposable[];
 
-  /** `treeChanged`: the Model Registry tree's refresh event (a manual refresh updates the item too). */
+  /**
+   * `treeChanged`: the Model Registry tree's refresh event, fired when it has loaded what changed; `workspaceModels`:
+   * the workspace stores' models as the tree loaded them through their RunSource.
+   */
   constructor(
-    private readonly stores: WorkspaceStores,
     private readonly state: vscode.Memento,
     treeChanged: vscode.Event<unknown>,
+    private readonly workspaceModels: () => SourceModel[],
     private readonly mlflow?: MlflowSources,
   ) {
     this.item = vscode.window.createStatusBarItem(StatusBarId.productionModel, vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'MLOps: Production model';
     this.item.command = CommandId.focusRegistry;
-    this.subscriptions = [stores.onDidChange(() => this.update()), treeChanged(() => this.update())];
+    this.subscriptions = [treeChanged(() => this.update())];
     this.update();
   }
 
   /** Workspace models first (as before), then the models of MLflow sources that are loaded (loading them when asked). */
   private candidates(): Candidate[] {
-    const out: Candidate[] = this.stores.all().flatMap((s) => s.registry()?.listModels() ?? []).map((m) => ({ id: m.name, name: m.name, production: m.versions.filter((v) => v.stage === 'Production').map((v) => v.version) }));
+    const out: Candidate[] = this.workspaceModels().map((m) => ({ id: m.name, name: m.name, production: m.versions.filter((v) => v.stage === 'Production').map((v) => v.version) }));
     for (const entry of this.mlflow?.all() ?? []) {
       for (const m of this.mlflow?.modelsNow(entry) ?? []) {
         out.push({ id: `${entry.uri}#${m.name}`, name: m.name, where: `MLflow · ${entry.label}`, production: m.versions.filter((v) => v.stage === 'Production').map((v) => v.version) });

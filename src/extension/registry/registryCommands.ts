@@ -55,7 +55,7 @@ export function registerRegistryCommands({ context, stores, tree, runDetails, lo
   const ctx: RegistryCommandContext = { stores, args: new RegistryArgs(stores), history, log };
   /** A command function with its context bound: what the command receives goes after it. */
   const bind = <A extends unknown[]>(fn: (c: RegistryCommandContext, ...args: A) => unknown) => (...args: A) => fn(ctx, ...args);
-  const statusBar = new ProductionStatusBar(stores, context.workspaceState, tree.onDidChangeTreeData, tree.mlflow);
+  const statusBar = new ProductionStatusBar(context.workspaceState, tree.onDidChangeTreeData, () => tree.workspaceModels(), tree.mlflow);
   context.subscriptions.push(history, statusBar);
   // The same commands on an MLflow source's models and versions (its nodes, or { source, model, version? }).
   const mlflow = tree.mlflow;

@@ -82,6 +82,11 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
     while (this.loading.size) await Promise.all([...this.loading.values()]);
   }
 
+  /** Every workspace store's models as last loaded through its RunSource (the status bar's Production model reads them). */
+  workspaceModels(): SourceModel[] {
+    return this.stores.all().flatMap((s) => this.views.get(s)?.models ?? []);
+  }
+
   private loadAll(): void {
     for (const s of this.stores.all()) void this.load(s);
   }

@@ -5,6 +5,7 @@
  * full scan of the run folders.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -82,5 +83,52 @@ describe('store index crash safety', () => {
     assert.deepEqual(index.rowsForTest(), truth);
     const ids = index.pageIds({ filter: "params.writer = 'A'", limit: 1e6 });
     assert.equal(ids.total, 500);
+  });
+
+  it('the journal compacted again and again while two writers write and two indexes follow: both equal a full scan', async () => {
+    const root = path.join(tempDir(), '.mlops');
+    const store = Tracker.open(root, { create: true }).store;
+    const a = new StoreIndex(store);
+    a.open();
+    const b = new StoreIndex(Tracker.open(root).store);
+    b.open();
+    const before = process.env.MLOPS_JOURNAL_COMPACT_BYTES;
+    process.env.MLOPS_JOURNAL_COMPACT_BYTES = '2000'; // every save of `a` replaces the journal
+    let compactions = 0;
+    let fullRefreshes = 0;
+    const inode = () => fs.statSync(store.journalFile, { throwIfNoEntry: false })?.ino;
+    const refresher = setInterval(() => {
+      if (b.refresh().full) fullRefreshes++;
+      a.refresh();
+    }, 5);
+    const compactor = setInterval(() => {
+      const was = inode();
+      a.save();
+      if (inode() !== was) compactions++;
+    }, 7);
+    try {
+      const spawnBulk = (tag: string) =>
+        new Promise<void>((resolve, reject) => {
+          const c = spawn(process.execPath, [WRITER, 'bulk', root, '500', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          c.on('exit', (code) => (code === 0 && out.includes('done') ? resolve() : reject(new Error(`writer ${tag} exited ${code}`))));
+        });
+      await Promise.all([spawnBulk('A'), spawnBulk('B')]);
+    } finally {
+      clearInterval(refresher);
+      clearInterval(compactor);
+      if (before === undefined) delete process.env.MLOPS_JOURNAL_COMPACT_BYTES;
+      else process.env.MLOPS_JOURNAL_COMPACT_BYTES = before;
+    }
+    a.refresh();
+    b.refresh();
+    const truth = scanRows(store);
+    assert.ok(truth.length >= 1000);
+    assert.ok(compactions >= 3, `the journal was replaced while the writers wrote (${compactions} times)`);
+    assert.ok(fullRefreshes >= 1, 'the follower saw a replaced journal and validated');
+    assert.deepEqual(a.rowsForTest(), truth);
+    assert.deepEqual(b.rowsForTest(), truth);
+    assert.deepEqual(fs.readdirSync(store.indexDir).filter((n) => n.includes('compacting') || n.startsWith('.tmp-')), [], 'no lock or temporary file left');
   });
 });

@@ -239,6 +239,42 @@ describe('store index', () => {
     assert.equal(index.refresh().full, true);
   });
 
+  it('compacts a journal past its size to the lines of the recheck window; a reader reads the new journal from its start and validates', () => {
+    const { store, tracker } = makeStore(20);
+    const index = new StoreIndex(store);
+    index.open();
+    const old = Date.now() - 10 * 60_000;
+    const filler = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ r: `${i.toString(16).padStart(32, '0')}`, t: old })).join('\n') + '\n';
+    fs.appendFileSync(store.journalFile, filler);
+    const r = tracker.startRun({ experiment: 'alpha', name: 'after-filler' });
+    r.end('completed');
+    const size = fs.statSync(store.journalFile).size;
+    assert.equal(store.compactJournal(size * 2, 60_000), false, 'below the size: left alone');
+    assert.equal(store.compactJournal(10_000, 60_000), true);
+    const lines = fs.readFileSync(store.journalFile, 'utf8').trimEnd().split('\n');
+    assert.ok(lines.length >= 2 && lines.length <= 40, `only the recent lines are kept, none of the 3,000 old ones (${lines.length})`);
+    assert.ok(lines.every((l) => (JSON.parse(l) as { t: number }).t > old));
+    assert.ok(lines.some((l) => (JSON.parse(l) as { r: string }).r === r.id), 'the recent run is still named');
+    const res = index.refresh();
+    assert.equal(res.full, true, 'a replaced journal: the reader validates');
+    assert.deepEqual(index.rowsForTest(), scanRows(store));
+    // The reader follows the new journal: a change after the compaction is seen by the cheap refresh.
+    const r2 = tracker.startRun({ experiment: 'beta', name: 'after-compaction' });
+    r2.end('completed');
+    assert.equal(index.refresh().full, false);
+    assert.deepEqual(index.rowsForTest(), scanRows(store));
+    // Another compactor at work (its lock is fresh): nothing is done; a lock left by a killed one is taken away.
+    fs.appendFileSync(store.journalFile, filler);
+    const lock = path.join(store.indexDir, 'journal.compacting');
+    fs.writeFileSync(lock, '1\n');
+    assert.equal(store.compactJournal(10_000, 60_000), false);
+    const stale = new Date(Date.now() - 120_000);
+    fs.utimesSync(lock, stale, stale);
+    store.compactJournal(10_000, 60_000);
+    assert.equal(fs.existsSync(lock), false);
+    assert.equal(store.compactJournal(10_000, 60_000), true);
+  });
+
   it('never makes a deleted store folder again: saving the index of a store that is gone writes nothing', () => {
     const { store, root } = makeStore(10);
     const index = new StoreIndex(store);

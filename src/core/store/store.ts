@@ -116,6 +116,66 @@ export class Store {
     }
   }
 
+  /**
+   * Replace a journal bigger than `maxBytes` by one holding only its lines of the last `keepMs` (the readers' recheck
+   * window, with margin): without this it grows by every run change for the life of the store (about 30 MB for
+   * 100,000 runs). Safe with other writers and readers:
+   *  - the new journal is written to a temporary file and renamed over the old one; a reader that sees the journal
+   *    replaced reads the new one from its start (its recent lines) and validates every run folder, the ground truth;
+   *  - lines a writer appends to the old journal meanwhile (it opens the journal by name for each append) are read
+   *    from the old file after the rename, after a pause longer than an open-to-write, and appended to the new one;
+   *  - one compaction at a time: `index/journal.compacting`, created exclusively, taken over when older than a minute.
+   * False when there was nothing to do or another process is compacting. Never throws for a lock or a missing journal.
+   */
+  compactJournal(maxBytes: number, keepMs: number): boolean {
+    const file = this.journalFile;
+    const lock = path.join(this.indexDir, 'journal.compacting');
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (!st || st.size <= maxBytes) return false;
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+      const held = fs.statSync(lock, { throwIfNoEntry: false });
+      if (!held || Date.now() - held.mtimeMs < 60_000) return false;
+      fs.rmSync(lock, { force: true }); // left by a killed compactor
+      return false; // the next save compacts
+    }
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(file, 'r');
+      const size = fs.fstatSync(fd).size;
+      // The tail is enough: recent lines are at the end (a few hundred KB at most within the window).
+      const tailStart = Math.max(0, size - 4 * 1024 * 1024);
+      const tail = readRange(fd, tailStart, size);
+      const copied = tailStart + tail.lastIndexOf(0x0a) + 1; // a torn last line is read again below, whole
+      const since = Date.now() - keepMs;
+      const kept = tail
+        .toString('utf8', 0, copied - tailStart)
+        .split('\n')
+        .slice(tailStart > 0 ? 1 : 0) // the tail starts mid-line
+        .filter((l) => {
+          try {
+            const o = JSON.parse(l) as { t?: unknown };
+            return typeof o.t === 'number' && o.t >= since;
+          } catch {
+            return false;
+          }
+        });
+      writeFileAtomic(file, kept.length ? kept.join('\n') + '\n' : '', { durable: false });
+      // A writer that opened the old journal by name before the rename ends its write within this pause.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      const late = readRange(fd, copied, fs.fstatSync(fd).size).toString('utf8').split('\n').filter((l) => l.trim());
+      if (late.length) appendLines(file, late);
+      return true;
+    } catch {
+      return false; // the readers validate against the folders whatever the journal holds
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(lock, { force: true });
+    }
+  }
+
   get generationFile(): string {
     return path.join(this.root, 'generation');
   }
@@ -445,3 +505,15 @@ function validateRunDocument(d: RunDocument): string | undefined {
   return undefined;
 }
 
+
+/** Bytes [from, to) of an open file. */
+function readRange(fd: number, from: number, to: number): Buffer {
+  const buf = Buffer.allocUnsafe(Math.max(0, to - from));
+  let got = 0;
+  while (got < buf.length) {
+    const k = fs.readSync(fd, buf, got, buf.length - got, from + got);
+    if (k === 0) break;
+    got += k;
+  }
+  return buf.subarray(0, got);
+}

@@ -23,6 +23,12 @@ import { CommandId, ConfigKey, ContextKey, setContext, setting } from '../keys';
 
 /** Edits of a pipeline file settle this long before it is parsed again (a save that writes twice parses once). */
 const DEFINITION_DEBOUNCE_MS = 100;
+/**
+ * Pipeline files are also looked for this often (the scan's few levels of folders, a stat each), since file events
+ * are not always delivered: on network folders and in some containers, and even on the VS Code server when a burst of
+ * writes (the sample's story) fills its watcher's queue — the CI saw the sample's pipeline missing from the view.
+ */
+const DEFINITION_POLL_MS = 3000;
 
 export interface PipelineEntry {
   file: string;
@@ -45,6 +51,8 @@ export class PipelineManager implements vscode.Disposable {
   /** Records of the runs this window started (tests and the report read them). */
   readonly finished: PipelineRunRecord[] = [];
   private pausedFlag = false;
+  /** The pipeline files and their modification times, as the last scan or poll saw them. */
+  private definitionsSeen = '';
 
   constructor(
     private readonly stores: WorkspaceStores,
@@ -70,8 +78,28 @@ export class PipelineManager implements vscode.Disposable {
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.armTriggers()),
       stores.onDidChange(() => this.emitter.fire()),
     );
+    const poll = setInterval(() => this.pollDefinitions(), DEFINITION_POLL_MS);
+    this.disposables.push({ dispose: () => clearInterval(poll) });
     this.watchDefinitions();
     this.scan();
+  }
+
+  /** The pipeline files of every folder with their modification times: what the poll compares. */
+  private definitionsNow(): string {
+    return this.stores
+      .all()
+      .flatMap((s) => findPipelines(s.folder.uri.fsPath))
+      .map((f) => `${f}:${fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? ''}`)
+      .join('\n');
+  }
+
+  /** Scan again when a pipeline file appeared, changed or went away without a file event saying so. */
+  private pollDefinitions(): void {
+    try {
+      if (this.definitionsNow() !== this.definitionsSeen) this.scan();
+    } catch (e) {
+      this.log.warn(`Looking for pipeline files failed: ${errorMessage(e)}`);
+    }
   }
 
   /** Pipeline files created, changed or deleted on disk: a changed one is parsed again, otherwise the folders are scanned. */
@@ -110,6 +138,7 @@ export class PipelineManager implements vscode.Disposable {
     }
     for (const f of this.entries.keys()) if (!next.has(f)) this.diagnostics.delete(vscode.Uri.file(f));
     this.entries = next;
+    this.definitionsSeen = this.definitionsNow();
     this.armTriggers();
     this.emitter.fire();
   }

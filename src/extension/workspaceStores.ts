@@ -6,9 +6,9 @@
  *
  * The store's runs are loaded and queried in a worker thread (core/tracking/storeIndexJob.ts: the persistent
  * StoreIndex), never on the extension host: `summary` (experiments, run counts, problems) and the async queries
- * (`page`, `best`, `filterCounts`, `runsMatching`) are what the views use. `snapshot` — every run as a `Run` — is still
- * there for the commands that need all of them (Compare pickers, Register Best Run…); it is read on the host, and only
- * when such a command asks for it (incrementally after the first time, see RunIndex).
+ * (`page`, `best`, `filterCounts`, `runsMatching`), behind the store's RunSource (`source()`), are what the views and
+ * the commands use. `snapshot` — every run as a `Run`, read on the host when asked (incrementally after the first
+ * time, see RunIndex) — is no longer read by any view or command; the integration tests use it as their full scan.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -404,6 +404,23 @@ export class WorkspaceStores implements vscode.Disposable {
     if (found.length === 1) return found[0];
     if (!found.length) throw new UserInputError(`No run id starts with '${idOrPrefix.trim()}' in this workspace.`);
     throw new UserInputError(`Run id prefix '${idOrPrefix.trim()}' is ambiguous: it matches runs in ${found.map((f) => f.store.folder.name).join(', ')}.`);
+  }
+
+  /**
+   * The newest runs matching `filter` over every folder's store (at most `limit` in all), read through each store's
+   * RunSource (the index in the worker answers), and how many match in all: for pickers, which never list a whole
+   * 100,000-run store.
+   */
+  async newestRuns(limit: number, filter?: string): Promise<{ runs: { store: WorkspaceStore; run: Run }[]; total: number }> {
+    const pages = await Promise.all(this.all().map(async (store) => {
+      await store.whenLoaded();
+      const source = store.source();
+      if (!source) return { store, runs: [] as Run[], total: 0 };
+      const page = await source.searchRuns({ ...(filter ? { filter } : {}), maxResults: limit });
+      return { store, runs: page.runs, total: page.total };
+    }));
+    const runs = pages.flatMap((p) => p.runs.map((run) => ({ store: p.store, run }))).sort((a, b) => b.run.startTime - a.run.startTime).slice(0, limit);
+    return { runs, total: pages.reduce((n, p) => n + p.total, 0) };
   }
 
   /** The store to write to: the only folder's, or the one the user picks. */

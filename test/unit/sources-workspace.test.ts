@@ -104,7 +104,7 @@ describe('sources: the workspace store as the extension reads it (IndexedWorkspa
   }
 
   it('answers the listing queries as the Tracker-backed source does, with totals, counts and the best run over all runs', async () => {
-    const { source, plain, ids } = indexed();
+    const { source, plain, ids, tracker } = indexed();
     const exps = await source.listExperiments();
     assert.deepEqual(exps.map((e) => [e.name, e.runCount]).sort(), [['Other', 1], ['Wafer', 4]]);
     const wafer = exps.find((e) => e.name === 'Wafer')!;
@@ -135,6 +135,11 @@ describe('sources: the workspace store as the extension reads it (IndexedWorkspa
     assert.equal((await source.getRun(ids[2])).artifacts.length > 0, true, 'a workspace run carries its artifact list');
     await assert.rejects(source.getRun('ffffffff'), (e: unknown) => e instanceof SourceError && e.code === 'not-found');
     await assert.rejects(source.getRun("x' or '1"), (e: unknown) => e instanceof SourceError && e.code === 'not-found');
+    // A run written after the index's last refresh (the CLI's, a moment ago) is read from its folder, by a prefix too.
+    const late = tracker.startRun({ experiment: 'Wafer', name: 'late' });
+    late.end();
+    assert.equal((await source.getRun(late.id.slice(0, 12))).name, 'late');
+    assert.equal((await source.searchRuns({ filter: `run_id = '${late.id}'` })).runs.length, 0, 'the index has not seen it yet');
     const h = await source.metricHistories(ids[0]);
     assert.deepEqual(h.histories.rmse.map((p) => p.value), [3, 2.99, 2.98]);
     assert.equal(await source.localArtifactPath(ids[0], 'notes/readme.txt'), path.join(source.tracker.store.artifactsDir(ids[0]), 'notes', 'readme.txt'));

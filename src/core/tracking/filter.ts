@@ -506,6 +506,11 @@ export function evaluate(e: Expr, run: FilterableRun): boolean {
   }
 }
 
+/** `value` as a quoted string of the filter language ('it''s', a backslash doubled): for filters built from names. */
+export function quoteFilterString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
 export function compileFilter(src: string | undefined): (run: FilterableRun) => boolean {
   const e = src ? parseFilter(src) : undefined;
   return e ? (run) => evaluate(e, run) : () => true;

@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { showQuickPick } from '../util/questions';
 import { keyOfRefLike, parseRefKey, refKey } from '../../core/compare/runRefs';
 import type { SourceExperiment, SourceRun } from '../../core/sources/types';
+import { quoteFilterString } from '../../core/tracking/filter';
 import { primaryMetric } from '../../core/tracking/metricDirection';
 import type { Experiment, Run } from '../../core/store/types';
 import { errorMessage } from '../../core/util/errors';
@@ -46,17 +47,36 @@ export interface CompareApi {
 
 export const SWEEP_TAG = 'sweep_id';
 
-function allRuns(stores: WorkspaceStores): Run[] {
-  return stores.all().flatMap((store) => store.snapshot.runs);
+/**
+ * Most runs one command puts in a comparison from an experiment or a sweep (the newest; Compare Runs is built for 500
+ * and says so), and most runs a picker lists per experiment. Every list is read through the stores' RunSource (the
+ * index in the worker answers), never by loading a whole store on the extension host.
+ */
+const MAX_COMPARED = 500;
+const PICK_PER_EXPERIMENT = 500;
+/** Most tagged runs read to list the sweeps (the newest; a sweep further back is named by its id). */
+const SWEEP_SCAN = 5000;
+
+/** Runs of one store matching `filter` (in `experimentId`), newest first, at most `limit`, and how many match in all. */
+async function storeRuns(store: WorkspaceStore, query: { experimentId?: string; filter?: string }, limit: number): Promise<{ runs: Run[]; total: number }> {
+  await store.whenLoaded();
+  const source = store.source();
+  if (!source) return { runs: [], total: 0 };
+  const page = await source.searchRuns({ ...(query.experimentId ? { experimentIds: [query.experimentId] } : {}), ...(query.filter ? { filter: query.filter } : {}), maxResults: limit });
+  return { runs: page.runs, total: page.total };
+}
+
+function sayCapped(what: string, shown: number, total: number): void {
+  if (total > shown) void vscode.window.showInformationMessage(`${what} has ${total} runs: comparing the newest ${shown}.`);
 }
 
 /** Run ids or unique prefixes to run ids, across every workspace folder's store (WorkspaceStores.locateRun). */
-function resolveIds(stores: WorkspaceStores, ids: string[]): string[] {
-  const out: string[] = [];
+function resolveIds(stores: WorkspaceStores, ids: string[]): { store: WorkspaceStore; runId: string }[] {
+  const out: { store: WorkspaceStore; runId: string }[] = [];
   const unknown: string[] = [];
   for (const raw of ids) {
     try {
-      out.push(stores.locateRun(raw).runId);
+      out.push(stores.locateRun(raw));
     } catch {
       unknown.push(raw);
     }
@@ -99,19 +119,17 @@ async function pickRuns(deps: CompareDeps, preselected: Set<string>): Promise<Pi
   const entries = deps.mlflow?.all() ?? [];
   const multiRoot = stores.all().length > 1 || entries.length > 0;
   for (const store of stores.all()) {
-    const snap = store.snapshot;
-    const byExp = new Map<string, Run[]>();
-    for (const r of snap.runs) {
-      const list = byExp.get(r.experimentId) ?? [];
-      list.push(r);
-      byExp.set(r.experimentId, list);
-    }
-    const exps = [...byExp.entries()].sort((a, b) => Math.max(...b[1].map((r) => r.startTime)) - Math.max(...a[1].map((r) => r.startTime)));
-    for (const [expId, runs] of exps) {
-      const exp = snap.experiments.find((e) => e.id === expId);
+    await store.whenLoaded();
+    const source = store.source();
+    if (!source) continue;
+    const exps = (await source.listExperiments()).filter((e) => (e.runCount ?? 1) > 0).sort((a, b) => (b.lastRunStart ?? 0) - (a.lastRunStart ?? 0));
+    for (const exp of exps) {
+      const { runs, total } = await storeRuns(store, { experimentId: exp.id }, PICK_PER_EXPERIMENT);
+      if (!runs.length) continue;
       const metric = primaryMetric(exp, runs);
-      items.push({ label: `${runs[0].experimentName}${multiRoot ? ` (${stores.all().length > 1 ? store.folder.name : 'workspace'})` : ''}`, kind: vscode.QuickPickItemKind.Separator });
-      for (const r of runs.sort((a, b) => b.startTime - a.startTime)) {
+      const more = total > runs.length ? ` — the newest ${runs.length} of ${total}` : '';
+      items.push({ label: `${exp.name}${multiRoot ? ` (${stores.all().length > 1 ? store.folder.name : 'workspace'})` : ''}${more}`, kind: vscode.QuickPickItemKind.Separator });
+      for (const r of runs) {
         items.push({ label: r.name, description: describeRun(r, metric), picked: preselected.has(r.id), runKey: r.id, picked_: { key: r.id, startTime: r.startTime, experiment: r.experimentName } });
       }
     }
@@ -144,16 +162,20 @@ async function pickRuns(deps: CompareDeps, preselected: Set<string>): Promise<Pi
 
 interface ExperimentChoice {
   store: WorkspaceStore;
-  experiment: Experiment;
-  runs: Run[];
+  experiment: Pick<Experiment, 'id' | 'name'>;
+  runCount: number;
 }
 
-function experimentChoices(stores: WorkspaceStores): ExperimentChoice[] {
-  return stores.all().flatMap((store) =>
-    store.snapshot.experiments
-      .map((experiment) => ({ store, experiment, runs: store.snapshot.runs.filter((r) => r.experimentId === experiment.id).sort(byStart) }))
-      .filter((c) => c.runs.length > 0),
-  );
+/** Every workspace experiment with runs, newest first, from the stores' RunSource. */
+async function experimentChoices(stores: WorkspaceStores): Promise<ExperimentChoice[]> {
+  const out: ExperimentChoice[] = [];
+  for (const store of stores.all()) {
+    await store.whenLoaded();
+    for (const e of (await store.source()?.listExperiments()) ?? []) {
+      if ((e.runCount ?? 0) > 0) out.push({ store, experiment: { id: e.id, name: e.name }, runCount: e.runCount ?? 0 });
+    }
+  }
+  return out;
 }
 
 interface SweepChoice {
@@ -232,8 +254,10 @@ async function refsFrom(deps: CompareDeps, args: unknown[]): Promise<Picked[]> {
   };
   for (const a of args) await walk(a);
   if (prefixes.length) {
-    const byId = new Map(allRuns(deps.stores).map((r) => [r.id, r]));
-    for (const id of resolveIds(deps.stores, prefixes)) out.push({ key: id, startTime: byId.get(id)?.startTime, experiment: byId.get(id)?.experimentName });
+    for (const { store, runId } of resolveIds(deps.stores, prefixes)) {
+      const run = await store.source()?.getRun(runId).catch(() => undefined);
+      out.push({ key: runId, startTime: run?.startTime, experiment: run?.experimentName });
+    }
   }
   const seen = new Set<string>();
   return out.filter((p) => !seen.has(p.key) && (seen.add(p.key), true));
@@ -295,8 +319,8 @@ async function compareRuns(deps: CompareDeps, arg?: unknown, selected?: unknown)
 
 /** The experiment a Compare All Runs in Experiment argument names (a tree node, a name or id), else the user's pick. */
 async function experimentFrom(stores: WorkspaceStores, arg: unknown): Promise<ExperimentChoice | undefined> {
-  const choices = experimentChoices(stores);
-  if (isNode(arg, 'experiment')) return choices.find((c) => c.store === arg.store && c.experiment.id === arg.experiment.id) ?? { store: arg.store, experiment: arg.experiment, runs: [] };
+  if (isNode(arg, 'experiment')) return { store: arg.store, experiment: arg.experiment, runCount: arg.total };
+  const choices = await experimentChoices(stores);
   if (isNode(arg, 'run')) return choices.find((c) => c.store === arg.store && c.experiment.id === arg.run.experimentId);
   if (typeof arg === 'string') {
     const choice = choices.find((c) => c.experiment.name === arg || c.experiment.id === arg);
@@ -309,7 +333,7 @@ async function experimentFrom(stores: WorkspaceStores, arg: unknown): Promise<Ex
   }
   const multiRoot = stores.all().length > 1;
   const picked = await showQuickPick(
-    choices.map((c) => ({ label: c.experiment.name, description: `${c.runs.length} run${c.runs.length === 1 ? '' : 's'}${multiRoot ? ` · ${c.store.folder.name}` : ''}`, choice: c })),
+    choices.map((c) => ({ label: c.experiment.name, description: `${c.runCount} run${c.runCount === 1 ? '' : 's'}${multiRoot ? ` · ${c.store.folder.name}` : ''}`, choice: c })),
     { title: 'Compare All Runs in Experiment', placeHolder: 'Which experiment?', matchOnDescription: true },
   );
   return picked?.choice;
@@ -335,33 +359,52 @@ async function compareExperiment(deps: CompareDeps, arg?: unknown): Promise<Comp
   if (isNode(arg, 'mlflowExperiment')) return compareMlflowExperiment(deps, arg);
   const choice = await experimentFrom(deps.stores, arg);
   if (!choice) return undefined;
-  if (choice.runs.length < 2) return tooFew(choice.runs.length, `Experiment '${choice.experiment.name}'`);
-  return openComparison(deps, choice.runs.map((r) => r.id), { title: `Compare: ${choice.experiment.name}` });
+  const { runs, total } = await storeRuns(choice.store, { experimentId: choice.experiment.id }, MAX_COMPARED);
+  const what = `Experiment '${choice.experiment.name}'`;
+  if (runs.length < 2) return tooFew(runs.length, what);
+  sayCapped(what, runs.length, total);
+  return openComparison(deps, [...runs].sort(byStart).map((r) => r.id), { title: `Compare: ${choice.experiment.name}` });
+}
+
+/** The runs of sweep `id` (newest MAX_COMPARED), over every store or the one given. */
+async function sweepRuns(stores: WorkspaceStores, id: string, only?: WorkspaceStore): Promise<SweepChoice & { total: number }> {
+  const filter = `tags.${SWEEP_TAG} = ${quoteFilterString(id)}`;
+  const found = await Promise.all((only ? [only] : stores.all()).map((s) => storeRuns(s, { filter }, MAX_COMPARED)));
+  const runs = found.flatMap((f) => f.runs).sort((a, b) => b.startTime - a.startTime).slice(0, MAX_COMPARED).sort(byStart);
+  return { id, runs, total: found.reduce((n, f) => n + f.total, 0) };
+}
+
+/** The sweeps of the newest SWEEP_SCAN tagged runs (of one experiment when given), newest first. */
+async function sweepList(stores: WorkspaceStores, experiment?: { store: WorkspaceStore; id: string }): Promise<SweepChoice[]> {
+  const filter = `tags.${SWEEP_TAG} like '%'`;
+  const found = experiment ? [await storeRuns(experiment.store, { experimentId: experiment.id, filter }, SWEEP_SCAN)] : await Promise.all(stores.all().map((s) => storeRuns(s, { filter }, SWEEP_SCAN)));
+  return sweeps(found.flatMap((f) => f.runs));
 }
 
 /** The sweep a Compare Sweep argument names (a run of it, an experiment with sweeps, a sweep id), else the user's pick. */
-async function sweepFrom(stores: WorkspaceStores, arg: unknown): Promise<SweepChoice | undefined> {
-  const everything = allRuns(stores);
+async function sweepFrom(stores: WorkspaceStores, arg: unknown): Promise<(SweepChoice & { total?: number }) | undefined> {
   if (isNode(arg, 'run')) {
     const id = arg.run.tags[SWEEP_TAG];
-    if (id) return sweeps(everything).find((s) => s.id === id);
+    if (id) return sweepRuns(stores, id, arg.store);
     void vscode.window.showInformationMessage(`Run '${arg.run.name}' is not part of a sweep (it has no ${SWEEP_TAG} tag).`);
     return undefined;
   }
   if (isNode(arg, 'experiment')) {
-    const list = sweeps(arg.store.snapshot.runs.filter((r) => r.experimentId === arg.experiment.id));
-    if (list.length) return pickSweep(list, `Which sweep of ${arg.experiment.name}?`);
-    void vscode.window.showInformationMessage(`Experiment '${arg.experiment.name}' has no sweeps (runs tagged ${SWEEP_TAG}).`);
+    const list = await sweepList(stores, { store: arg.store, id: arg.experiment.id });
+    const picked = list.length ? await pickSweep(list, `Which sweep of ${arg.experiment.name}?`) : undefined;
+    if (picked) return sweepRuns(stores, picked.id, arg.store);
+    if (!list.length) void vscode.window.showInformationMessage(`Experiment '${arg.experiment.name}' has no sweeps (runs tagged ${SWEEP_TAG}).`);
     return undefined;
   }
   if (typeof arg === 'string') {
-    const choice = sweeps(everything).find((s) => s.id === arg);
-    if (!choice) throw new Error(`No runs are tagged ${SWEEP_TAG}=${arg}.`);
+    const choice = await sweepRuns(stores, arg);
+    if (!choice.runs.length) throw new Error(`No runs are tagged ${SWEEP_TAG}=${arg}.`);
     return choice;
   }
-  const list = sweeps(everything);
-  if (list.length) return pickSweep(list, 'Which sweep?');
-  void vscode.window.showInformationMessage(`No sweeps yet: run one with MLOps: Run Sweep (its runs are tagged ${SWEEP_TAG}).`);
+  const list = await sweepList(stores);
+  const picked = list.length ? await pickSweep(list, 'Which sweep?') : undefined;
+  if (picked) return sweepRuns(stores, picked.id);
+  if (!list.length) void vscode.window.showInformationMessage(`No sweeps yet: run one with MLOps: Run Sweep (its runs are tagged ${SWEEP_TAG}).`);
   return undefined;
 }
 
@@ -376,6 +419,7 @@ async function compareSweep(deps: CompareDeps, arg?: unknown): Promise<ComparePa
   const choice = await sweepFrom(deps.stores, arg);
   if (!choice) return undefined;
   if (choice.runs.length < 2) return tooFew(choice.runs.length, `Sweep ${choice.id}`);
+  if (choice.total !== undefined) sayCapped(`Sweep ${choice.id}`, choice.runs.length, choice.total);
   return openComparison(deps, choice.runs.map((r) => r.id), { title: `Compare: sweep ${choice.id}` });
 }
 

@@ -36,18 +36,18 @@ function locate(stores: WorkspaceStores, arg: RunArg): RunTarget | undefined {
   return stores.locateRun(arg);
 }
 
+/** Runs a picker lists: the newest (a run further back is named by its id or prefix). */
+const PICK_LIMIT = 1000;
+
 async function pickRun(stores: WorkspaceStores, placeHolder: string): Promise<RunTarget | undefined> {
-  const items = stores.all().flatMap((store) =>
-    store.snapshot.runs
-      .slice()
-      .sort((a, b) => b.startTime - a.startTime)
-      .map((r) => ({ label: r.name, description: `${r.experimentName} · ${r.effectiveStatus}`, detail: r.id, store, runId: r.id })),
-  );
+  const { runs, total } = await stores.newestRuns(PICK_LIMIT);
+  const items = runs.map(({ store, run: r }) => ({ label: r.name, description: `${r.experimentName} · ${r.effectiveStatus}`, detail: r.id, store, runId: r.id }));
   if (!items.length) {
     void vscode.window.showInformationMessage('There are no runs in this workspace yet.');
     return undefined;
   }
-  return showQuickPick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true });
+  const more = total > items.length ? ` (the newest ${items.length} of ${total}; run MLOps: Open Run with an id for another)` : '';
+  return showQuickPick(items, { placeHolder: placeHolder + more, matchOnDescription: true, matchOnDetail: true });
 }
 
 function isMlflowRun(arg: RunArg): arg is MlflowRunNode {
@@ -62,7 +62,7 @@ async function openRun(deps: ExperimentsCommandDeps, arg: RunArg): Promise<RunDe
   const target = locate(deps.stores, arg) ?? (await pickRun(deps.stores, 'Open which run?'));
   if (!target) return undefined;
   deps.log.info(`Open run ${target.runId}`);
-  const name = target.store.snapshot.runs.find((r) => r.id === target.runId)?.name;
+  const name = (await target.store.source()?.getRun(target.runId).catch(() => undefined))?.name;
   return deps.runDetails.show(workspaceRunTarget(target.store, target.runId), name);
 }
 

@@ -3,7 +3,6 @@ import * as vscode from 'vscode';
 import { showQuickPick, showInputBox } from '../util/questions';
 import type { ModelVersion, Registry } from '../../core/registry/registry';
 import type { Experiment, Run } from '../../core/store/types';
-import { bestRunOfExperiment } from '../../core/tracking/metricDirection';
 import { UserInputError } from '../../core/util/errors';
 import type { ExperimentsNode } from '../experiments/experimentsTree';
 import { CommandId } from '../keys';
@@ -26,16 +25,20 @@ export interface ExperimentRef {
 
 const hasModel = (r: Run): boolean => r.artifacts.some((a) => a.path === 'model/model.bin');
 
+/** Runs a picker lists: the newest with a model (a run further back is named by its id or prefix). */
+const PICK_LIMIT = 1000;
+
 /** The run to register: a run node, a {runId} argument (an id or a unique prefix), or the user's pick of runs with a model. */
 async function runToRegister({ stores }: RegistryCommandContext, arg: RunNode | RunRef | undefined): Promise<{ store: WorkspaceStore; run: Run; name?: string } | undefined> {
   if (arg && 'kind' in arg) return { store: arg.store, run: arg.run };
   if (arg && 'runId' in arg) {
     const at = stores.locateRun(arg.runId);
-    const run = at.store.tracker()?.getRun(at.runId);
+    const run = await at.store.source()?.getRun(at.runId);
     if (!run) throw new Error('Run not found.');
     return { store: at.store, run, name: arg.name };
   }
-  const items = stores.all().flatMap((s) => s.snapshot.runs.filter(hasModel).map((r) => ({ label: r.name, description: r.experimentName, store: s, run: r })));
+  const { runs } = await stores.newestRuns(PICK_LIMIT);
+  const items = runs.filter(({ run }) => hasModel(run)).map(({ store, run: r }) => ({ label: r.name, description: r.experimentName, store, run: r }));
   return showQuickPick(items, { title: 'Register which run?' });
 }
 
@@ -64,10 +67,13 @@ export async function registerModel(ctx: RegistryCommandContext, arg?: RunNode |
 }
 
 /** The experiment whose best run to register: an experiment node, an {experiment, name, folder?} argument, or the user's pick. */
-async function experimentToRegister({ stores }: RegistryCommandContext, arg: ExperimentNode | ExperimentRef | undefined): Promise<{ store: WorkspaceStore; experiment: Experiment; runs: Run[]; name?: string } | undefined> {
-  // The tree shows a page of the runs; the best run is ranked over all of them.
-  if (arg && 'kind' in arg) return { store: arg.store, experiment: arg.experiment, runs: arg.store.snapshot.runs.filter((r) => r.experimentId === arg.experiment.id) };
-  const items = stores.all().flatMap((s) => s.snapshot.experiments.map((e) => ({ label: e.name, store: s, experiment: e, runs: s.snapshot.runs.filter((r) => r.experimentId === e.id) })));
+async function experimentToRegister({ stores }: RegistryCommandContext, arg: ExperimentNode | ExperimentRef | undefined): Promise<{ store: WorkspaceStore; experiment: Pick<Experiment, 'id' | 'name'>; name?: string } | undefined> {
+  if (arg && 'kind' in arg) return { store: arg.store, experiment: arg.experiment };
+  const items: { label: string; store: WorkspaceStore; experiment: Pick<Experiment, 'id' | 'name'> }[] = [];
+  for (const s of stores.all()) {
+    await s.whenLoaded();
+    for (const e of (await s.source()?.listExperiments()) ?? []) items.push({ label: e.name, store: s, experiment: { id: e.id, name: e.name } });
+  }
   if (!arg) return showQuickPick(items, { title: 'Register the best run of which experiment?' });
   const store = arg.folder !== undefined ? await stores.resolve(arg.folder) : undefined;
   const picked = items.find((i) => i.label === arg.experiment && (!store || i.store === store));
@@ -78,8 +84,12 @@ export async function registerBestRun(ctx: RegistryCommandContext, arg?: Experim
   const target = await experimentToRegister(ctx, arg);
   if (!target) return undefined;
   const { store, experiment, name } = target;
-  // The run the Experiments tree stars (one ranking, in core).
-  const { metric, best } = bestRunOfExperiment(experiment, target.runs);
+  // The run the Experiments tree stars: the same question to the same source (its bestRuns: core's one ranking over
+  // all of the experiment's runs, in the index).
+  const source = store.source();
+  const ranked = source ? ((await source.bestRuns([experiment.id]))[experiment.id] ?? {}) : {};
+  const best = ranked.bestId ? await source?.getRun(ranked.bestId) : undefined;
+  const metric = ranked.metric;
   if (!best || !metric) throw new UserInputError(`No completed run with a metric in experiment ${experiment.name}.`);
   if (!hasModel(best)) throw new UserInputError(`The best run of ${experiment.name} by ${metric.key} is ${best.name}, which saved no model to register. Register another run with Register Model.`);
   return vscode.commands.executeCommand(CommandId.registerModel, name ? { runId: best.id, name, folder: store.folder.uri.fsPath } : { kind: 'run', store, run: best, isBest: true });

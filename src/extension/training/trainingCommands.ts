@@ -233,7 +233,9 @@ function announceSweep(log: Log, res: SweepResult): void {
 async function runToReproduce(stores: WorkspaceStores, arg?: { run?: Run; store?: WorkspaceStore } | string): Promise<{ store?: WorkspaceStore; runId?: string } | undefined> {
   if (typeof arg === 'string') return stores.locateRun(arg);
   if (arg?.run) return { store: arg.store, runId: arg.run.id };
-  const items = stores.all().flatMap((s) => s.snapshot.runs.filter((r) => r.tags.trainer === 'builtin').map((r) => ({ label: r.name, description: r.experimentName, run: r, store: s })));
+  // The newest runs of the built-in trainer (a run further back is named by its id or prefix).
+  const { runs } = await stores.newestRuns(1000, "tags.trainer = 'builtin'");
+  const items = runs.map(({ store: s, run: r }) => ({ label: r.name, description: r.experimentName, run: r, store: s }));
   const picked = await showQuickPick(items, { title: 'Reproduce which run?' });
   return picked && { store: picked.store, runId: picked.run.id };
 }

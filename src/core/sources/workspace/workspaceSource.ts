@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Registry } from '../../registry/registry';
-import { readMetricSeries } from '../../store/runIndex';
+import { readMetricSeries, RunIndex } from '../../store/runIndex';
 import type { MetricPoint, Run, StoreProblem } from '../../store/types';
 import type { IndexPage, IndexPageQuery, IndexSummary } from '../../tracking/storeIndex';
 import type { Tracker } from '../../tracking/tracker';
@@ -205,8 +205,13 @@ export class IndexedWorkspaceSource extends WorkspaceSource {
     const page = await this.index.page(id.length === 32 ? { filter: `run_id = '${id}'`, limit: 1 } : { filter: `run_id LIKE '${id}%'`, limit: 2 });
     if (page.runs.length === 1) return page.runs[0];
     if (page.runs.length > 1) throw new SourceError('invalid', `Run id prefix '${id}' matches more than one run: give more of it.`, this.tracker.store.root);
-    const problem = this.index.summary().problems.find((p) => p.runId?.startsWith(id));
-    throw new SourceError('not-found', problem ? `Run ${problem.runId} cannot be read: ${problem.file}: ${problem.message}` : `No run with id ${id}.`, this.tracker.store.root);
+    // Not in the index (yet): a run written since its last refresh (by the CLI a moment ago) is read from its folder.
+    const full = this.resolveId(id);
+    const experiments = new Map(this.tracker.store.listExperiments().experiments.map((e) => [e.id, e.name]));
+    const read = new RunIndex(this.tracker.store).loadRun(full, experiments, Date.now(), false);
+    if (read.run) return read.run;
+    const problem = read.problems[0] ?? this.index.summary().problems.find((p) => p.runId === full);
+    throw new SourceError('not-found', problem ? `Run ${full} cannot be read: ${problem.file}: ${problem.message}` : `No run with id ${full}.`, this.tracker.store.root);
   }
 
   async bestRuns(experimentIds: string[]): Promise<Record<string, BestOfExperiment>> {

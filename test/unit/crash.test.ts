@@ -8,9 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Tracker } from '../../src/core/tracking/tracker';
-import { FIXTURES, tempDir } from './helpers';
+import { spawnBulkWriter, tempDir, WRITER } from './helpers';
 
-const WRITER = path.join(FIXTURES, 'writer.js');
 const ITERATIONS = Number(process.env.MLOPS_CRASH_ITERATIONS ?? 40);
 
 function killAfter(root: string, ms: number): Promise<string[]> {
@@ -75,13 +74,7 @@ describe('crash safety', () => {
 
   it('two processes writing 500 runs each at the same time give 1000 valid runs', async () => {
     const root = path.join(tempDir(), '.mlops');
-    const spawnBulk = (tag: string) =>
-      new Promise<void>((resolve, reject) => {
-        const c = spawn(process.execPath, [WRITER, 'bulk', root, '500', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        c.on('exit', (code) => (code === 0 && out.includes('done') ? resolve() : reject(new Error(`writer ${tag} exited ${code}`))));
-      });
+    const spawnBulk = (tag: string) => spawnBulkWriter(root, 500, tag);
     await Promise.all([spawnBulk('A'), spawnBulk('B')]);
     const t = Tracker.open(root);
     const snap = t.snapshot();

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,4 +22,17 @@ export function fakeRun(p: Partial<Run>): Run {
     params: {}, metrics: {}, tags: {}, notes: '', environment: { extensionVersion: '0', nodeVersion: 'v20', os: { platform: 'linux', release: '', arch: 'x64' } },
     artifacts: [], owner: null, problems: [], ...p,
   } as Run;
+}
+
+/** The crash tests' writer process (test/fixtures/writer.ts). */
+export const WRITER = path.join(FIXTURES, 'writer.js');
+
+/** Run the writer in `bulk` mode: `runs` runs tagged `writer=<tag>` into the store at `root`; rejects unless it ends cleanly. */
+export function spawnBulkWriter(root: string, runs: number, tag: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const c = spawn(process.execPath, [WRITER, 'bulk', root, String(runs), tag], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('exit', (code) => (code === 0 && out.includes('done') ? resolve() : reject(new Error(`writer ${tag} exited ${code}`))));
+  });
 }

@@ -11,10 +11,9 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { StoreIndex } from '../../src/core/tracking/storeIndex';
 import { Tracker } from '../../src/core/tracking/tracker';
-import { FIXTURES, tempDir } from './helpers';
+import { spawnBulkWriter, tempDir, WRITER } from './helpers';
 import { scanRows } from './storeIndexHelpers';
 
-const WRITER = path.join(FIXTURES, 'writer.js');
 const ITERATIONS = Number(process.env.MLOPS_CRASH_ITERATIONS ?? 25);
 
 /** Start the looping writer, kill it `ms` after it is up; meanwhile refresh `index` every few ms. */
@@ -65,13 +64,7 @@ describe('store index crash safety', () => {
     const index = new StoreIndex(store);
     index.open();
     const refresher = setInterval(() => index.refresh(), 5);
-    const spawnBulk = (tag: string) =>
-      new Promise<void>((resolve, reject) => {
-        const c = spawn(process.execPath, [WRITER, 'bulk', root, '500', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
-        let out = '';
-        c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        c.on('exit', (code) => (code === 0 && out.includes('done') ? resolve() : reject(new Error(`writer ${tag} exited ${code}`))));
-      });
+    const spawnBulk = (tag: string) => spawnBulkWriter(root, 500, tag);
     // Kill a third writer at a random moment too.
     const third = killAfter(root, 50 + Math.floor(Math.random() * 100), index);
     await Promise.all([spawnBulk('A'), spawnBulk('B'), third]);
@@ -107,13 +100,7 @@ describe('store index crash safety', () => {
       if (inode() !== was) compactions++;
     }, 7);
     try {
-      const spawnBulk = (tag: string) =>
-        new Promise<void>((resolve, reject) => {
-          const c = spawn(process.execPath, [WRITER, 'bulk', root, '500', tag], { stdio: ['ignore', 'pipe', 'inherit'] });
-          let out = '';
-          c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-          c.on('exit', (code) => (code === 0 && out.includes('done') ? resolve() : reject(new Error(`writer ${tag} exited ${code}`))));
-        });
+      const spawnBulk = (tag: string) => spawnBulkWriter(root, 500, tag);
       await Promise.all([spawnBulk('A'), spawnBulk('B')]);
     } finally {
       clearInterval(refresher);

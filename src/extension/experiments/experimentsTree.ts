@@ -17,6 +17,7 @@ import { fmtValue, relativeTime, runTooltip, statusIcon } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { CommandId } from '../keys';
 import { problemItem, problemsGroupItem } from '../problemItems';
+import { StoreViews } from '../util/storeViews';
 import type { MlflowSources } from '../sources/mlflowSources';
 import { type MlflowNode, mlflowChildren, mlflowTreeItem } from './mlflowNodes';
 
@@ -59,22 +60,22 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   readonly onDidChangeTreeData = this.emitter.event;
   private filterText: string | undefined;
   private subscription: vscode.Disposable;
-  private views = new Map<WorkspaceStore, StoreView>();
-  private loading = new Map<WorkspaceStore, Promise<void>>();
-  private again = new Set<WorkspaceStore>();
+  private readonly views: StoreViews<StoreView>;
   /** How many runs each experiment shows (PAGE_SIZE, more after "Load more…"), by store root and experiment id. */
   private limits = new Map<string, number>();
-  private disposed = false;
   private linkOf?: (run: Run) => { uri: string; how: 'pushed' | 'imported' } | undefined;
 
   constructor(
     private readonly stores: WorkspaceStores,
     private readonly mlflow?: MlflowSources,
   ) {
+    this.views = new StoreViews(stores, (store) => this.read(store), (reason) => ({ experiments: [], problems: [], runCount: 0, message: `Could not read the store: ${reason}` }));
     this.subscription = vscode.Disposable.from(
+      this.views,
+      this.views.changed(() => this.emitter.fire(undefined)),
       stores.onDidChange((s) => {
-        if (s) this.load(s);
-        else for (const x of stores.all()) this.load(x);
+        if (s) void this.views.load(s);
+        else this.views.loadAll();
       }),
       mlflow?.onDidChange(() => this.emitter.fire(undefined)) ?? { dispose: () => undefined },
     );
@@ -89,7 +90,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     const t = text?.trim() || undefined;
     compileFilter(t); // a syntax error throws here, before anything changes
     this.filterText = t;
-    for (const s of this.stores.all()) this.load(s);
+    this.views.loadAll();
     this.emitter.fire(undefined);
   }
 
@@ -98,36 +99,14 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   }
 
   /** Settles when every store's view has been loaded since the last change (for tests and commands). */
-  async whenLoaded(): Promise<void> {
-    await Promise.all(this.stores.all().filter((s) => s.exists).map((s) => s.whenLoaded()));
-    while (this.loading.size) await Promise.all([...this.loading.values()]);
+  whenLoaded(): Promise<void> {
+    return this.views.whenLoaded();
   }
 
   /** "Load more…" on a workspace experiment: PAGE_SIZE more of its runs. */
   loadMore(node: { store: WorkspaceStore; experimentId: string; loaded: number }): Promise<void> {
     this.limits.set(`${node.store.root}\0${node.experimentId}`, node.loaded + PAGE_SIZE);
-    return this.load(node.store);
-  }
-
-  /** Load what a store shows (in the worker), then redraw. One load per store at a time; a change during one loads again after it. */
-  private load(store: WorkspaceStore): Promise<void> {
-    const running = this.loading.get(store);
-    if (running) {
-      this.again.add(store);
-      return running;
-    }
-    const p = this.loadNow(store)
-      .catch((e: unknown) => {
-        this.views.set(store, { experiments: [], problems: [], runCount: 0, message: `Could not read the store: ${errorMessage(e)}` });
-      })
-      .finally(() => {
-        this.loading.delete(store);
-        if (this.disposed) return;
-        this.emitter.fire(undefined);
-        if (this.again.delete(store)) void this.load(store);
-      });
-    this.loading.set(store, p);
-    return p;
+    return this.views.load(node.store);
   }
 
   /**
@@ -135,13 +114,10 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
    * MLflow source is: the experiments newest first, the matching count of each, the best run over all of its runs, and
    * its newest `limit` runs.
    */
-  private async loadNow(store: WorkspaceStore): Promise<void> {
+  private async read(store: WorkspaceStore): Promise<StoreView> {
     await store.whenLoaded();
     const source = store.source();
-    if (!source) {
-      this.views.set(store, { experiments: [], problems: [], runCount: 0 });
-      return;
-    }
+    if (!source) return { experiments: [], problems: [], runCount: 0 };
     const filter = this.filterText;
     const all = await source.listExperiments();
     const runCount = all.reduce((n, e) => n + (e.runCount ?? 0), 0);
@@ -150,8 +126,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       try {
         counts = await source.countRuns(filter);
       } catch (e) {
-        this.views.set(store, { experiments: [], problems: await storeProblems(source), runCount, message: errorMessage(e) });
-        return;
+        return { experiments: [], problems: await storeProblems(source), runCount, message: errorMessage(e) };
       }
     }
     const experiments = all
@@ -170,7 +145,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       const experiment: Experiment = { id: e.id, name: e.name, createdAt: e.createdAt ?? 0, ...(e.primaryMetric ? { primaryMetric: e.primaryMetric } : {}) };
       nodes.push({ kind: 'experiment', store, experiment, runs: page.runs, total: page.total, best: bestRun, metric: b.metric });
     }
-    this.views.set(store, { experiments: nodes, problems: problems ?? (await storeProblems(source)), runCount });
+    return { experiments: nodes, problems: problems ?? (await storeProblems(source)), runCount };
   }
 
   /** How a run is linked to MLflow (pushed or imported): marked in the tree, followed by Open in MLflow Source. */
@@ -212,7 +187,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     const view = this.views.get(store);
     if (!view) {
       if (!store.exists) return [];
-      void this.load(store);
+      void this.views.load(store);
       return [{ kind: 'message', text: 'Loading runs…', tooltip: store.root }];
     }
     const out: ExperimentsNode[] = [];
@@ -320,7 +295,6 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
   }
 
   dispose(): void {
-    this.disposed = true;
     this.subscription.dispose();
     this.emitter.dispose();
   }

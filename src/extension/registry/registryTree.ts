@@ -12,11 +12,11 @@ import * as vscode from 'vscode';
 import type { Stage } from '../../core/registry/registry';
 import type { SourceModel, SourceModelVersion } from '../../core/sources/types';
 import type { StoreProblem } from '../../core/store/types';
-import { errorMessage } from '../../core/util/errors';
 import { preferredMetric } from '../../core/tracking/metricDirection';
 import { fmtValue, mdCell, relativeTime } from '../format';
 import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
 import { problemItem, problemsGroupItem } from '../problemItems';
+import { StoreViews } from '../util/storeViews';
 import type { MlflowSources } from '../sources/mlflowSources';
 import { stageIcon } from '../sources/sourceItems';
 import { type MlflowRegistryNode, mlflowRegistryChildren, mlflowRegistryItem } from './mlflowRegistryNodes';
@@ -50,19 +50,19 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
   private readonly emitter = new vscode.EventEmitter<RegistryNode | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private sub: vscode.Disposable;
-  private views = new Map<WorkspaceStore, StoreModels>();
-  private loading = new Map<WorkspaceStore, Promise<void>>();
-  private again = new Set<WorkspaceStore>();
-  private disposed = false;
+  private readonly views: StoreViews<StoreModels>;
 
   constructor(
     private readonly stores: WorkspaceStores,
     readonly mlflow?: MlflowSources,
   ) {
+    this.views = new StoreViews(stores, (store) => this.read(store), (reason) => ({ models: [], problems: [], message: `Could not read the registry: ${reason}` }));
     this.sub = vscode.Disposable.from(
+      this.views,
+      this.views.changed(() => this.emitter.fire(undefined)),
       stores.onDidChange((s) => {
-        if (s) void this.load(s);
-        else this.loadAll();
+        if (s) void this.views.load(s);
+        else this.views.loadAll();
       }),
       mlflow?.onDidChange(() => this.emitter.fire(undefined)) ?? { dispose: () => undefined },
     );
@@ -70,16 +70,13 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
 
   /** Read every store's registry again (after a command changed one), then redraw. */
   refresh(): void {
-    this.loadAll();
+    this.views.loadAll();
     this.emitter.fire(undefined);
   }
 
   /** Settles when every store's models have been loaded since the last change (for tests and commands). */
-  async whenLoaded(): Promise<void> {
-    // A registry command reloads its store (the worker answers, then onDidChange starts this tree's load).
-    await Promise.all(this.stores.all().filter((s) => s.exists).map((s) => s.whenLoaded()));
-    for (const s of this.stores.all()) if (s.exists && !this.views.has(s)) void this.load(s);
-    while (this.loading.size) await Promise.all([...this.loading.values()]);
+  whenLoaded(): Promise<void> {
+    return this.views.whenLoaded();
   }
 
   /** Every workspace store's models as last loaded through its RunSource (the status bar's Production model reads them). */
@@ -87,39 +84,12 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
     return this.stores.all().flatMap((s) => this.views.get(s)?.models ?? []);
   }
 
-  private loadAll(): void {
-    for (const s of this.stores.all()) void this.load(s);
-  }
-
-  /** Load a store's models through its RunSource. One load per store at a time; a change during one loads again after it. */
-  private load(store: WorkspaceStore): Promise<void> {
-    const running = this.loading.get(store);
-    if (running) {
-      this.again.add(store);
-      return running;
-    }
-    const p = this.loadNow(store)
-      .catch((e: unknown) => {
-        this.views.set(store, { models: [], problems: [], message: `Could not read the registry: ${errorMessage(e)}` });
-      })
-      .finally(() => {
-        this.loading.delete(store);
-        if (this.disposed) return;
-        this.emitter.fire(undefined);
-        if (this.again.delete(store)) void this.load(store);
-      });
-    this.loading.set(store, p);
-    return p;
-  }
-
-  private async loadNow(store: WorkspaceStore): Promise<void> {
+  /** A store's models and damaged log lines, through its RunSource. */
+  private async read(store: WorkspaceStore): Promise<StoreModels> {
     const source = store.source();
-    if (!source) {
-      this.views.set(store, { models: [], problems: [] });
-      return;
-    }
+    if (!source) return { models: [], problems: [] };
     const [models, problems] = await Promise.all([source.listModels(), source.registryProblems()]);
-    this.views.set(store, { models: [...models].sort((a, b) => a.name.localeCompare(b.name)), problems });
+    return { models: [...models].sort((a, b) => a.name.localeCompare(b.name)), problems };
   }
 
   /** The models of a store, after a Problems node when its log has damaged lines. */
@@ -127,7 +97,7 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
     const view = this.views.get(store);
     if (!view) {
       if (!store.exists) return emptyMessage ? [{ kind: 'message', text: 'No registered models' }] : [];
-      void this.load(store);
+      void this.views.load(store);
       return [{ kind: 'message', text: 'Loading models…' }];
     }
     const out: RegistryNode[] = view.problems.length ? [{ kind: 'problems', store, problems: view.problems }] : [];
@@ -225,7 +195,6 @@ export class RegistryTreeProvider implements vscode.TreeDataProvider<RegistryNod
   }
 
   dispose(): void {
-    this.disposed = true;
     this.sub.dispose();
     this.emitter.dispose();
   }

@@ -30,10 +30,19 @@ export default async function pipelines(ctx) {
   await waitForText(sidebar, 'yield-retrain', 60_000);
   await waitForText(sidebar, 'code_commit · failed', 30_000);
   await waitForText(sidebar, 'manual · passed', 30_000);
-  for (const label of ['code_commit · failed', 'manual · passed']) {
+  // Expand both runs. A click on a twistie while the tree is redrawn at start-up (the store index validating its
+  // snapshot) can be lost; the fresh-clone CI saw that once. So each run is expanded until its row says it is, and
+  // a second click is logged.
+  const expand = async (label) => {
     const row = page.locator('.part.sidebar .monaco-list-row', { hasText: label }).first();
-    await row.locator('.monaco-tl-twistie').click();
-  }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if ((await row.getAttribute('aria-expanded')) === 'true') return;
+      if (attempt) ctx.log(`${label}: not expanded after a click; clicking its twistie again`);
+      await row.locator('.monaco-tl-twistie').click();
+      for (let i = 0; i < 20 && (await row.getAttribute('aria-expanded')) !== 'true'; i++) await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  for (const label of ['code_commit · failed', 'manual · passed']) await expand(label);
   await waitForText(sidebar, 'Smoke Test', 30_000);
   let t = await sidebar.innerText();
   for (let i = 0; i < 100 && (t.match(/Data Validation/g) ?? []).length < 2; i++) {

@@ -88,3 +88,16 @@ export function skipUnlessFixtures(): false | string {
   if (process.env.MLOPS_REQUIRE_MLFLOW === '1') throw new Error(`MLflow fixtures are required here (MLOPS_REQUIRE_MLFLOW=1) but: ${reason}`);
   return `MLflow fixture tests skipped: ${reason}`;
 }
+
+/** A run as the fixtures' `expected-*.json` list it (written by the real MLflow client that made the fixture). */
+export interface ExpectedRun {
+  name: string;
+  run_id: string;
+  params: Record<string, string>;
+  metrics: Record<string, number>;
+  rmse_val_history?: [number, number][];
+  tags?: Record<string, string>;
+  status: string;
+  experiment: string;
+  parent_run_id?: string;
+}

@@ -9,21 +9,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { fixtureDir, skipUnlessFixtures } from '../mlflow/env';
+import { type ExpectedRun, fixtureDir, skipUnlessFixtures } from '../mlflow/env';
 import { fails, json, mlops, ok, REGISTRY_WRITE_COMMANDS, treeState, WORKSPACE_RUN_KEYS, WRITE_COMMANDS, type RunJson } from './cli-mlflow-helpers';
 import { tempDir } from './helpers';
 
-interface ExpectedRun {
-  name: string;
-  run_id: string;
-  params: Record<string, string>;
-  metrics: Record<string, number>;
-  rmse_val_history?: [number, number][];
-  tags?: Record<string, string>;
-  status: string;
-  experiment: string;
-  parent_run_id?: string;
-}
 
 interface Expected {
   experiments: string[];

@@ -20,7 +20,7 @@ import { AbortError } from '../../src/core/util/errors';
 import { buildCompareData, type CompareSources } from '../../src/extension/compare/compareData';
 import { clearCompareCache, type CompareSource } from '../../src/extension/compare/sourceCompareData';
 import { WorkspaceSource } from '../../src/core/sources/workspace/workspaceSource';
-import { fixtureDir, skipUnlessFixtures } from '../mlflow/env';
+import { type ExpectedRun, fixtureDir, skipUnlessFixtures } from '../mlflow/env';
 import { tempDir } from './helpers';
 
 describe('run keys (runRefs)', () => {
@@ -45,15 +45,6 @@ describe('run keys (runRefs)', () => {
   });
 });
 
-interface ExpectedRun {
-  name: string;
-  run_id: string;
-  params: Record<string, string>;
-  metrics: Record<string, number>;
-  rmse_val_history?: [number, number][];
-  tags?: Record<string, string>;
-  experiment: string;
-}
 
 describe('Compare data across sources (the real MLflow 3.9 fixture)', { skip: skipUnlessFixtures() }, () => {
   const dir = fixtureDir('3.9') ?? '';

@@ -16,20 +16,9 @@ import { MlflowSqliteSource } from '../../src/core/sources/mlflowSqlite/sqliteSt
 import { localPathOf } from '../../src/core/sources/localArtifacts';
 import { SourceError, type RunQuery, type RunSource, type SourceRun } from '../../src/core/sources/types';
 import { FilterSyntaxError } from '../../src/core/tracking/filter';
-import { fixtureDir, skipUnlessFixtures } from '../mlflow/env';
+import { type ExpectedRun, fixtureDir, skipUnlessFixtures } from '../mlflow/env';
 import { REPO, tempDir } from './helpers';
 
-interface ExpectedRun {
-  name: string;
-  run_id: string;
-  params: Record<string, string>;
-  metrics: Record<string, number>;
-  rmse_val_history?: [number, number][];
-  tags?: Record<string, string>;
-  status: string;
-  experiment: string;
-  parent_run_id?: string;
-}
 interface Expected {
   mlflow_version: string;
   experiments: string[];

@@ -22,7 +22,7 @@ function killAfter(root: string, ms: number): Promise<string[]> {
       // The kill clock starts once the writer is up, so kills land inside the writes, not in Node's startup.
       if (!timer && out.includes('ready\n')) timer = setTimeout(() => child.kill('SIGKILL'), ms);
     });
-    child.on('exit', () => {
+    child.on('close', () => {
       clearTimeout(timer);
       // Only lines that were completely printed count as acknowledged.
       resolve(out.split('\n').slice(0, -1).filter((l) => l.startsWith('ack ')));

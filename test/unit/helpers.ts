@@ -33,6 +33,7 @@ export function spawnBulkWriter(root: string, runs: number, tag: string): Promis
     const c = spawn(process.execPath, [WRITER, 'bulk', root, String(runs), tag], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.on('exit', (code) => (code === 0 && out.includes('done') ? resolve() : reject(new Error(`writer ${tag} exited ${code}`))));
+    // 'close', not 'exit': 'exit' can come before the last of stdout is read (the CI once saw 'done' missing).
+    c.on('close', (code) => (code === 0 && out.includes('done') ? resolve() : reject(new Error(`writer ${tag} exited ${code}`))));
   });
 }

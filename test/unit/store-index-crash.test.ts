@@ -27,7 +27,7 @@ function killAfter(root: string, ms: number, index: StoreIndex): Promise<number>
       out += d.toString();
       if (!timer && out.includes('ready\n')) timer = setTimeout(() => child.kill('SIGKILL'), ms);
     });
-    child.on('exit', () => {
+    child.on('close', () => {
       clearTimeout(timer);
       clearInterval(refresher);
       resolve(out.split('\n').filter((l) => l.startsWith('ack ')).length);

@@ -137,7 +137,7 @@ describe('Activation, and a big store in the Experiments view', function () {
       const want = expected.get(exp.experiment.id)!;
       assert.equal(exp.total, want.total);
       const children = a.experimentsTree.getChildren(exp);
-      const runNodes = children.filter((n): n is Node<'run'> => n.kind === 'run');
+      const runNodes = children.filter((n): n is Node<'run'> => n.kind === 'run' && !n.pinned);
       assert.equal(runNodes.length, 200, 'the newest 200');
       assert.deepEqual(runNodes.map((n) => n.run.id), want.newest);
       const more = children[children.length - 1];
@@ -148,12 +148,20 @@ describe('Activation, and a big store in the Experiments view', function () {
       assert.ok(want.best);
       assert.equal(exp.best?.id, want.best, `${exp.experiment.name}: the best of all ${want.total} runs`);
       assert.equal(runNodes.some((n) => n.isBest), want.newest.includes(want.best));
+      // An older best run is shown first, starred, so that it is never hidden behind "Load more…".
+      const pinned = children.filter((n): n is Node<'run'> => n.kind === 'run' && !!n.pinned);
+      assert.deepEqual(pinned.map((n) => n.run.id), want.newest.includes(want.best) ? [] : [want.best]);
+      if (pinned.length) {
+        assert.equal(children[0], pinned[0]);
+        assert.match(String(a.experimentsTree.getTreeItem(pinned[0]).description), /^★ best \(pinned\) · rmse_test /);
+      }
     }
+    assert.ok(exps.some((exp) => !expected.get(exp.experiment.id)!.newest.includes(expected.get(exp.experiment.id)!.best!)), 'the best run of some experiment is older than its newest 200 (as in this store)');
     // Load more: 200 more of that experiment.
     const first = exps[0];
     await vscode.commands.executeCommand('mlops.loadMoreRuns', a.experimentsTree.getChildren(first).at(-1));
     const grown = a.experimentsTree.getChildren().find((n): n is Node<'experiment'> => n.kind === 'experiment' && n.experiment.id === first.experiment.id)!;
-    assert.equal(a.experimentsTree.getChildren(grown).filter((n) => n.kind === 'run').length, 400);
+    assert.equal(a.experimentsTree.getChildren(grown).filter((n) => n.kind === 'run' && !n.pinned).length, 400);
     // The filter runs over all runs: the oldest run of the store is in no loaded page.
     await vscode.commands.executeCommand('mlops.filterRuns', "name = 'run-3'");
     const only = a.experimentsTree.getChildren().filter((n): n is Node<'experiment'> => n.kind === 'experiment');

@@ -25,7 +25,7 @@ export type ExperimentsNode =
   | { kind: 'folder'; store: WorkspaceStore }
   | { kind: 'experiment'; store: WorkspaceStore; experiment: Experiment; runs: Run[]; best?: Run; metric?: { key: string; direction: 'min' | 'max' }; total: number }
   | { kind: 'loadMore'; store: WorkspaceStore; experimentId: string; loaded: number; total: number }
-  | { kind: 'run'; store: WorkspaceStore; run: Run; isBest: boolean; metric?: { key: string; direction: 'min' | 'max' } }
+  | { kind: 'run'; store: WorkspaceStore; run: Run; isBest: boolean; metric?: { key: string; direction: 'min' | 'max' }; pinned?: boolean }
   | { kind: 'problems'; store: WorkspaceStore; problems: StoreProblem[] }
   | { kind: 'problem'; store: WorkspaceStore; problem: StoreProblem }
   | { kind: 'trash'; store: WorkspaceStore; items: TrashItem[] }
@@ -170,6 +170,11 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
       }
       case 'experiment': {
         const out: ExperimentsNode[] = node.runs.map((run) => ({ kind: 'run', store: node.store, run, isBest: node.best?.id === run.id, metric: node.metric }));
+        // The best run of all the experiment's runs, older than the loaded page: shown first, so it is never hidden
+        // behind "Load more…" (once a page reaches it, it is starred in its place instead). Not under a filter: the
+        // best is ranked over all runs, and one that does not match has no place in a filtered list.
+        const best = node.best;
+        if (best && !this.filterText && !node.runs.some((r) => r.id === best.id)) out.unshift({ kind: 'run', store: node.store, run: best, isBest: true, metric: node.metric, pinned: true });
         if (node.total > node.runs.length) out.push({ kind: 'loadMore', store: node.store, experimentId: node.experiment.id, loaded: node.runs.length, total: node.total });
         return out;
       }
@@ -206,7 +211,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         const item = new vscode.TreeItem(node.store.folder.name, vscode.TreeItemCollapsibleState.Expanded);
         item.iconPath = new vscode.ThemeIcon('root-folder');
         const n = node.store.summary.runCount;
-        item.description = `${n} run${n === 1 ? '' : 's'}`;
+        item.description = `${n.toLocaleString('en')} run${n === 1 ? '' : 's'}`;
         item.tooltip = node.store.root;
         item.contextValue = 'folder';
         item.id = `folder:${node.store.folder.uri}`;
@@ -216,7 +221,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         const item = new vscode.TreeItem(node.experiment.name, vscode.TreeItemCollapsibleState.Expanded);
         item.iconPath = new vscode.ThemeIcon('beaker');
         const n = node.total;
-        item.description = `${n} run${n === 1 ? '' : 's'}${this.filterText ? ' match' : ''}${node.metric ? ` · by ${node.metric.key} (${node.metric.direction === 'min' ? 'lowest' : 'highest'})` : ''}`;
+        item.description = `${n.toLocaleString('en')} run${n === 1 ? '' : 's'}${this.filterText ? ' match' : ''}${node.metric ? ` · by ${node.metric.key} (${node.metric.direction === 'min' ? 'lowest' : 'highest'})` : ''}`;
         item.tooltip = new vscode.MarkdownString(`Experiment \`${node.experiment.id}\``);
         item.contextValue = 'experiment';
         item.id = `exp:${node.store.folder.uri}:${node.experiment.id}`;
@@ -227,7 +232,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         const item = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.None);
         item.iconPath = statusIcon(r);
         const parts: string[] = [];
-        if (node.isBest) parts.push('★ best');
+        if (node.isBest) parts.push(node.pinned ? '★ best (pinned)' : '★ best');
         if (node.metric && r.metrics[node.metric.key] !== undefined) parts.push(`${node.metric.key} ${fmtValue(r.metrics[node.metric.key])}`);
         if (r.interrupted) parts.push('interrupted');
         const link = this.linkOf?.(r);
@@ -239,7 +244,7 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         item.contextValue = r.effectiveStatus === 'running' ? 'run.running' : link ? 'run.linked' : 'run';
         item.id = `run:${r.id}`;
         item.command = { command: CommandId.openRun, title: 'Open Run', arguments: [node] };
-        item.accessibilityInformation = { label: `${r.name}, ${r.interrupted ? 'interrupted' : r.effectiveStatus}${node.isBest ? ', best run' : ''}` };
+        item.accessibilityInformation = { label: `${r.name}, ${r.interrupted ? 'interrupted' : r.effectiveStatus}${node.isBest ? `, best run${node.pinned ? ', older than the runs listed after it' : ''}` : ''}` };
         return item;
       }
       case 'problems':

@@ -1,4 +1,3 @@
-/* global document */
 // A 100,000-run workspace store in the Experiments tree (issue 15), as a person meets it: 100,000 completed runs × 20
 // metrics in five experiments (test/bench/bigStore.ts, real run folders written through the core's Store). The
 // workbench opens on it the first time (no index yet: the worker reads every run.json), each experiment shows its

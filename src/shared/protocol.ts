@@ -119,6 +119,11 @@ export type CompareToWebview =
       settings?: CompareSettings;
       /** Epoch ms when the command that opened the panel started (first data message only): for timing. */
       requestedAt?: number;
+      /**
+       * The first message of a big comparison comes in two: this one with the runs' own values only (each run's
+       * `history` empty, no importance), drawn at once, then the whole message (without settings) once it is read.
+       */
+      historiesPending?: boolean;
     }
   /** Ask for a chart as PNG (the export command and tests); answered with `png`. */
   | { type: 'requestPng'; requestId: number; chart: ChartKind; index: number }
@@ -143,9 +148,10 @@ export type CompareFromWebview =
       sinceRequestMs: number | null;
       /**
        * First render only, where the time went (ms): command → webview document created (VS Code), document → script
-       * ready (of which scriptFetch: until compare.js was downloaded), ready → data message, data → painted.
+       * ready (of which hostWorker: the document's navigation waiting for VS Code's webview service worker to start; in a
+       * browser-hosted VS Code about a second for every webview after the first of a page), ready → data, data → painted.
        */
-      phases?: { webviewStart: number; script: number; scriptFetch: number; data: number; draw: number };
+      phases?: { webviewStart: number; script: number; hostWorker: number; data: number; draw: number };
     }
   | { type: 'export'; format: CompareExportFormat; target: 'file' | 'clipboard' }
   /** The Lock / Unlock button in the panel's toolbar (same as the editor title actions). */

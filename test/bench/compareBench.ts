@@ -210,7 +210,7 @@ export async function compareBench(): Promise<void> {
     for (const r of f.render) {
       const p = r.phases;
       report('compare', `${r.runs} runs × ${r.metrics} metrics: command → panel drawn (E2E${r.again ? ', again' : ''}${r.reusedTab ? ', reused tab' : ''})`, fmtMs(r.sinceCommandMs),
-        p ? `webview start ${p.webviewStart} ms, document → ready ${p.script} ms${p.scriptFetch >= 0 ? ` (bundle download ${p.scriptFetch} ms)` : ''}, ready → data ${p.data} ms, data → drawn ${p.draw} ms (${when})` : when);
+        p ? `webview start ${p.webviewStart} ms, document → ready ${p.script} ms${p.hostWorker ? ` (${p.hostWorker} ms of it VS Code's webview service worker starting)` : ''}, ready → data ${p.data} ms, data → drawn ${p.draw} ms (${when})` : when);
     }
   } else {
     console.log('  (command → drawn panel: run `node test/host/run-e2e.mjs 30-compare` to measure it in the browser)');

@@ -108,6 +108,6 @@ describe('compare series: LTTB downsampling', () => {
     assert.equal(h.loss.length, 300);
     assert.deepEqual(h.loss[0], [0, 1]);
     assert.deepEqual(h.loss[299], [2999, 1 / 3000]);
-    assert.deepEqual([1, 50, 100, 200, 500, 5000].map(seriesBudget), [1000, 1000, 1000, 500, 200, 100]);
+    assert.deepEqual([1, 50, 100, 200, 500, 5000].map(seriesBudget), [1000, 1000, 600, 300, 120, 100]);
   });
 });

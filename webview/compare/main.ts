@@ -410,7 +410,7 @@ function render(parts: { tables?: boolean; charts?: boolean } = { tables: true, 
     clear(els.tagsBody);
     if (els.tagsCollapsible.open) els.tagsBody.append(tagsTable(cmp, actions));
   }
-  if (parts.charts) chartsDrawn = charts.render({ cmp, runIndex: new Map(d.runIds.map((id, i) => [id, i])), chartSettings: settings.charts, primaryMetric: d.primaryMetric, compared: d.compared ?? { kind: 'last' }, theme });
+  if (parts.charts) chartsDrawn = charts.render({ cmp, runIndex: new Map(d.runIds.map((id, i) => [id, i])), chartSettings: settings.charts, primaryMetric: d.primaryMetric, compared: d.compared ?? { kind: 'last' }, theme, historiesPending: d.historiesPending === true });
   restoreFocus(app, fk);
   void chartsDrawn.then(async (chartCount) => {
     await afterPaint();
@@ -418,13 +418,14 @@ function render(parts: { tables?: boolean; charts?: boolean } = { tables: true, 
     const renderMs = performance.now() - t0;
     const drawnAt = Date.now();
     const sinceRequestMs = requestedAt !== null ? drawnAt - requestedAt : null;
-    const script = performance.getEntriesByType('resource').find((e) => /\/compare\.js(\?|$)/.test(e.name)) as PerformanceResourceTiming | undefined;
+    // VS Code loads the webview's document through its service worker: how long the frame's navigation waited for it.
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
     // The start-up phases belong to the panel's first render only (a reused tab gets data, not a new document).
     const phases = requestedAt !== null && !phasesReported
       ? {
           webviewStart: Math.round(bootAt.document - requestedAt),
           script: Math.round(bootAt.ready - bootAt.document),
-          scriptFetch: script ? Math.round(script.responseEnd) : -1,
+          hostWorker: nav && nav.workerStart > 0 ? Math.round(nav.workerStart) : 0,
           data: Math.round(bootAt.data - bootAt.ready),
           draw: Math.round(drawnAt - bootAt.data),
         }
@@ -438,6 +439,7 @@ function render(parts: { tables?: boolean; charts?: boolean } = { tables: true, 
     if (sinceRequestMs !== null) app.dataset.sinceRequestMs = String(sinceRequestMs);
     app.dataset.theme = theme.kind;
     app.dataset.chart = settings.charts.tab;
+    app.dataset.historiesPending = String(d.historiesPending === true);
     vscode.post({
       type: 'rendered',
       runs: cmp.runs.length,
@@ -474,6 +476,16 @@ async function answerPng(msg: Extract<CompareToWebview, { type: 'requestPng' }>)
 vscode.onMessage((msg) => {
   switch (msg.type) {
     case 'data': {
+      // The whole message after a light one (historiesPending): the same comparison with its step histories. Only
+      // the history chart needs them; nothing else is drawn again.
+      if (data?.historiesPending && !msg.historiesPending && !msg.settings && msg.title === data.title && msg.runIds.join() === data.runIds.join()) {
+        data = msg;
+        if (settings.charts.tab === 'history') {
+          measureFrom = performance.now();
+          render({ charts: true });
+        } else app.dataset.historiesPending = 'false';
+        break;
+      }
       measureFrom = performance.now();
       if (!bootAt.data) bootAt.data = Date.now();
       const first = !data;

@@ -149,11 +149,14 @@ export function lttb(points: readonly [number, number][], threshold: number): [n
 
 /** The most points one history series keeps in the data message (a chart is not wider than this). */
 export const MAX_SERIES_POINTS = 1000;
-/** The most points of one metric's histories over all compared runs in the data message (~1.6 MB of JSON). */
-export const MAX_METRIC_POINTS = 100_000;
+/**
+ * The most points of one metric's histories over all compared runs in the data message: what the history chart draws
+ * (webview/compare/charts.ts HISTORY_POINTS), so nothing is sent that is not drawn.
+ */
+export const MAX_METRIC_POINTS = 60_000;
 const MIN_SERIES_POINTS = 100;
 
-/** Points per series for a comparison of `runs` runs: 1000 up to 100 runs, then fewer (200 at 500 runs), never under 100. */
+/** Points per series for a comparison of `runs` runs: 1000 up to 60 runs, then fewer (120 at 500 runs), never under 100. */
 export function seriesBudget(runs: number): number {
   return Math.max(MIN_SERIES_POINTS, Math.min(MAX_SERIES_POINTS, Math.floor(MAX_METRIC_POINTS / Math.max(1, runs))));
 }

@@ -29,6 +29,8 @@ const MLFLOW_CONCURRENCY = 8;
 export interface ViewOptions {
   compared: ComparedValue;
   budget: number;
+  /** false: runs whose histories are not cached yet are shown without them (and marked pending). Default true. */
+  histories?: boolean;
 }
 
 /** Where the compared runs come from: the workspace folders' stores and the connected MLflow sources. */
@@ -89,6 +91,8 @@ export interface CompareData {
   problems: string[];
   /** The MLflow runs as read, by key (Open Run from the panel opens them). */
   mlflowRuns: Map<string, { run: SourceRun; source: string }>;
+  /** Some runs were read without their step histories and importance (`histories` false). */
+  pending: boolean;
 }
 
 /**
@@ -96,8 +100,8 @@ export interface CompareData {
  * message). `names` keeps each run's name as last seen (updated here), so a run deleted since is listed as gone under
  * its name; `configured` is the user's metric directions setting. Rejects with AbortError when `signal` fires first.
  */
-export async function buildCompareData(sources: CompareSources, keys: string[], title: string, names: Map<string, string>, configured: Record<string, Direction>, signal?: AbortSignal, compared: ComparedValue = { kind: 'last' }): Promise<CompareData> {
-  const opts: ViewOptions = { compared, budget: seriesBudget(keys.length) };
+export async function buildCompareData(sources: CompareSources, keys: string[], title: string, names: Map<string, string>, configured: Record<string, Direction>, signal?: AbortSignal, compared: ComparedValue = { kind: 'last' }, histories = true): Promise<CompareData> {
+  const opts: ViewOptions = { compared, budget: seriesBudget(keys.length), histories };
   const refs = keys.map((key) => ({ key, ref: parseRefKey(key) }));
   // Workspace runs (keyed by their id) are found with one query per store; MLflow runs are read one getRun each,
   // MLFLOW_CONCURRENCY at a time. Either way, the view of a run is built the same way (compareView).
@@ -123,6 +127,7 @@ export async function buildCompareData(sources: CompareSources, keys: string[], 
   const gone: CompareDataMessage['gone'] = [];
   const problems: string[] = [];
   const mlflowRuns = new Map<string, { run: SourceRun; source: string }>();
+  let pending = false;
   for (const { key, ref } of refs) {
     const lastName = names.get(key);
     const r = results.get(key);
@@ -134,6 +139,7 @@ export async function buildCompareData(sources: CompareSources, keys: string[], 
       continue;
     }
     runs.push(r.view);
+    pending ||= r.pending === true;
     names.set(key, r.view.name);
     const src = ref!.source ? sources.mlflow(ref!.source) : found.get(ref!.runId)?.src;
     // MLflow experiment ids ('0', '1', …) are per source: qualified so they never meet a workspace experiment's.
@@ -150,5 +156,5 @@ export async function buildCompareData(sources: CompareSources, keys: string[], 
   for (const r of runs) for (const k of Object.keys(r.metrics)) metricKeys.add(k);
   const directions = defaultDirections(metricKeys, experiments, configured);
   const primaryMetric = comparePrimaryMetric(present, experiments)?.key ?? null;
-  return { msg: { type: 'data', title, runIds: keys, runs, gone, directions, primaryMetric, compared }, problems, mlflowRuns };
+  return { msg: { type: 'data', title, runIds: keys, runs, gone, directions, primaryMetric, compared }, problems, mlflowRuns, pending };
 }

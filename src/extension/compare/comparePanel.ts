@@ -25,7 +25,7 @@ import { decodePng, PngRequests } from '../webviews/pngExport';
 import { WebviewPanelHost } from '../webviews/webviewPanelHost';
 import type { MlflowSources } from '../sources/mlflowSources';
 import type { WorkspaceStores } from '../workspaceStores';
-import { buildCompareData, type CompareSources, workspaceCompareSource } from './compareData';
+import { buildCompareData, type CompareData, type CompareSources, workspaceCompareSource } from './compareData';
 import { exportText, exportTo } from './exports';
 import { type CompareMessageTarget, handleCompareMessage, type RenderedMessage } from './messages';
 
@@ -40,6 +40,9 @@ export interface ComparePanelDeps {
 }
 
 /** The sources a comparison reads, from the panel's dependencies. */
+/** A build's result and when it was done (epoch ms). */
+type Timed = { data: CompareData; at: number };
+
 export function compareSources(deps: Pick<ComparePanelDeps, 'stores' | 'mlflow'>): CompareSources {
   const { mlflow } = deps;
   const stores = deps.stores.all();
@@ -56,6 +59,13 @@ export function compareSources(deps: Pick<ComparePanelDeps, 'stores' | 'mlflow'>
     },
   };
 }
+
+/**
+ * From this many runs, a comparison's first data message comes in two when the compared value is the last one: the
+ * runs' own values first (read in tens of ms from the store index), drawn at once; then the whole message with the
+ * step histories (at 500 runs hundreds of thousands of points read and parsed, megabytes of JSON).
+ */
+const SPLIT_FROM_RUNS = 100;
 
 /** A locked tab's title says so. */
 function tabTitle(title: string, locked: boolean): string {
@@ -81,6 +91,14 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
   /** Resolves when the build in flight has finished (tests, and callers that need the data now). */
   private built: Promise<void> = Promise.resolve();
   private readonly loggedGone = new Set<string>();
+  /**
+   * The data build started with the panel, before its webview said `ready` (which takes from 30 ms to more than a
+   * second: VS Code creates the frame, then our bundle starts), so that the runs are read meanwhile; used by the first
+   * build if it is for the same runs and compared value and nothing changed since.
+   */
+  private prefetch: { key: string; light?: Promise<Timed>; full: Promise<Timed>; ctl: AbortController; startedAt: number } | undefined;
+  /** How long the last build took to read the runs (ms; the light message's first), and whether it began before `ready`: for the log. */
+  lastBuild: { ms: number; withoutHistories?: boolean; early: boolean } | undefined;
   private readonly lockEmitter = new vscode.EventEmitter<boolean>();
   /** Fires when the tab is locked or unlocked (the manager keeps the editor title's context key in step). */
   readonly onDidChangeLock = this.lockEmitter.event;
@@ -100,16 +118,58 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     this.lastNames = new Map(Object.entries(names));
     this.data = new DataMessages(requestedAt);
     this.register(this.lockEmitter);
-    this.register(deps.stores.onDidChange(() => this.scheduleUpdate(40)));
+    this.register(deps.stores.onDidChange(() => this.changed(40)));
     // An MLflow source changed (a poll saw new values, it was refreshed, connected or disconnected): when it is one of
     // this comparison's, read its runs again (one getRun each; histories only for runs that changed).
-    if (deps.mlflow) this.register(deps.mlflow.onDidChange((entry) => (!entry || this.usesSource(entry.uri)) && this.scheduleUpdate(250)));
+    if (deps.mlflow) this.register(deps.mlflow.onDidChange((entry) => (!entry || this.usesSource(entry.uri)) && this.changed(250)));
     this.register({ dispose: () => this.building?.abort() });
+    this.register({ dispose: () => this.dropPrefetch() });
     this.register(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(PanelType.compare)) this.scheduleUpdate(40);
+        if (e.affectsConfiguration(PanelType.compare)) this.changed(40);
       }),
     );
+    this.startPrefetch();
+  }
+
+  /** Something the comparison reads changed: a build started before `ready` is stale; after it, update soon. */
+  private changed(delayMs: number): void {
+    if (!this.ready) this.dropPrefetch();
+    this.scheduleUpdate(delayMs);
+  }
+
+  private prefetchKey(): string {
+    return JSON.stringify([this.runIds, this.settings.compared]);
+  }
+
+  /** Whether the next message is the first of a big comparison, sent in two (see SPLIT_FROM_RUNS). */
+  private splits(): boolean {
+    return this.runIds.length >= SPLIT_FROM_RUNS && this.settings.compared.kind === 'last';
+  }
+
+  /** The runs read now (without histories not yet cached when `histories` is false), with the time it was done. */
+  private read(signal: AbortSignal, histories: boolean): Promise<Timed> {
+    const configured = parseDirectionSetting(setting<unknown>(ConfigKey.compareMetricDirections));
+    return buildCompareData(compareSources(this.deps), this.runIds, this.title, this.lastNames, configured, signal, this.settings.compared, histories)
+      .then((data) => ({ data, at: Date.now() }));
+  }
+
+  private startPrefetch(): void {
+    this.dropPrefetch();
+    if (this.ready || this.isDisposed) return;
+    const ctl = new AbortController();
+    const light = this.splits() ? this.read(ctl.signal, false) : undefined;
+    // One after the other: the light message is wanted first, and two builds at once share the same CPU.
+    const full = (light ?? Promise.resolve()).catch(() => undefined).then(() => this.read(ctl.signal, true));
+    // A failure is met again (and reported) by the build that would have used it.
+    light?.catch(() => undefined);
+    full.catch(() => undefined);
+    this.prefetch = { key: this.prefetchKey(), light, full, ctl, startedAt: Date.now() };
+  }
+
+  private dropPrefetch(): void {
+    this.prefetch?.ctl.abort();
+    this.prefetch = undefined;
   }
 
   /**
@@ -134,7 +194,8 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     this.lastNames.clear();
     this.loggedGone.clear();
     this.data.restart();
-    this.update(); // before `ready` the webview asks for the data itself
+    if (this.ready) this.update();
+    else this.startPrefetch(); // the webview asks for the data once it is ready: read it meanwhile
   }
 
   onWebviewReady(): void {
@@ -179,15 +240,37 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
   }
 
   private async build(signal: AbortSignal): Promise<void> {
-    const configured = parseDirectionSetting(setting<unknown>(ConfigKey.compareMetricDirections));
-    const { msg, problems, mlflowRuns } = await buildCompareData(compareSources(this.deps), this.runIds, this.title, this.lastNames, configured, signal, this.settings.compared);
+    let pre = this.prefetch;
+    this.prefetch = undefined;
+    if (pre && pre.key !== this.prefetchKey()) {
+      pre.ctl.abort();
+      pre = undefined;
+    }
+    const t0 = pre?.startedAt ?? Date.now();
+    if (this.data.fresh && this.splits()) {
+      const light = await (pre?.light ?? this.read(signal, false)).catch(() => undefined);
+      if (signal.aborted || this.isDisposed) return;
+      if (light?.data.pending) {
+        this.lastBuild = { ms: light.at - t0, withoutHistories: true, early: pre !== undefined };
+        this.publish(light.data, true);
+      }
+    }
+    const full = (pre ? await pre.full.catch(() => undefined) : undefined) ?? (await this.read(signal, true));
+    this.lastBuild = { ms: full.at - t0, early: pre !== undefined };
     if (signal.aborted || this.isDisposed) return;
+    this.publish(full.data, false);
+  }
+
+  /** Post the data (when it changed), as the light first message of a big comparison when `pending`. */
+  private publish(result: CompareData, pending: boolean): void {
+    const { msg, problems, mlflowRuns } = result;
     this.mlflowRuns = mlflowRuns;
     this.runs = msg.runs;
     this.directions = msg.directions;
     for (const r of msg.runs) this.loggedGone.delete(r.id);
     const out = this.data.next(msg, this.settings);
     if (!out) return;
+    if (pending) out.historiesPending = true;
     for (const p of problems) this.log.warn(`Compare: ${p}`);
     for (const g of out.gone) {
       if (this.loggedGone.has(g.id)) continue;

@@ -18,6 +18,8 @@ export interface CompareMessageTarget extends ShownComparison {
   settings: CompareSettings;
   /** The last `rendered` report of the webview (checked). */
   lastRendered: RenderedMessage | undefined;
+  /** How long the data of the last build took to read (ms), and whether it was read before the webview was ready. */
+  readonly lastBuild?: { ms: number; withoutHistories?: boolean; early: boolean };
   readonly pngs: PngRequests;
   /** The webview (re)started: send it everything again. */
   onWebviewReady(): void;
@@ -42,7 +44,7 @@ export function handleCompareMessage(panel: CompareMessageTarget, log: Log, m: C
     }
     case 'rendered':
       panel.lastRendered = checkRendered(m);
-      logRendered(log, panel.lastRendered);
+      logRendered(log, panel.lastRendered, panel.lastBuild);
       break;
     case 'export':
       if ((m.format === 'csv' || m.format === 'markdown') && (m.target === 'file' || m.target === 'clipboard')) void exportInteractive(log, panel, m.format, m.target);
@@ -83,14 +85,15 @@ export function checkRendered(m: RenderedMessage): RenderedMessage {
     sinceRequestMs: typeof m.sinceRequestMs === 'number' && Number.isFinite(m.sinceRequestMs) ? m.sinceRequestMs : null,
   };
   const ph = m.phases;
-  if (ph && typeof ph === 'object') r.phases = { webviewStart: num(ph.webviewStart), script: num(ph.script), scriptFetch: num(ph.scriptFetch), data: num(ph.data), draw: num(ph.draw) };
+  if (ph && typeof ph === 'object') r.phases = { webviewStart: num(ph.webviewStart), script: num(ph.script), hostWorker: num(ph.hostWorker), data: num(ph.data), draw: num(ph.draw) };
   return r;
 }
 
 /** The timing of a render that a command asked for, in the log: command → drawn, and the webview's phases. */
-function logRendered(log: Log, r: RenderedMessage): void {
+function logRendered(log: Log, r: RenderedMessage, build?: { ms: number; withoutHistories?: boolean; early: boolean }): void {
   if (r.sinceRequestMs === null) return;
   const p = r.phases;
-  const phases = p ? `; webview start ${p.webviewStart} ms, script ${p.script} ms (download ${p.scriptFetch} ms), ready → data ${p.data} ms, data → drawn ${p.draw} ms` : '';
+  const read = build ? ` (the runs read${build.withoutHistories ? ' without their histories' : ''} in ${build.ms} ms${build.early ? ', from the panel\'s creation' : ''})` : '';
+  const phases = p ? `; webview start ${p.webviewStart} ms, script ${p.script} ms (of which ${p.hostWorker} ms waiting for VS Code's webview service worker), ready → data ${p.data} ms${read}, data → drawn ${p.draw} ms` : '';
   log.info(`Compare: ${r.runs} runs × ${r.metrics} metrics drawn ${Math.round(r.sinceRequestMs)} ms after the command (webview render ${Math.round(r.renderMs)} ms${phases}).`);
 }

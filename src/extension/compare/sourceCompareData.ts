@@ -30,7 +30,8 @@ export interface CompareSource {
 }
 
 export type SourceCompareResult =
-  | { ok: true; run: SourceRun; view: CompareRunView; problems: string[] }
+  /** pending: read without its step histories and importance (ViewOptions.histories false, nothing cached). */
+  | { ok: true; run: SourceRun; view: CompareRunView; problems: string[]; pending?: boolean }
   | { ok: false; reason: string; problems: string[] };
 
 interface Extras {
@@ -60,15 +61,27 @@ export function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError('superseded by a newer comparison');
 }
 
-/** Run `fn` over `items`, at most `limit` at a time, results in order; stops starting new ones once aborted. */
+/** How long a chain of reads may hold the event loop before it lets other work (messages, I/O) run. */
+const SLICE_MS = 10;
+
+/**
+ * Run `fn` over `items`, at most `limit` at a time, results in order; stops starting new ones once aborted. A workspace
+ * run's histories are read synchronously behind a promise, so awaiting them alone never gives the event loop back:
+ * every SLICE_MS the chain yields (setImmediate), and the extension host keeps answering while 500 runs are read.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
+  let sliceStart = performance.now();
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       checkAborted(signal);
       const i = next++;
       out[i] = await fn(items[i], i);
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        sliceStart = performance.now();
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
@@ -157,12 +170,22 @@ export async function compareRunOf(src: CompareSource, key: string, runId: strin
 export async function compareView(src: CompareSource, source: RunSource, key: string, run: ComparedRun, signal?: AbortSignal, opts: ViewOptions = { compared: { kind: 'last' }, budget: 1000 }): Promise<SourceCompareResult> {
   if (run.lifecycle === 'deleted') return { ok: false, reason: `it was deleted in ${src.label}`, problems: [] };
   let extras = cache.get(key);
-  if (!extras || extras.signature !== signatureOf(run) || run.status === 'running') {
+  const stale = !extras || extras.signature !== signatureOf(run) || run.status === 'running';
+  if (stale && opts.histories === false) {
+    // Without histories (the light first message of a big comparison): the run's own values only.
+    extras = { signature: '', series: new RunSeries(new Map()), importance: null, problems: [] };
+    return { ok: true, run, view: viewOf(src, source, key, run, extras, opts), problems: [], pending: true };
+  }
+  if (stale || !extras) {
     extras = await readExtras(source, src.label, run, signal);
     checkAborted(signal);
     remember(key, extras);
   }
-  const view: CompareRunView = {
+  return { ok: true, run, view: viewOf(src, source, key, run, extras, opts), problems: extras.problems };
+}
+
+function viewOf(src: CompareSource, source: RunSource, key: string, run: ComparedRun, extras: Extras, opts: ViewOptions): CompareRunView {
+  return {
     id: key,
     ...(key !== run.id ? { runId: run.id } : {}),
     source: src.label,
@@ -179,5 +202,4 @@ export async function compareView(src: CompareSource, source: RunSource, key: st
     history: extras.series.histories(opts.budget),
     importance: extras.importance,
   };
-  return { ok: true, run, view, problems: extras.problems };
 }

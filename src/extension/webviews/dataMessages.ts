@@ -7,29 +7,34 @@
 export class DataMessages<S> {
   /** Epoch ms when the command that opened (or retargeted) the panel started; sent once, then cleared. */
   requestedAt: number | undefined;
-  private fresh = false;
+  private isFresh = false;
   private lastKey = '';
 
   constructor(requestedAt?: number) {
     this.requestedAt = requestedAt;
   }
 
+  /** Whether the next message is the first after a (re)start. */
+  get fresh(): boolean {
+    return this.isFresh;
+  }
+
   /** The next message starts the webview afresh: it is posted even when unchanged, with the settings. */
   restart(): void {
-    this.fresh = true;
+    this.isFresh = true;
     this.lastKey = '';
   }
 
   /** `msg` ready to post (settings and time added to a fresh start), or undefined when it equals the last one. */
   next<M extends { settings?: S; requestedAt?: number }>(msg: M, settings: S): M | undefined {
     const key = JSON.stringify(msg);
-    if (!this.fresh && key === this.lastKey) return undefined;
+    if (!this.isFresh && key === this.lastKey) return undefined;
     this.lastKey = key;
-    if (this.fresh) {
+    if (this.isFresh) {
       msg.settings = settings;
       if (this.requestedAt !== undefined) msg.requestedAt = this.requestedAt;
       this.requestedAt = undefined;
-      this.fresh = false;
+      this.isFresh = false;
     }
     return msg;
   }

@@ -96,7 +96,7 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
    * second: VS Code creates the frame, then our bundle starts), so that the runs are read meanwhile; used by the first
    * build if it is for the same runs and compared value and nothing changed since.
    */
-  private prefetch: { key: string; light?: Promise<Timed>; full: Promise<Timed>; ctl: AbortController; startedAt: number } | undefined;
+  private prefetch: { key: string; first: Promise<Timed>; light: boolean; ctl: AbortController; startedAt: number } | undefined;
   /** How long the last build took to read the runs (ms; the light message's first), and whether it began before `ready`: for the log. */
   lastBuild: { ms: number; withoutHistories?: boolean; early: boolean } | undefined;
   private readonly lockEmitter = new vscode.EventEmitter<boolean>();
@@ -158,13 +158,12 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     this.dropPrefetch();
     if (this.ready || this.isDisposed) return;
     const ctl = new AbortController();
-    const light = this.splits() ? this.read(ctl.signal, false) : undefined;
-    // One after the other: the light message is wanted first, and two builds at once share the same CPU.
-    const full = (light ?? Promise.resolve()).catch(() => undefined).then(() => this.read(ctl.signal, true));
-    // A failure is met again (and reported) by the build that would have used it.
-    light?.catch(() => undefined);
-    full.catch(() => undefined);
-    this.prefetch = { key: this.prefetchKey(), light, full, ctl, startedAt: Date.now() };
+    // A big comparison reads only the light message now: the histories are read once it is posted, so that they do
+    // not take the CPU from VS Code while it creates the webview.
+    const light = this.splits();
+    const first = this.read(ctl.signal, !light);
+    first.catch(() => undefined); // a failure is met again (and reported) by the build that would have used it
+    this.prefetch = { key: this.prefetchKey(), first, light, ctl, startedAt: Date.now() };
   }
 
   private dropPrefetch(): void {
@@ -248,14 +247,14 @@ export class ComparePanel extends WebviewPanelHost<CompareToWebview, CompareFrom
     }
     const t0 = pre?.startedAt ?? Date.now();
     if (this.data.fresh && this.splits()) {
-      const light = await (pre?.light ?? this.read(signal, false)).catch(() => undefined);
+      const light = await (pre?.light ? pre.first : this.read(signal, false)).catch(() => undefined);
       if (signal.aborted || this.isDisposed) return;
       if (light?.data.pending) {
         this.lastBuild = { ms: light.at - t0, withoutHistories: true, early: pre !== undefined };
         this.publish(light.data, true);
       }
     }
-    const full = (pre ? await pre.full.catch(() => undefined) : undefined) ?? (await this.read(signal, true));
+    const full = (pre && !pre.light ? await pre.first.catch(() => undefined) : undefined) ?? (await this.read(signal, true));
     this.lastBuild = { ms: full.at - t0, early: pre !== undefined };
     if (signal.aborted || this.isDisposed) return;
     this.publish(full.data, false);

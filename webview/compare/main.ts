@@ -378,6 +378,9 @@ function goneList(d: DataMessage): void {
   }
 }
 
+/** The charts being drawn (they are created a frame after their tab is shown): a PNG export waits for them. */
+let lastChartsDrawn: Promise<number> = Promise.resolve(0);
+
 function render(parts: { tables?: boolean; charts?: boolean } = { tables: true, charts: true }): void {
   if (!data) return;
   const t0 = measureFrom ?? performance.now();
@@ -410,7 +413,7 @@ function render(parts: { tables?: boolean; charts?: boolean } = { tables: true, 
     clear(els.tagsBody);
     if (els.tagsCollapsible.open) els.tagsBody.append(tagsTable(cmp, actions));
   }
-  if (parts.charts) chartsDrawn = charts.render({ cmp, runIndex: new Map(d.runIds.map((id, i) => [id, i])), chartSettings: settings.charts, primaryMetric: d.primaryMetric, compared: d.compared ?? { kind: 'last' }, theme, historiesPending: d.historiesPending === true });
+  if (parts.charts) chartsDrawn = lastChartsDrawn = charts.render({ cmp, runIndex: new Map(d.runIds.map((id, i) => [id, i])), chartSettings: settings.charts, primaryMetric: d.primaryMetric, compared: d.compared ?? { kind: 'last' }, theme, historiesPending: d.historiesPending === true });
   restoreFocus(app, fk);
   void chartsDrawn.then(async (chartCount) => {
     await afterPaint();
@@ -468,6 +471,7 @@ async function afterPaint(): Promise<void> {
 
 async function answerPng(msg: Extract<CompareToWebview, { type: 'requestPng' }>): Promise<void> {
   if (settings.charts.tab !== msg.chart) updateCharts({ tab: msg.chart });
+  await lastChartsDrawn;
   await afterPaint();
   const p = charts.png(msg.index);
   vscode.post({ type: 'png', requestId: msg.requestId, name: p?.name ?? msg.chart, dataUrl: p?.dataUrl ?? null });

@@ -119,15 +119,8 @@ export default async function store100k(ctx) {
   const coldOpenMs = Date.now() - t0;
   ctx.log(`cold open from the saved index (window reloaded): reload → tree drawn with the best runs in ${coldOpenMs} ms`);
   // The extension's own log (MLOps output channel) of each window: how long its store index took to load.
-  const indexLoads = [];
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name === 'MLOps.log') for (const m of fs.readFileSync(p, 'utf8').matchAll(/Store index of .*?: (.*?), (\d+) runs, in (\d+) ms/g)) indexLoads.push(`${m[1]} in ${m[3]} ms`);
-    }
-  };
-  walk(ctx.outDir);
+  const loadLine = /Store index of .*?: (.*?), (\d+) runs, in (\d+) ms/;
+  const indexLoads = ctx.helpers.extensionLogLines(ctx.outDir, loadLine).map((l) => l.match(loadLine)).map((m) => `${m[1]} in ${m[3]} ms`);
   ctx.log(`the extension's log: store index ${indexLoads.join('; ')}`);
   fs.writeFileSync(path.join(ctx.repo, 'test-output', 'store-100k-times.json'), JSON.stringify({ runs: RUNS, firstOpenMs, loadMoreMs, filterMs, coldOpenMs, indexLoads }, null, 2));
   console.log(`\n  100,000-run store in the tree: first open ${firstOpenMs} ms, Load more ${loadMoreMs} ms, filter ${filterMs} ms (with the input box), cold open after a window reload ${coldOpenMs} ms\n`);

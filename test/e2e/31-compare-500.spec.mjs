@@ -247,15 +247,7 @@ export default async function compare500(ctx) {
 
 
   // The extension's log line of each render: how long the runs took to read, on the extension host's side.
-  const hostLines = [];
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name === 'MLOps.log') hostLines.push(...fs.readFileSync(p, 'utf8').split('\n').filter((l) => /Compare: \d+ runs × \d+ metrics drawn/.test(l)));
-    }
-  };
-  walk(ctx.outDir);
+  const hostLines = ctx.helpers.extensionLogLines(ctx.outDir, /Compare: \d+ runs × \d+ metrics drawn/);
   for (const l of hostLines) ctx.log(`extension log: ${l.replace(/^.*?\] /, '')}`);
   const figures = {
     hostLog: hostLines,

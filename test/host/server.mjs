@@ -626,4 +626,15 @@ export async function openAppPanel(page, title, open, { retry = open, log = () =
 }
 
 /** The helpers the E2E runner passes to specs as ctx.helpers. */
-export const helpers = { openView, runCommand, waitForText, webviewFrames, waitForWebviewFrame, waitForWorkbench, notifications, setTheme, appState, waitAppState, appFrame, openAppPanel };
+/** The lines matching `pattern` of every MLOps output channel log (MLOps.log) under `dir` (a spec's server user data). */
+export function extensionLogLines(dir, pattern) {
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...extensionLogLines(p, pattern));
+    else if (e.name === 'MLOps.log') out.push(...fs.readFileSync(p, 'utf8').split('\n').filter((l) => pattern.test(l)));
+  }
+  return out;
+}
+
+export const helpers = { openView, runCommand, waitForText, webviewFrames, waitForWebviewFrame, waitForWorkbench, notifications, setTheme, appState, waitAppState, appFrame, openAppPanel, extensionLogLines };

@@ -205,9 +205,12 @@ describe('mlops pull from a real MLflow tracking server', { skip: skipUnlessMlfl
     const partial: number[] = [];
     for (const delay of [900, 1600]) {
       const child = spawn(process.execPath, [CLI, 'pull', '--from', server.url], { cwd, stdio: 'ignore' });
+      // Listened for from the start: on a fast machine the pull can finish before the kill, and a 'close' that came
+      // before the listener was never seen (a fresh-clone CI waited on it until it was stopped).
+      const closed = new Promise((r) => child.once('close', r));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('close', r));
+      await closed;
       const check = await mlops(['store', 'check', '--json'], { cwd });
       if (fs.existsSync(path.join(cwd, '.mlops'))) {
         const findings = (JSON.parse(check.out) as { findings: { severity: string; kind: string }[] }).findings;

@@ -141,7 +141,11 @@ export default async function mlflowSharing(ctx) {
     await reason.waitFor({ state: 'visible', timeout: 10_000 });
     await reason.fill('lower rmse on the new chip batch');
     await page.keyboard.press('Enter');
-    const state = await waitForState(runMlflowPython, STATE_PY, server.url, (m) => m.versions.find((v) => v.version === 2)?.stage === 'Production');
+    // The stage and the audit tag are two REST calls: wait for both (a fresh-clone CI once read the state between them).
+    const state = await waitForState(runMlflowPython, STATE_PY, server.url, (m) => {
+      const v = m.versions.find((x) => x.version === 2);
+      return v?.stage === 'Production' && Object.keys(v.tags).some((k) => k.startsWith('mlops.audit.'));
+    });
     assert.deepEqual(state.versions.map((v) => [v.version, v.stage]), [[1, 'Archived'], [2, 'Production']], 'MLflow\'s client sees v2 in Production, v1 archived');
     assert.ok(Object.keys(state.versions[1].tags).some((k) => k.startsWith('mlops.audit.')), 'the audit tag on v2');
 

@@ -363,4 +363,30 @@ describe('Compare Runs (editor)', function () {
     assert.equal(closed, true);
     restored.dispose();
   });
+
+  it('a bar chart of many runs is drawn as the window in view, and its PNG is the whole chart', async () => {
+    const cmp = await compareApi();
+    for (const p of cmp.panels()) p.dispose();
+    const t = Tracker.open(store);
+    const ids: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const run = t.startRun({ experiment: 'ManyBars', name: `bars-${String(i).padStart(3, '0')}`, params: { i } });
+      run.logMetrics({ rmse_test: 3 + ((i * 37) % 120) / 100 });
+      run.end();
+      ids.push(run.id);
+    }
+    const { panel } = await openCompare('mlops.compareRuns', ids);
+    const { value: r } = await waitFor('the 120-run comparison drawn', () => (panel.lastRendered?.runs === 120 ? panel.lastRendered : undefined), 30_000);
+    assert.equal(r.chart, 'bars');
+    // The shown chart is a window of the bars (a 560 px box, 14 px a bar past 100 runs); the PNG is not.
+    const { name, png } = await panel.saveChartPng('bars', vscode.Uri.file(path.join(out, 'chart-bars-120.png')));
+    assert.equal(name, 'rmse_test');
+    const width = png.readUInt32BE(16);
+    const height = png.readUInt32BE(20);
+    // The PNG is the whole chart, drawn once off screen: 60 px + 14 px for each of the 120 runs, at the device pixel ratio.
+    const ratio = height / (60 + 120 * 14);
+    assert.ok(ratio >= 1 && Number.isInteger(ratio), `the PNG is the whole chart: ${width} × ${height} px`);
+    assert.ok(width > 300, `${width} px wide`);
+    panel.dispose();
+  });
 });

@@ -102,6 +102,8 @@ export interface ChartsHost {
 interface Drawn {
   chart: Chart;
   name: string;
+  /** The chart as a PNG when the canvas shows only part of it (a windowed bar chart). */
+  png?: () => string;
 }
 
 /** Writes a label beside each point of the first dataset. */
@@ -243,7 +245,7 @@ export class ChartsView {
   /** The `index`-th chart of the shown tab as a PNG data URL. */
   png(index: number): { name: string; dataUrl: string } | null {
     const d = this.drawn[index];
-    return d ? { name: d.name, dataUrl: d.chart.toBase64Image('image/png', 1) } : null;
+    return d ? { name: d.name, dataUrl: d.png ? d.png() : d.chart.toBase64Image('image/png', 1) } : null;
   }
 
   // ------------------------------------------------------------------------------ controls
@@ -268,25 +270,31 @@ export class ChartsView {
     return h('label', { class: 'control' }, h('span', { class: 'control-label' }, label), sel);
   }
 
-  private card(grid: HTMLElement, name: string, height: number, config: ChartConfiguration, summary: string, wide = false, scrollAbove?: number): void {
+  private card(grid: HTMLElement, name: string, height: number, config: ChartConfiguration, summary: string, wide = false): void {
     const canvas = h('canvas', { role: 'img', 'aria-label': summary });
-    let box = h('div', { class: 'chart-box' }, canvas);
+    const box = h('div', { class: 'chart-box' }, canvas);
     box.style.height = `${Math.round(height)}px`;
-    if (scrollAbove !== undefined && height > scrollAbove) {
-      // A tall chart scrolls in its own box (focusable: the arrow keys scroll it), under the chart's PNG button.
-      box = h('div', { class: 'chart-scroll', tabindex: 0, role: 'region', 'aria-label': `${name}: scroll for every run` }, box);
-      box.style.maxHeight = `${scrollAbove}px`;
-    }
+    const finished = this.finish(config);
+    this.addCard(grid, name, box, wide, () => ({ chart: new Chart(canvas, finished), name }));
+  }
+
+  /** A card with its PNG button around `body`; `create` makes its chart once the panel is laid out. */
+  private addCard(grid: HTMLElement, name: string, body: HTMLElement, wide: boolean, create: () => Drawn): void {
     const index = this.drawn.length + this.pending.length;
     const save = pngButton(name, `png:${this.activeTab}:${name}`, () => {
       const p = this.png(index);
       if (p) this.host.savePng(p.name, p.dataUrl);
     });
-    grid.append(h('figure', { class: `chart-card${wide ? ' wide' : ''}`, 'data-chart': name }, h('div', { class: 'chart-actions' }, save), box));
+    grid.append(h('figure', { class: `chart-card${wide ? ' wide' : ''}`, 'data-chart': name }, h('div', { class: 'chart-actions' }, save), body));
+    this.pending.push(() => this.drawn.push(create()));
+  }
+
+  /** The options every chart here shares: the theme's background in PNGs, no animation, the card's size. */
+  private finish<C extends ChartConfiguration>(config: C): C {
     config.plugins = [...(config.plugins ?? []), background(this.inputs!.theme.bg)];
     const opts = (config.options ??= {}) as Record<string, unknown>;
     Object.assign(opts, { animation: false, responsive: true, maintainAspectRatio: false });
-    this.pending.push(() => this.drawn.push({ chart: new Chart(canvas, config), name }));
+    return config;
   }
 
   private empty(grid: HTMLElement, text: string): void {
@@ -326,24 +334,39 @@ export class ChartsView {
       });
       const values = order.map((i) => (finite(i) ? m.values[i]! : null));
       const colors = order.map((i) => (m.isBest[i] ? t.best : cmp.baseline?.id === cmp.runs[i].id ? t.baseline : t.bar));
+      const labels = order.map((i) => cmp.runs[i].name);
       const allPositive = values.every((v) => v === null || v >= 0);
+      const shown = values.filter((v): v is number => v !== null);
       const bestIdx = m.isBest.indexOf(true);
-      const config: ChartConfiguration<'bar'> = {
+      const n = cmp.runs.length;
+      // The bars from `from` (inclusive) to `to` (exclusive) of the sorted runs. A window of a long chart keeps the
+      // whole chart's value axis (suggestedMin/Max: the same nice ticks in every window) and its label width.
+      const configOf = (from: number, to: number, labelWidth?: number): ChartConfiguration<'bar'> => ({
         type: 'bar',
-        data: { labels: order.map((i) => cmp.runs[i].name), datasets: [{ label: key, data: values, backgroundColor: colors, borderColor: colors, borderWidth: 1, barPercentage: 0.8, categoryPercentage: 0.9 }] },
+        data: { labels: labels.slice(from, to), datasets: [{ label: key, data: values.slice(from, to), backgroundColor: colors.slice(from, to), borderColor: colors.slice(from, to), borderWidth: 1, barPercentage: 0.8, categoryPercentage: 0.9 }] },
         options: {
           indexAxis: 'y',
           scales: {
-            x: { beginAtZero: allPositive, grid: { color: t.grid }, ticks: { color: t.muted }, title: this.axisTitle(`${key} (${dirText(m)})`, t) },
-            y: { grid: { display: false }, ticks: { color: t.fg, autoSkip: false, callback(this: { getLabelForValue(v: number): string }, v) { return truncate(this.getLabelForValue(Number(v))); } } },
+            x: {
+              beginAtZero: allPositive,
+              ...(from > 0 || to < n ? { suggestedMin: shown.length ? Math.min(...shown) : undefined, suggestedMax: shown.length ? Math.max(...shown) : undefined } : {}),
+              grid: { color: t.grid },
+              ticks: { color: t.muted },
+              title: this.axisTitle(`${key} (${dirText(m)})`, t),
+            },
+            y: {
+              grid: { display: false },
+              ticks: { color: t.fg, autoSkip: false, callback(this: { getLabelForValue(v: number): string }, v) { return truncate(this.getLabelForValue(Number(v))); } },
+              ...(labelWidth !== undefined ? { afterFit: (scale: { width: number }) => { scale.width = labelWidth; } } : {}),
+            },
           },
           plugins: {
             legend: { display: false },
-            title: this.titlePlugin(`${key}${valueName} — best first`, t),
+            title: this.titlePlugin(`${key}${valueName} — best first${to - from < n ? `: ${(from + 1).toLocaleString('en')}–${to.toLocaleString('en')} of ${n.toLocaleString('en')} runs (scroll for more)` : ''}`, t),
             tooltip: {
               callbacks: {
                 label: (item: TooltipItem<'bar'>) => {
-                  const i = order[item.dataIndex];
+                  const i = order[from + item.dataIndex];
                   const v = m.values[i];
                   let s = `${key}: ${v === undefined ? 'not logged' : formatNumber(v)}`;
                   if (m.isBest[i]) s += ' ★ best';
@@ -355,14 +378,95 @@ export class ChartsView {
             },
           },
         },
-      };
-      const summary = `Bar chart of ${key}${valueName} across ${cmp.runs.length} runs, best first${bestIdx >= 0 ? `; best ${cmp.runs[bestIdx].name} ${formatNumber(m.values[bestIdx]!)}` : ''}.`;
+      });
+      const summary = `Bar chart of ${key}${valueName} across ${n} runs, best first${bestIdx >= 0 ? `; best ${cmp.runs[bestIdx].name} ${formatNumber(m.values[bestIdx]!)}` : ''}.`;
       // Thinner bars as runs add up: 50 runs at 22 px made a 1,160 px canvas (a screen and a half to scroll, and
-      // allocating and painting it was a third of the panel's draw time); at 15 px it is 810 px. Past 40 runs the
-      // chart scrolls in a box of its own (500 runs at 14 px: a 7,060 px canvas, labels still 11 px apart).
-      const n = cmp.runs.length;
+      // allocating and painting it was a third of the panel's draw time); at 15 px it is 810 px.
       const perBar = n <= 10 ? 22 : n <= 25 ? 18 : n <= 100 ? 15 : 14;
-      this.card(panel.grid, key, 60 + n * perBar, config as ChartConfiguration, summary, metrics.length === 1, n > BAR_SCROLL_FROM ? BAR_BOX_HEIGHT : undefined);
+      if (n <= BAR_SCROLL_FROM) this.card(panel.grid, key, 60 + n * perBar, configOf(0, n) as ChartConfiguration, summary, metrics.length === 1);
+      else this.windowedBars(panel.grid, key, { n, perBar, labels, configOf }, summary, metrics.length === 1);
+    }
+  }
+
+  /**
+   * A bar chart of many runs, one bar per run, that scrolls in a box of BAR_BOX_HEIGHT px and draws only the bars in
+   * view. The box holds a spacer as tall as the whole chart (60 px + a bar's height per run) and, stuck to the top of
+   * the view, one chart of the bars in view, whose data follow the scroll position. Not one canvas of the whole chart:
+   * at 500 runs that was 7,060 px tall, and creating and painting it took 160–210 ms in headless Chromium, a frame of
+   * over 100 ms when its tab was shown. chart.js has no windowed category axis (its category `min`/`max` still lays
+   * out and draws every bar), so the window is the data itself. The PNG export draws the whole chart once, off screen.
+   */
+  private windowedBars(
+    grid: HTMLElement,
+    name: string,
+    bars: { n: number; perBar: number; labels: string[]; configOf: (from: number, to: number, labelWidth?: number) => ChartConfiguration<'bar'> },
+    summary: string,
+    wide: boolean,
+  ): void {
+    const { n, perBar } = bars;
+    const fullHeight = 60 + n * perBar;
+    const inView = Math.min(n, Math.floor((BAR_BOX_HEIGHT - 60) / perBar));
+    const labelWidth = this.labelWidth(bars.labels);
+    let from = 0;
+    const canvas = h('canvas', { role: 'img', 'aria-label': summary });
+    const box = h('div', { class: 'chart-box chart-window' }, canvas);
+    box.style.height = `${BAR_BOX_HEIGHT}px`;
+    const spacer = h('div', { class: 'chart-spacer' }, box);
+    spacer.style.height = `${fullHeight}px`;
+    const scroller = h('div', { class: 'chart-scroll', tabindex: 0, role: 'region', 'aria-label': `${name}: scroll for every run` }, spacer);
+    scroller.style.maxHeight = `${BAR_BOX_HEIGHT}px`;
+    let chart: Chart | undefined;
+    let queued = false;
+    scroller.addEventListener('scroll', () => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        const next = Math.max(0, Math.min(n - inView, Math.round(scroller.scrollTop / perBar)));
+        if (!chart || next === from) return;
+        from = next;
+        // The window's bars, and its options (the tooltip names the runs of this window).
+        const c = this.finish(bars.configOf(from, from + inView, labelWidth));
+        chart.data = c.data as typeof chart.data;
+        chart.options = c.options as typeof chart.options;
+        chart.update('none');
+        canvas.dataset.from = String(from);
+      });
+    }, { passive: true });
+    canvas.dataset.from = '0';
+    canvas.dataset.bars = String(inView);
+    const first = this.finish(bars.configOf(0, inView, labelWidth));
+    this.addCard(grid, name, scroller, wide, () => {
+      chart = new Chart(canvas, first);
+      return { chart, name, png: () => this.offscreenPng(bars.configOf(0, n, labelWidth), box.clientWidth || 800, fullHeight) };
+    });
+  }
+
+  /** The widest y-axis label of the truncated run names, in px (chart.js's 12 px font), so every window lines up. */
+  private labelWidth(labels: string[]): number {
+    const ctx = document.createElement('canvas').getContext('2d');
+    if (!ctx) return 200;
+    ctx.font = `12px ${Chart.defaults.font.family ?? 'sans-serif'}`;
+    let widest = 0;
+    for (const l of labels) widest = Math.max(widest, ctx.measureText(truncate(l)).width);
+    return Math.ceil(widest) + 16;
+  }
+
+  /** Draw a chart once on a canvas out of view, at `width` × `height` CSS px, and return it as a PNG data URL. */
+  private offscreenPng(config: ChartConfiguration, width: number, height: number): string {
+    const canvas = h('canvas', {});
+    const holder = h('div', { 'aria-hidden': 'true' }, canvas);
+    Object.assign(holder.style, { position: 'fixed', left: '-20000px', top: '0', width: `${width}px`, height: `${height}px` });
+    document.body.append(holder);
+    try {
+      const chart = new Chart(canvas, this.finish(config));
+      try {
+        return chart.toBase64Image('image/png', 1);
+      } finally {
+        chart.destroy();
+      }
+    } finally {
+      holder.remove();
     }
   }
 

@@ -28,6 +28,15 @@ import { errorMessage, UserInputError } from '../core/util/errors';
 import type { Log } from './log';
 import { ConfigKey, affects, setting } from './keys';
 
+/**
+ * "Indexing the runs of wafer: 37% (370,000 of 1,000,000)" — a first open — or "Checking …" (a full check); without a
+ * folder (the tree, where the per cent must fit a narrow side bar) "Indexing runs: 37% (…)".
+ */
+export function indexProgressText(folder: string | undefined, p: { done: number; total: number; rebuilding: boolean }): string {
+  const pct = p.total ? Math.floor((100 * p.done) / p.total) : 0;
+  return `${p.rebuilding ? 'Indexing' : 'Checking'} ${folder === undefined ? 'runs' : `the runs of ${folder}`}: ${pct}% (${p.done.toLocaleString('en')} of ${p.total.toLocaleString('en')})`;
+}
+
 const EMPTY_SUMMARY: IndexSummary = { experiments: [], runCount: 0, problems: [], runningCount: 0, version: 0 };
 const RUN_PATH = /[\\/]runs[\\/]([0-9a-f]{32})(?:[\\/]|$)/;
 
@@ -55,6 +64,12 @@ export class WorkspaceStore implements vscode.Disposable {
   private loadedOnce = false;
   private readonly emitter = new vscode.EventEmitter<WorkspaceStore>();
   readonly onDidChange = this.emitter.event;
+  /** How far a long check of every run folder is (a first open without an index, a full check); else undefined. */
+  indexProgress: { done: number; total: number; rebuilding: boolean } | undefined;
+  private readonly progressEmitter = new vscode.EventEmitter<WorkspaceStore>();
+  /** Fires as `indexProgress` moves (at most twice a second) and when it ends. */
+  readonly onDidIndexProgress = this.progressEmitter.event;
+  private endProgress: (() => void) | undefined;
 
   constructor(
     readonly folder: vscode.WorkspaceFolder,
@@ -294,7 +309,7 @@ export class WorkspaceStore implements vscode.Disposable {
       const full = this.pendingFull;
       this.pendingFull = false;
       try {
-        const answer = await c.refresh(hints, full);
+        const answer = await c.refresh(hints, full, (p) => this.progressed(p)).finally(() => this.progressed(undefined));
         if (answer.opened) this.log.info(`Store index of ${this.root}: ${answer.opened.from === 'snapshot' ? 'loaded from its snapshot' : 'built from the run folders'}, ${answer.summary.runCount} runs, in ${answer.ms.toFixed(0)} ms (in a worker thread)`);
         for (const m of answer.messages) this.log.warn(m);
         this.summaryNow = answer.summary;
@@ -312,8 +327,38 @@ export class WorkspaceStore implements vscode.Disposable {
     this.emitter.fire(this);
   }
 
+  /**
+   * A long check of every run folder moved on (or ended: undefined). The first report opens a progress in the status
+   * bar ("Indexing runs of <folder>: 37% (370,000 of 1,000,000)"), and the Experiments tree says the same while it has
+   * nothing to show yet.
+   */
+  private progressed(p: { done: number; total: number; rebuilding: boolean } | undefined): void {
+    if (this.disposed) return;
+    this.indexProgress = p;
+    if (p && !this.endProgress) {
+      let report: ((message: string) => void) | undefined;
+      const ended = new Promise<void>((resolve) => (this.endProgress = resolve));
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'MLOps' }, (progress) => {
+        report = (message) => progress.report({ message });
+        report(indexProgressText(this.folder.name, this.indexProgress ?? p));
+        return ended;
+      });
+      this.reportProgress = (q) => report?.(indexProgressText(this.folder.name, q));
+    } else if (p) this.reportProgress?.(p);
+    else {
+      this.endProgress?.();
+      this.endProgress = undefined;
+      this.reportProgress = undefined;
+    }
+    this.progressEmitter.fire(this);
+  }
+
+  private reportProgress: ((p: { done: number; total: number; rebuilding: boolean }) => void) | undefined;
+
   dispose(): void {
     this.disposed = true;
+    this.endProgress?.();
+    this.progressEmitter.dispose();
     if (this.timer) clearInterval(this.timer);
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     this.watcher?.dispose();
@@ -329,6 +374,9 @@ export class WorkspaceStores implements vscode.Disposable {
   private stores = new Map<string, WorkspaceStore>();
   private readonly emitter = new vscode.EventEmitter<WorkspaceStore | undefined>();
   readonly onDidChange = this.emitter.event;
+  private readonly progressEmitter = new vscode.EventEmitter<WorkspaceStore>();
+  /** A store's `indexProgress` moved or ended. */
+  readonly onDidIndexProgress = this.progressEmitter.event;
   private disposables: vscode.Disposable[] = [];
   /** One worker thread holds every folder's store index (its jobs run one at a time, in order). */
   private readonly indexPool = new WorkerPool(1);
@@ -362,6 +410,7 @@ export class WorkspaceStores implements vscode.Disposable {
       const root = WorkspaceStores.storeRootFor(f);
       const s = new WorkspaceStore(f, root, this.log, this.indexPool);
       s.onDidChange((x) => this.emitter.fire(x));
+      s.onDidIndexProgress((x) => this.progressEmitter.fire(x));
       this.stores.set(key, s);
       this.log.info(`Store for folder '${f.name}': ${root}${s.exists ? '' : ' (not created yet)'}`);
     }
@@ -445,6 +494,7 @@ export class WorkspaceStores implements vscode.Disposable {
     void Promise.allSettled([...this.stores.values()].map((s) => s.closing)).then(() => pool.dispose()); // after the last saves
     this.stores.clear();
     this.emitter.dispose();
+    this.progressEmitter.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

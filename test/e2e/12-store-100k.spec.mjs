@@ -1,3 +1,4 @@
+/* global document */
 // A 100,000-run workspace store in the Experiments tree (issue 15), as a person meets it: 100,000 completed runs × 20
 // metrics in five experiments (test/bench/bigStore.ts, real run folders written through the core's Store). The
 // workbench opens on it the first time (no index yet: the worker reads every run.json), each experiment shows its
@@ -46,9 +47,22 @@ export default async function store100k(ctx) {
     const h = page.locator('.part.sidebar .pane-header', { hasText: title }).first();
     if ((await h.getAttribute('aria-expanded')) === 'true') await h.click();
   }
+  // While the worker reads the 100,000 run.json files the first time (no index yet), the tree and the status bar say
+  // how far it is, in per cent and runs.
+  const indexing = /Indexing (?:runs|the runs of [^:]+): (\d+)% \(([\d,]+) of 100,000\)/;
+  const seen = await page.waitForFunction((src) => {
+    const re = new RegExp(src);
+    const tree = document.querySelector('.part.sidebar')?.textContent ?? '';
+    const bar = document.querySelector('.part.statusbar')?.textContent ?? '';
+    return re.test(tree) && re.test(bar) ? `${re.exec(tree)[0]} | ${re.exec(bar)[0]}` : (/100,000 runs|20,000 runs/.test(tree) ? 'done' : false);
+  }, indexing.source, { timeout: 120_000, polling: 100 }).then((h) => h.jsonValue());
+  assert.notEqual(seen, 'done', 'the tree was drawn before any "Indexing …: N% (n of 100,000)" line was seen in the tree and the status bar');
+  ctx.log(`while indexing: ${seen}`);
+  await ctx.screenshot(page, '12-store-100k-indexing');
   await waitForText(sidebar, `${PER_EXPERIMENT.toLocaleString('en')} runs`, 120_000);
   await waitForText(sidebar, '★ best', 60_000);
   const firstOpenMs = Date.now() - t0;
+  assert.ok(!indexing.test(await page.locator('.part.statusbar').innerText()), 'the status bar\'s indexing progress ends with the index');
   ctx.log(`first open (no index: every run.json read in the worker): page load → tree drawn with the best runs in ${firstOpenMs} ms`);
 
   // Each experiment: its run count over all runs, sorted by the primary metric; its newest runs shown.

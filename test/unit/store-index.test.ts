@@ -131,6 +131,35 @@ describe('store index', () => {
     }
   });
 
+  it('says how far a check of every run folder is: the first open (rebuilding) and a later full check, over every folder', () => {
+    const { store } = makeStore(1000);
+    const total = store.listRunIds().length;
+    const before = { after: process.env.MLOPS_INDEX_PROGRESS_AFTER_MS, every: process.env.MLOPS_INDEX_PROGRESS_EVERY_MS };
+    process.env.MLOPS_INDEX_PROGRESS_AFTER_MS = '0';
+    process.env.MLOPS_INDEX_PROGRESS_EVERY_MS = '0';
+    try {
+      const heard: { done: number; total: number; rebuilding: boolean }[] = [];
+      const index = new StoreIndex(store);
+      index.open(() => undefined, { progress: (p) => heard.push(p) });
+      // Every 256 folders (the clock is read that often), at most every `every` ms: here every time.
+      assert.deepEqual(heard.map((p) => p.done), [256, 512, 768].filter((d) => d <= total));
+      assert.ok(heard.every((p) => p.total === total && p.rebuilding), JSON.stringify(heard));
+      const check: typeof heard = [];
+      index.validate((p) => check.push(p));
+      assert.ok(check.length === heard.length && check.every((p) => p.total === total && !p.rebuilding), `a check of an index that has the runs is not a rebuild: ${JSON.stringify(check)}`);
+      // The default: nothing for a check that takes less than a second.
+      delete process.env.MLOPS_INDEX_PROGRESS_AFTER_MS;
+      const quiet: typeof heard = [];
+      new StoreIndex(store).open(() => undefined, { progress: (p) => quiet.push(p) });
+      assert.deepEqual(quiet, []);
+    } finally {
+      for (const [k, v] of [['MLOPS_INDEX_PROGRESS_AFTER_MS', before.after], ['MLOPS_INDEX_PROGRESS_EVERY_MS', before.every]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('saves a snapshot that a new index loads; a stale snapshot is corrected from the folders and said so', () => {
     const { store, tracker } = makeStore(120);
     const first = new StoreIndex(store);

@@ -31,6 +31,12 @@ import { metricDirection, preferredMetric, type Direction } from './metricDirect
 
 /** Journal lines this recent (by their writer's clock) name runs that are re-checked at every refresh. */
 export const JOURNAL_WINDOW_MS = 30_000;
+
+/** How far a check of every run folder is: `rebuilding` while every run read so far was read afresh (no usable index). */
+export type IndexProgress = (p: { done: number; total: number; rebuilding: boolean }) => void;
+/** A check of every folder says how far it is once it has taken this long, then this often (env: for tests). */
+const progressAfterMs = () => Number(process.env.MLOPS_INDEX_PROGRESS_AFTER_MS ?? 1000);
+const progressEveryMs = () => Number(process.env.MLOPS_INDEX_PROGRESS_EVERY_MS ?? 500);
 /**
  * A journal bigger than this is compacted when an index is saved (Store.compactJournal): 4 MiB is about 13,000 run
  * changes. `MLOPS_JOURNAL_COMPACT_BYTES` sets it (the crash tests make it small so compaction runs among their kills).
@@ -179,7 +185,7 @@ export class StoreIndex {
    * Load the snapshot when there is a usable one (else start empty: validate() then reads every run), then validate
    * against the folders. `log` hears why a snapshot was not used and how many runs were stale.
    */
-  open(log: (message: string) => void = () => undefined, options: { deferValidation?: boolean } = {}): OpenReport & ValidateReport & { validated: boolean } {
+  open(log: (message: string) => void = () => undefined, options: { deferValidation?: boolean; progress?: IndexProgress } = {}): OpenReport & ValidateReport & { validated: boolean } {
     let report: OpenReport;
     const file = this.snapshotFile;
     if (!fs.existsSync(file)) report = { from: 'rebuilt', reason: 'no index yet' };
@@ -200,7 +206,7 @@ export class StoreIndex {
       this.staleLog = log;
       return { ...report, reread: 0, removed: 0, validated: false };
     }
-    const v = this.validate();
+    const v = this.validate(options.progress);
     if (report.from === 'snapshot' && (v.reread || v.removed)) this.sayStale(v, log);
     return { ...report, ...v, validated: true };
   }
@@ -216,8 +222,12 @@ export class StoreIndex {
     return !this.needsValidation;
   }
 
-  /** Compare every run's stamps with the folders; read again what differs. The ground truth check. */
-  validate(): ValidateReport {
+  /**
+   * Compare every run's stamps with the folders; read again what differs. The ground truth check. `progress` hears how
+   * many run folders are done, once the check has taken a second and then every half second (a first open of a
+   * million runs reads a million `run.json` files: minutes from a cold disk).
+   */
+  validate(progress?: IndexProgress): ValidateReport {
     this.readJournal(true); // moves the offset to the end: everything before is covered by this check
     const expNames = this.loadExperiments();
     let ids: string[] = [];
@@ -232,9 +242,15 @@ export class StoreIndex {
     const now = Date.now();
     let reread = 0;
     const seen = new Set<string>();
-    for (const id of ids) {
+    const fresh = this.rowOf.size === 0;
+    let next = performance.now() + progressAfterMs();
+    for (const [k, id] of ids.entries()) {
       seen.add(id);
       if (this.check(id, expNames, now, true)) reread++;
+      if (progress && (k & 255) === 255 && performance.now() >= next) {
+        progress({ done: k + 1, total: ids.length, rebuilding: fresh });
+        next = performance.now() + progressEveryMs();
+      }
     }
     let removed = 0;
     for (const id of [...this.rowOf.keys()]) {
@@ -252,12 +268,12 @@ export class StoreIndex {
    * The cheap refresh: the journal's new lines, the runs named in its recent window, the running runs, `hints` (run
    * ids from file events) and the experiment documents. A replaced or truncated journal makes it a full validation.
    */
-  refresh(hints: Iterable<string> = []): { checked: number; changed: number; full: boolean } {
+  refresh(hints: Iterable<string> = [], progress?: IndexProgress): { checked: number; changed: number; full: boolean } {
     const before = this.version;
     if (this.needsValidation || !this.readJournal(false)) {
       const deferred = this.staleLog;
       this.staleLog = undefined;
-      const v = this.validate();
+      const v = this.validate(progress);
       if (deferred && (v.reread || v.removed)) this.sayStale(v, deferred);
       return { checked: this.size, changed: v.reread + v.removed, full: true };
     }

@@ -10,7 +10,7 @@ import { Store } from '../store/store';
 import type { Run } from '../store/types';
 import type { WorkerPool } from '../worker/pool';
 import type { Direction } from './metricDirection';
-import { type IndexPageQuery, type IndexSummary, StoreIndex } from './storeIndex';
+import { type IndexPageQuery, type IndexProgress, type IndexSummary, StoreIndex } from './storeIndex';
 
 export const STORE_INDEX_JOB = 'store-index';
 
@@ -52,12 +52,12 @@ interface Held {
 
 const held = new Map<string, Held>();
 
-function openIndex(root: string, messages: string[]): { held: Held; opened?: StoreIndexAnswer['opened'] } {
+function openIndex(root: string, messages: string[], progress: IndexProgress): { held: Held; opened?: StoreIndexAnswer['opened'] } {
   const h = held.get(root);
   if (h) return { held: h };
   const index = new StoreIndex(Store.open(root));
   // From a snapshot, answer at once; the next refresh validates against the run folders (and says what was stale).
-  const r = index.open((m) => messages.push(m), { deferValidation: true });
+  const r = index.open((m) => messages.push(m), { deferValidation: true, progress });
   const entry = { index, savedAt: 0 };
   held.set(root, entry);
   if (r.validated) saveIfDue(entry, messages, true);
@@ -75,7 +75,8 @@ function saveIfDue(h: Held, messages: string[], force = false): void {
   }
 }
 
-export function storeIndexJob(payload: unknown): { result: StoreIndexAnswer } {
+/** `progress` hears how far a check of every run folder is (see StoreIndex.validate): only a long one reports. */
+export function storeIndexJob(payload: unknown, progress: (p: unknown) => void = () => undefined): { result: StoreIndexAnswer } {
   const req = payload as StoreIndexRequest;
   const t0 = performance.now();
   const messages: string[] = [];
@@ -85,7 +86,7 @@ export function storeIndexJob(payload: unknown): { result: StoreIndexAnswer } {
     held.delete(req.root);
     return { result: { summary: { experiments: [], runCount: 0, problems: [], runningCount: 0, version: 0 }, messages, ms: performance.now() - t0 } };
   }
-  const { held: h, opened } = openIndex(req.root, messages);
+  const { held: h, opened } = openIndex(req.root, messages, progress);
   const index = h.index;
   const answer: StoreIndexAnswer = { summary: undefined as unknown as IndexSummary, messages, ms: 0, ...(opened ? { opened } : {}) };
   switch (req.op) {
@@ -97,10 +98,10 @@ export function storeIndexJob(payload: unknown): { result: StoreIndexAnswer } {
     case 'refresh': {
       if (!opened) {
         if (req.full && index.validated) {
-          const v = index.validate();
+          const v = index.validate(progress);
           answer.changed = v.reread + v.removed;
           if (answer.changed) messages.push(`Checked every run of ${req.root}: ${v.reread} changed or added, ${v.removed} removed.`);
-        } else answer.changed = index.refresh(req.hints ?? []).changed;
+        } else answer.changed = index.refresh(req.hints ?? [], progress).changed;
       } else answer.changed = 1;
       saveIfDue(h, messages);
       break;
@@ -128,16 +129,17 @@ export class StoreIndexClient {
     readonly root: string,
   ) {}
 
-  private run(req: StoreIndexRequest): Promise<StoreIndexAnswer> {
-    return this.pool.run<StoreIndexAnswer>(STORE_INDEX_JOB, req);
+  private run(req: StoreIndexRequest, onProgress?: IndexProgress): Promise<StoreIndexAnswer> {
+    return this.pool.run<StoreIndexAnswer>(STORE_INDEX_JOB, req, onProgress ? { onProgress: onProgress as (p: unknown) => void } : {});
   }
 
-  open(): Promise<StoreIndexAnswer> {
-    return this.run({ op: 'open', root: this.root });
+  open(onProgress?: IndexProgress): Promise<StoreIndexAnswer> {
+    return this.run({ op: 'open', root: this.root }, onProgress);
   }
 
-  refresh(hints: string[] = [], full = false): Promise<StoreIndexAnswer> {
-    return this.run({ op: 'refresh', root: this.root, hints, full });
+  /** `onProgress` hears how far a long check of every run folder is (a first open, a full check). */
+  refresh(hints: string[] = [], full = false, onProgress?: IndexProgress): Promise<StoreIndexAnswer> {
+    return this.run({ op: 'refresh', root: this.root, hints, full }, onProgress);
   }
 
   page(query: IndexPageQuery): Promise<StoreIndexAnswer> {

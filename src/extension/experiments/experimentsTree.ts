@@ -14,7 +14,7 @@ import type { Experiment, Run, StoreProblem } from '../../core/store/types';
 import { errorMessage } from '../../core/util/errors';
 import type { RunSource } from '../../core/sources/types';
 import { fmtValue, relativeTime, runTooltip, statusIcon } from '../format';
-import type { WorkspaceStore, WorkspaceStores } from '../workspaceStores';
+import { indexProgressText, type WorkspaceStore, type WorkspaceStores } from '../workspaceStores';
 import { CommandId } from '../keys';
 import { problemItem, problemsGroupItem } from '../problemItems';
 import { StoreViews } from '../util/storeViews';
@@ -78,6 +78,10 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
         else this.views.loadAll();
       }),
       mlflow?.onDidChange(() => this.emitter.fire(undefined)) ?? { dispose: () => undefined },
+      // A first open of a big store: its "Indexing … 37%" line moves (only while the store has nothing to show yet).
+      stores.onDidIndexProgress((s) => {
+        if (!this.views.get(s)) this.emitter.fire(undefined);
+      }),
     );
   }
 
@@ -193,7 +197,8 @@ export class ExperimentsTreeProvider implements vscode.TreeDataProvider<Experime
     if (!view) {
       if (!store.exists) return [];
       void this.views.load(store);
-      return [{ kind: 'message', text: 'Loading runs…', tooltip: store.root }];
+      const p = store.indexProgress;
+      return [{ kind: 'message', text: p ? `${indexProgressText(undefined, p)}…` : 'Loading runs…', tooltip: p ? `${indexProgressText(store.folder.name, p)}: the first open of this store reads every run folder once (${store.root})` : store.root }];
     }
     const out: ExperimentsNode[] = [];
     if (view.problems.length) out.push({ kind: 'problems', store, problems: view.problems });

@@ -441,12 +441,20 @@ export async function openView(page, containerTitle, timeout = 30_000) {
   const item = page.locator(`.activitybar [aria-label*=${cssString(containerTitle)}]`).first();
   await item.waitFor({ state: 'visible', timeout });
   const li = item.locator('xpath=ancestor-or-self::li[contains(concat(" ", normalize-space(@class), " "), " action-item ")][1]');
-  const active = await li
-    .evaluate((el) => el.classList.contains('checked') || el.getAttribute('aria-expanded') === 'true' || el.getAttribute('aria-selected') === 'true')
-    .catch(() => false);
   const sidebar = page.locator('.part.sidebar');
-  if (!(active && (await sidebar.isVisible()))) await item.click();
-  await sidebar.waitFor({ state: 'visible', timeout });
+  // Looked at again until the side bar shows: right after a window reload the workbench may still be restoring it,
+  // and a click then can close what was opening (a fresh-clone run saw the side bar stay hidden and empty for 30 s).
+  const deadline = Date.now() + timeout;
+  for (let attempt = 1; ; attempt++) {
+    const active = await li
+      .evaluate((el) => el.classList.contains('checked') || el.getAttribute('aria-expanded') === 'true' || el.getAttribute('aria-selected') === 'true')
+      .catch(() => false);
+    if (!(active && (await sidebar.isVisible()))) await item.click();
+    const shown = await sidebar.waitFor({ state: 'visible', timeout: Math.max(1, Math.min(2500, deadline - Date.now())) }).then(() => true, () => false);
+    if (shown) break;
+    if (Date.now() >= deadline) await sidebar.waitFor({ state: 'visible', timeout: 1 }); // throws with the locator's log
+    console.log(`      (the side bar did not show ${containerTitle} after click ${attempt}: looking again)`);
+  }
   await page.locator('.part.sidebar .pane-body').first().waitFor({ state: 'visible', timeout }).catch(() => {});
   return sidebar;
 }

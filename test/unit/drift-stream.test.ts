@@ -199,9 +199,24 @@ describe('progress and Cancel', () => {
     const store = tempDir('mlops-drift-sigint-');
     Tracker.open(path.join(store, '.mlops'), { create: true });
     const child = spawn(process.execPath, [CLI, 'drift', '--reference', ref, '--current', cur], { cwd: store, env: { ...process.env, MLOPS_STORE: '' }, stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 700));
+    // Listened for from the spawn: a child that ends before the signal must not leave the test waiting forever.
+    let exited = false;
+    const exit = new Promise<number | null>((r) => child.on('exit', (c) => ((exited = true), r(c))));
+    // Part-way: the signal goes once the CLI has the batch open (Linux: its /proc fd links), so a quiet machine that
+    // reads the 300,000 rows in half a second is still caught mid-read; elsewhere after 300 ms.
+    const fdDir = `/proc/${child.pid}/fd`;
+    const reading = () => {
+      try {
+        return fs.readdirSync(fdDir).some((fd) => { try { return fs.readlinkSync(path.join(fdDir, fd)) === cur; } catch { return false; } });
+      } catch {
+        return false;
+      }
+    };
+    const t0 = Date.now();
+    while (!exited && Date.now() - t0 < 20_000 && !(fs.existsSync('/proc/self/fd') ? reading() : Date.now() - t0 > 300)) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(exited, false, 'the drift check ended before it could be interrupted');
     child.kill('SIGINT');
-    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const code = await exit;
     assert.notEqual(code, 0);
     const reports = path.join(store, '.mlops', 'monitoring', 'reports');
     assert.deepEqual(fs.existsSync(reports) ? fs.readdirSync(reports) : [], []);

@@ -329,7 +329,7 @@ export class WorkspaceStore implements vscode.Disposable {
 
   /**
    * A long check of every run folder moved on (or ended: undefined). The first report opens a progress in the status
-   * bar ("Indexing runs of <folder>: 37% (370,000 of 1,000,000)"), and the Experiments tree says the same while it has
+   * bar ("Indexing the runs of <folder>: 37% (370,000 of 1,000,000)"), and the Experiments tree says the same while it has
    * nothing to show yet.
    */
   private progressed(p: { done: number; total: number; rebuilding: boolean } | undefined): void {

@@ -337,6 +337,8 @@ export class ChartsView {
       const labels = order.map((i) => cmp.runs[i].name);
       const allPositive = values.every((v) => v === null || v >= 0);
       const shown = values.filter((v): v is number => v !== null);
+      // The value range of all bars, so that every window of a long chart has the same axis.
+      const range = shown.length ? { suggestedMin: Math.min(...shown), suggestedMax: Math.max(...shown) } : {};
       const bestIdx = m.isBest.indexOf(true);
       const n = cmp.runs.length;
       // The bars from `from` (inclusive) to `to` (exclusive) of the sorted runs. A window of a long chart keeps the
@@ -349,7 +351,7 @@ export class ChartsView {
           scales: {
             x: {
               beginAtZero: allPositive,
-              ...(from > 0 || to < n ? { suggestedMin: shown.length ? Math.min(...shown) : undefined, suggestedMax: shown.length ? Math.max(...shown) : undefined } : {}),
+              ...(from > 0 || to < n ? range : {}),
               grid: { color: t.grid },
               ticks: { color: t.muted },
               title: this.axisTitle(`${key} (${dirText(m)})`, t),

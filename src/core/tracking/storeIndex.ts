@@ -32,7 +32,7 @@ import { metricDirection, preferredMetric, type Direction } from './metricDirect
 /** Journal lines this recent (by their writer's clock) name runs that are re-checked at every refresh. */
 export const JOURNAL_WINDOW_MS = 30_000;
 
-/** How far a check of every run folder is: `rebuilding` while every run read so far was read afresh (no usable index). */
+/** How far a check of every run folder is; `rebuilding`: the index started empty (none yet, or unusable). */
 export type IndexProgress = (p: { done: number; total: number; rebuilding: boolean }) => void;
 /** A check of every folder says how far it is once it has taken this long, then this often (env: for tests). */
 const progressAfterMs = () => Number(process.env.MLOPS_INDEX_PROGRESS_AFTER_MS ?? 1000);

@@ -133,8 +133,8 @@ export class StoreIndexClient {
     return this.pool.run<StoreIndexAnswer>(STORE_INDEX_JOB, req, onProgress ? { onProgress: onProgress as (p: unknown) => void } : {});
   }
 
-  open(onProgress?: IndexProgress): Promise<StoreIndexAnswer> {
-    return this.run({ op: 'open', root: this.root }, onProgress);
+  open(): Promise<StoreIndexAnswer> {
+    return this.run({ op: 'open', root: this.root });
   }
 
   /** `onProgress` hears how far a long check of every run folder is (a first open, a full check). */

@@ -65,6 +65,21 @@ export default async function mlflowSharing(ctx) {
     };
     const rows = page.locator('.part.sidebar .monaco-list-row');
     const row = (name, nth = 0) => rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).nth(nth);
+    /**
+     * The row named `name` lowest in the tree, pinned by its `data-index`: the list reuses its row elements, so their
+     * document order is not the tree's order after a redraw (a fresh-clone run's `nth(1)` "YieldPredictor" was the
+     * workspace store's model, and Show History opened that one's history).
+     */
+    const lastRow = async (name, atLeast) => {
+      const named = rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name}$`) }) });
+      const end = Date.now() + 30_000;
+      while ((await named.count()) < atLeast) {
+        if (Date.now() > end) assert.fail(`fewer than ${atLeast} rows named ${name} in the registry tree: ${await named.count()}`);
+        await sleep(200);
+      }
+      const indexes = await named.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index'))));
+      return page.locator(`.part.sidebar .monaco-list-row[data-index="${Math.max(...indexes)}"]`);
+    };
     const expand = async (r) => {
       await r.waitFor({ state: 'visible', timeout: 30_000 });
       if ((await r.getAttribute('aria-expanded')) === 'false') await r.locator('.monaco-tl-twistie').click();
@@ -127,13 +142,12 @@ export default async function mlflowSharing(ctx) {
 
     // --- 3. On the server: promote v2 with a reason (its inline button), then Show History (the model's inline button).
     await waitForText(sidebar, serverLabel, 30_000);
-    const serverModel = row('YieldPredictor', 1);
-    await expand(serverModel);
+    await expand(await lastRow('YieldPredictor', 2)); // the workspace store's model, then the server's
     await waitForText(sidebar, 'Staging', 30_000);
     const serverRows = async () => (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
     ctx.log(`registry rows: ${JSON.stringify(await serverRows())}`);
     // The server's v2 is the last "v2" row (the workspace store's model comes first).
-    const v2 = row('v2', 1);
+    const v2 = await lastRow('v2', 2);
     await v2.waitFor({ state: 'visible', timeout: 30_000 });
     await v2.hover();
     await v2.locator('.action-label[aria-label^="Promote to Production"]').click();
@@ -149,6 +163,7 @@ export default async function mlflowSharing(ctx) {
     assert.deepEqual(state.versions.map((v) => [v.version, v.stage]), [[1, 'Archived'], [2, 'Production']], 'MLflow\'s client sees v2 in Production, v1 archived');
     assert.ok(Object.keys(state.versions[1].tags).some((k) => k.startsWith('mlops.audit.')), 'the audit tag on v2');
 
+    const serverModel = await lastRow('YieldPredictor', 2);
     await serverModel.hover();
     await serverModel.locator('.action-label[aria-label^="Show History"]').click();
     const preview = await waitForPreview(page, 'registry history on', 30_000);
